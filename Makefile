@@ -1,0 +1,89 @@
+# segtool: `make demo` runs the main job end to end on data it draws itself;
+# `make test` runs every check. Both install what they need first (make deps).
+
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/segtool
+
+# ONNX Runtime comes from the onnxruntime-node npm package, pinned and
+# checked: the tarball's and the library's sha256 must both match.
+ORT_VERSION := 1.30.0
+ORT_TGZ_SHA256 := 6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75
+ORT_LIB_SHA256 := ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
+ORT_DIR := $(CURDIR)/.ort
+ORT_LIB := $(ORT_DIR)/libonnxruntime.so.1
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+
+LDFLAGS := -X main.version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev) \
+           -X github.com/segtool/segtool/models.DefaultORTDir=$(ORT_DIR)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps opencv ort build test check lint unit matprofile bench demo clean
+
+deps: opencv ort
+
+# Debian's libopencv-dev (OpenCV 4.6) matches gocv v0.31.
+opencv:
+	@pkg-config --exists opencv4 || { \
+	  echo "installing libopencv-dev (OpenCV for gocv)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libopencv-dev pkg-config >/dev/null; }
+	@echo "opencv $$(pkg-config --modversion opencv4)"
+
+ort:
+	@if [ -f $(ORT_LIB) ] && echo "$(ORT_LIB_SHA256)  $(ORT_LIB)" | sha256sum -c --status; then \
+	  echo "onnxruntime $(ORT_VERSION) $(ORT_LIB)"; \
+	else \
+	  set -e; mkdir -p .cache $(ORT_DIR); \
+	  tgz=.cache/onnxruntime-node-$(ORT_VERSION).tgz; \
+	  if ! { [ -f $$tgz ] && echo "$(ORT_TGZ_SHA256)  $$tgz" | sha256sum -c --status; }; then \
+	    echo "fetching onnxruntime-node@$(ORT_VERSION) with npm pack"; \
+	    (cd .cache && npm pack --silent onnxruntime-node@$(ORT_VERSION) >/dev/null); \
+	  fi; \
+	  echo "$(ORT_TGZ_SHA256)  $$tgz" | sha256sum -c --quiet; \
+	  tar -xzf $$tgz -C .cache package/bin/napi-v6/linux/x64/libonnxruntime.so.1; \
+	  echo "$(ORT_LIB_SHA256)  .cache/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" | sha256sum -c --quiet; \
+	  mv .cache/package/bin/napi-v6/linux/x64/libonnxruntime.so.1 $(ORT_LIB); \
+	  rm -rf .cache/package; \
+	  echo "onnxruntime $(ORT_VERSION) unpacked to $(ORT_LIB)"; \
+	fi
+
+build: opencv
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/segtool
+
+check: opencv
+	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); [ -z "$$out" ] || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	$(GO) vet ./...
+
+lint: opencv
+	@[ -x $(STATICCHECK) ] || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(STATICCHECK) ./...
+
+unit: deps
+	$(GO) test -count=1 ./...
+
+# gocv's matprofile tag counts live Mats: these tests prove long runs
+# close every Mat they open.
+matprofile: deps
+	$(GO) test -count=1 -tags matprofile -run MatProfile ./...
+
+test: deps check lint unit matprofile
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
+
+DEMO := demo
+SEGTOOL := ./$(BIN)
+demo: deps build
+	$(SEGTOOL) doctor
+	$(SEGTOOL) demo-data --out $(DEMO)/src --count 12 --seed 7 --force
+	$(SEGTOOL) build-dataset --src $(DEMO)/src/folder --out $(DEMO)/ds --force
+	$(SEGTOOL) build-dataset --src $(DEMO)/src/pennfudan --out $(DEMO)/ds-pennfudan --force
+	$(SEGTOOL) inspect $(DEMO)/ds
+	$(SEGTOOL) validate $(DEMO)/ds
+	$(SEGTOOL) validate $(DEMO)/ds-pennfudan
+	@echo "demo: datasets in $(DEMO)/ds and $(DEMO)/ds-pennfudan"
+
+clean:
+	rm -rf bin demo

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "workers", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "samples processed in parallel"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors: no progress bar, no summary"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log and summary format: text or json"},
+		&cli.BoolFlag{Name: "progress", Usage: "show the progress bar even when stderr is not a terminal"},
+	}
+}
+
+// usageError is an exit-2 error naming the flag or config line at fault.
+func usageError(format string, args ...any) error {
+	return cli.Exit(fmt.Sprintf(format, args...), 2)
+}
+
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	return usageError("%v (see `segtool %s --help`)", err, c.Command.FullName())
+}
+
+func setupConsole(c *cli.Context) error {
+	switch c.String("log-format") {
+	case "text", "json":
+	default:
+		return usageError("--log-format must be text or json, not %q", c.String("log-format"))
+	}
+	if c.Int("workers") < 1 {
+		return usageError("--workers must be at least 1, not %d", c.Int("workers"))
+	}
+	return nil
+}
+
+// logger returns the slog logger for --log-format, writing to stderr.
+func logger(c *cli.Context) *slog.Logger {
+	level := slog.LevelInfo
+	if c.Bool("quiet") {
+		level = slog.LevelError
+	}
+	o := &slog.HandlerOptions{Level: level}
+	if c.String("log-format") == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, o))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, o))
+}
+
+// progress returns a callback drawing a progress bar on stderr, or nil
+// when stderr is not a terminal (unless --progress) or under --quiet. The
+// returned finish function clears the bar.
+func progress(c *cli.Context, what string) (func(done, total int), func()) {
+	if c.Bool("quiet") || !(c.Bool("progress") || term.IsTerminal(int(os.Stderr.Fd()))) {
+		return nil, func() {}
+	}
+	var bar *progressbar.ProgressBar
+	update := func(done, total int) {
+		if bar == nil {
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(os.Stderr),
+				progressbar.OptionSetDescription(what),
+				progressbar.OptionShowCount(),
+				progressbar.OptionShowIts(),
+				progressbar.OptionSetItsString("samples"),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionClearOnFinish(),
+			)
+		}
+		_ = bar.Set(done)
+	}
+	return update, func() {
+		if bar != nil {
+			_ = bar.Finish()
+		}
+	}
+}
+
+// summary prints the end-of-command summary: a paragraph for text, one
+// JSON object for json. Nothing under --quiet.
+func summary(c *cli.Context, text string, fields map[string]any) {
+	if c.Bool("quiet") {
+		return
+	}
+	out := c.App.Writer
+	if c.String("log-format") == "json" {
+		b, _ := json.Marshal(fields)
+		fmt.Fprintln(out, string(b))
+		return
+	}
+	fmt.Fprintln(out, wrap(text, 100))
+}
+
+// wrap folds a paragraph at width columns.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	col := 0
+	for _, w := range strings.Fields(s) {
+		if col > 0 && col+1+len(w) > width {
+			b.WriteByte('\n')
+			col = 0
+		} else if col > 0 {
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	return b.String()
+}
+
+// table writes rows as aligned columns.
+func table(w io.Writer, header []string, rows [][]string) {
+	widths := make([]int, len(header))
+	for _, r := range append([][]string{header}, rows...) {
+		for i, cell := range r {
+			widths[i] = max(widths[i], len(cell))
+		}
+	}
+	for _, r := range append([][]string{header}, rows...) {
+		for i, cell := range r {
+			if i > 0 {
+				fmt.Fprint(w, "  ")
+			}
+			fmt.Fprintf(w, "%-*s", widths[i], cell)
+		}
+		fmt.Fprintln(w)
+	}
+}

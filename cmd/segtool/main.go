@@ -1,0 +1,78 @@
+// Command segtool builds, checks and benchmarks portrait segmentation and
+// matting datasets and models. Each subcommand lives in its own file and
+// only wires flags to the library packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at link time by the Makefile.
+var version = "0.1.0-dev"
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "segtool",
+		Usage:   "datasets, trimaps, augmentation and honest benchmarks for portrait segmentation and matting",
+		Version: version,
+		Description: `segtool turns raw portrait downloads (PFCN, AISegment, Penn-Fudan, plain folders)
+into one validated canonical dataset, and every other command reads and writes
+that dataset. Start with:
+
+   segtool doctor                         # is everything installed?
+   segtool demo-data --out demo/src       # a small synthetic source to play with
+   segtool build-dataset --src demo/src/folder --out demo/ds
+   segtool inspect demo/ds
+   segtool validate demo/ds
+
+Long commands show a progress bar on a terminal (or with --progress), use all
+cores (--workers), print a summary at the end, and exit 2 on usage errors,
+1 on failures, 130 when interrupted.`,
+		Flags:                globalFlags(),
+		Before:               setupConsole,
+		OnUsageError:         onUsageError,
+		EnableBashCompletion: true,
+		Commands: []*cli.Command{
+			buildDatasetCommand(),
+			inspectCommand(),
+			validateCommand(),
+			demoDataCommand(),
+			doctorCommand(),
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newApp().RunContext(ctx, os.Args)
+	stop()
+	os.Exit(exitCode(err))
+}
+
+// exitCode prints err and maps it to segtool's exit codes: 2 for usage
+// errors, 130 after an interrupt, 1 otherwise.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ec cli.ExitCoder
+	code := 1
+	switch {
+	case errors.As(err, &ec):
+		code = ec.ExitCode()
+	case errors.Is(err, context.Canceled):
+		code = 130
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(os.Stderr, "segtool:", msg)
+	}
+	return code
+}

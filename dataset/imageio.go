@@ -1,0 +1,280 @@
+package dataset
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+
+	"gocv.io/x/gocv"
+)
+
+// Reject codes: short, stable categories for reject tables.
+const (
+	CodeMissingPartner = "missing-partner"
+	CodeSizeMismatch   = "size-mismatch"
+	CodeTruncated      = "truncated"
+	CodeCorrupt        = "corrupt"
+	CodeAppleDouble    = "appledouble"
+	CodeNotImage       = "not-image"
+	CodeUnsupported    = "unsupported-image"
+	CodeEmptyMask      = "empty-mask"
+	CodeDuplicateID    = "duplicate-id"
+	CodeTooSmall       = "too-small"
+	CodeWrite          = "write-failed"
+)
+
+// SampleError is a per-sample failure with a reject code. It wraps the
+// underlying error and names the file.
+type SampleError struct {
+	Code string
+	Path string
+	Err  error
+}
+
+func (e *SampleError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *SampleError) Unwrap() error { return e.Err }
+
+func sampleErr(code, path, format string, args ...any) error {
+	return &SampleError{Code: code, Path: path, Err: fmt.Errorf(format, args...)}
+}
+
+// Container kinds recognised by their magic bytes.
+const (
+	kindJPEG = "jpeg"
+	kindPNG  = "png"
+	kindBMP  = "bmp"
+	kindTIFF = "tiff"
+	kindWebP = "webp"
+)
+
+// sniff names the container from its first bytes; an empty string means the
+// bytes are no image format segtool reads.
+func sniff(b []byte) string {
+	switch {
+	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
+		return kindJPEG
+	case len(b) >= 8 && bytes.Equal(b[:8], []byte("\x89PNG\r\n\x1a\n")):
+		return kindPNG
+	case len(b) >= 2 && b[0] == 'B' && b[1] == 'M':
+		return kindBMP
+	case len(b) >= 4 && (bytes.Equal(b[:4], []byte("II*\x00")) || bytes.Equal(b[:4], []byte("MM\x00*"))):
+		return kindTIFF
+	case len(b) >= 12 && bytes.Equal(b[:4], []byte("RIFF")) && bytes.Equal(b[8:12], []byte("WEBP")):
+		return kindWebP
+	}
+	return ""
+}
+
+// checkComplete catches files cut short. libjpeg decodes a truncated JPEG
+// with only a warning and grey rows at the bottom, so OpenCV would hand back
+// a plausible image: the end-of-image marker is the reliable test. A PNG
+// must end with its IEND chunk.
+func checkComplete(kind string, b []byte) error {
+	switch kind {
+	case kindJPEG:
+		t := bytes.TrimRight(b, "\x00\r\n ")
+		if len(t) < 4 || t[len(t)-2] != 0xFF || t[len(t)-1] != 0xD9 {
+			return errors.New("truncated JPEG: no end-of-image marker")
+		}
+	case kindPNG:
+		if !bytes.Contains(b[max(0, len(b)-16):], []byte("IEND")) {
+			return errors.New("truncated PNG: no IEND chunk")
+		}
+	}
+	return nil
+}
+
+// pngColorType reads the colour type from a PNG's IHDR (3 = palette).
+func pngColorType(b []byte) int {
+	if len(b) < 26 {
+		return -1
+	}
+	return int(b[25])
+}
+
+// decodeRaw checks the container and decodes it unchanged: no colour
+// conversion and no EXIF rotation, so labels stay aligned with pixels.
+func decodeRaw(path string, b []byte) (gocv.Mat, string, error) {
+	kind := sniff(b)
+	if kind == "" {
+		return gocv.Mat{}, "", sampleErr(CodeNotImage, path, "not an image (unrecognised file signature)")
+	}
+	if err := checkComplete(kind, b); err != nil {
+		return gocv.Mat{}, kind, &SampleError{Code: CodeTruncated, Path: path, Err: err}
+	}
+	m, err := gocv.IMDecode(b, gocv.IMReadUnchanged)
+	if err != nil || m.Empty() {
+		m.Close()
+		return gocv.Mat{}, kind, sampleErr(CodeCorrupt, path, "corrupt %s: the decoder could not read it", kind)
+	}
+	return m, kind, nil
+}
+
+// DecodeRGB decodes an image that must be RGB and returns it as BGR 8UC3
+// (OpenCV's order). Grey, palette, 16-bit and opaque RGBA inputs are
+// converted, each with a note; RGBA with real transparency is refused,
+// because dropping its alpha would expose colours nobody meant to show.
+func DecodeRGB(path string, b []byte) (m gocv.Mat, kind string, notes []string, err error) {
+	raw, kind, err := decodeRaw(path, b)
+	if err != nil {
+		return gocv.Mat{}, kind, nil, err
+	}
+	if kind == kindPNG && pngColorType(b) == 3 {
+		notes = append(notes, "palette image converted to RGB")
+	}
+	if d := raw.Type() & 7; d == gocv.MatTypeCV16U {
+		eight := gocv.NewMat()
+		raw.ConvertToWithParams(&eight, gocv.MatTypeCV8U, 1.0/257, 0)
+		raw.Close()
+		raw = eight
+		notes = append(notes, "16-bit image converted to 8-bit")
+	} else if d != gocv.MatTypeCV8U {
+		raw.Close()
+		return gocv.Mat{}, kind, nil, sampleErr(CodeUnsupported, path, "unsupported pixel depth (OpenCV type %d)", raw.Type())
+	}
+	switch raw.Channels() {
+	case 3:
+		return raw, kind, notes, nil
+	case 1:
+		bgr := gocv.NewMat()
+		gocv.CvtColor(raw, &bgr, gocv.ColorGrayToBGR)
+		raw.Close()
+		return bgr, kind, append(notes, "grey image converted to RGB"), nil
+	case 4:
+		a := gocv.NewMat()
+		gocv.ExtractChannel(raw, &a, 3)
+		lo, _, _, _ := gocv.MinMaxLoc(a)
+		a.Close()
+		if lo < 255 {
+			raw.Close()
+			return gocv.Mat{}, kind, nil, sampleErr(CodeUnsupported, path, "RGBA image with transparent pixels where RGB is expected")
+		}
+		bgr := gocv.NewMat()
+		gocv.CvtColor(raw, &bgr, gocv.ColorBGRAToBGR)
+		raw.Close()
+		return bgr, kind, append(notes, "opaque RGBA image converted to RGB"), nil
+	}
+	n := raw.Channels()
+	raw.Close()
+	return gocv.Mat{}, kind, nil, sampleErr(CodeUnsupported, path, "unsupported channel count %d", n)
+}
+
+// DecodeLabel decodes a single-channel label image (mask, matte, instance
+// ids, trimap) as 8UC1. A palette PNG keeps its indices, which is what
+// label files store (OpenCV would expand them to colours); palette is then
+// true. 16-bit labels are scaled to 8 bits. A 3- or 4-channel file whose
+// colour channels are equal is taken as grey, with a note; real colour is
+// refused, since no rule turns arbitrary colours into a person mask.
+func DecodeLabel(path string, b []byte) (m gocv.Mat, palette bool, notes []string, err error) {
+	kind := sniff(b)
+	if kind == kindPNG && pngColorType(b) == 3 {
+		if err := checkComplete(kind, b); err != nil {
+			return gocv.Mat{}, false, nil, &SampleError{Code: CodeTruncated, Path: path, Err: err}
+		}
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			return gocv.Mat{}, false, nil, sampleErr(CodeCorrupt, path, "corrupt palette PNG: %w", err)
+		}
+		p, ok := img.(*image.Paletted)
+		if !ok {
+			return gocv.Mat{}, false, nil, sampleErr(CodeUnsupported, path, "palette PNG decoded as %T", img)
+		}
+		return palettedToMat(p), true, nil, nil
+	}
+	raw, _, err := decodeRaw(path, b)
+	if err != nil {
+		return gocv.Mat{}, false, nil, err
+	}
+	if d := raw.Type() & 7; d == gocv.MatTypeCV16U {
+		eight := gocv.NewMat()
+		raw.ConvertToWithParams(&eight, gocv.MatTypeCV8U, 1.0/257, 0)
+		raw.Close()
+		raw = eight
+		notes = append(notes, "16-bit label converted to 8-bit")
+	} else if d != gocv.MatTypeCV8U {
+		raw.Close()
+		return gocv.Mat{}, false, nil, sampleErr(CodeUnsupported, path, "unsupported label depth (OpenCV type %d)", raw.Type())
+	}
+	if raw.Channels() == 1 {
+		return raw, false, notes, nil
+	}
+	if raw.Channels() == 3 || raw.Channels() == 4 {
+		chans := gocv.Split(raw)
+		raw.Close()
+		same := true
+		for _, c := range chans[1:3] {
+			diff := gocv.NewMat()
+			gocv.AbsDiff(chans[0], c, &diff)
+			if gocv.CountNonZero(diff) != 0 {
+				same = false
+			}
+			diff.Close()
+		}
+		for _, c := range chans[1:] {
+			c.Close()
+		}
+		if !same {
+			chans[0].Close()
+			return gocv.Mat{}, false, nil, sampleErr(CodeUnsupported, path, "label image has colour; expected one grey channel")
+		}
+		return chans[0], false, append(notes, "grey label stored as colour converted to one channel"), nil
+	}
+	n := raw.Channels()
+	raw.Close()
+	return gocv.Mat{}, false, nil, sampleErr(CodeUnsupported, path, "unsupported label channel count %d", n)
+}
+
+// DecodeAlphaOfRGBA returns the 4th channel of an RGBA image (AISegment's
+// matting PNGs store the matte there).
+func DecodeAlphaOfRGBA(path string, b []byte) (gocv.Mat, error) {
+	raw, _, err := decodeRaw(path, b)
+	if err != nil {
+		return gocv.Mat{}, err
+	}
+	defer raw.Close()
+	if raw.Channels() != 4 {
+		return gocv.Mat{}, sampleErr(CodeUnsupported, path, "matting PNG has %d channels; expected RGBA with the matte as alpha", raw.Channels())
+	}
+	if raw.Type()&7 != gocv.MatTypeCV8U {
+		return gocv.Mat{}, sampleErr(CodeUnsupported, path, "matting PNG is not 8-bit")
+	}
+	a := gocv.NewMat()
+	gocv.ExtractChannel(raw, &a, 3)
+	return a, nil
+}
+
+func palettedToMat(p *image.Paletted) gocv.Mat {
+	b := p.Bounds()
+	w, h := b.Dx(), b.Dy()
+	m := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC1)
+	dst, _ := m.DataPtrUint8()
+	for y := 0; y < h; y++ {
+		copy(dst[y*w:(y+1)*w], p.Pix[y*p.Stride:y*p.Stride+w])
+	}
+	return m
+}
+
+// encode renders m as PNG or JPEG bytes.
+func encode(m gocv.Mat, ext string, jpegQuality int) ([]byte, error) {
+	var (
+		buf *gocv.NativeByteBuffer
+		err error
+	)
+	if ext == ".jpg" {
+		buf, err = gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, jpegQuality})
+	} else {
+		buf, err = gocv.IMEncodeWithParams(gocv.PNGFileExt, m, []int{gocv.IMWritePngCompression, 1})
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer buf.Close()
+	// GetBytes aliases C memory that Close frees: copy it out first.
+	out := append([]byte(nil), buf.GetBytes()...)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("encoding %s produced no bytes", ext)
+	}
+	return out, nil
+}

@@ -1,0 +1,211 @@
+package dataset
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// File names inside a canonical dataset.
+const (
+	InfoFile     = "dataset.json"
+	ManifestFile = "manifest.jsonl"
+	JournalFile  = "manifest.partial.jsonl"
+	RejectsFile  = "rejects.jsonl"
+)
+
+// Splits in their canonical order.
+var splitNames = [...]string{"train", "val", "test"}
+
+// SplitNames returns the split names in canonical order.
+func SplitNames() []string { return splitNames[:] }
+
+// Sample is one manifest row. Paths are relative to the dataset folder.
+type Sample struct {
+	ID        string            `json:"id"`
+	Split     string            `json:"split"`
+	Image     string            `json:"image"`
+	Mask      string            `json:"mask"`
+	Alpha     string            `json:"alpha,omitempty"`
+	Instances string            `json:"instances,omitempty"`
+	Trimap    string            `json:"trimap,omitempty"`
+	Width     int               `json:"width"`
+	Height    int               `json:"height"`
+	Source    []string          `json:"source"`
+	SHA256    map[string]string `json:"sha256"` // keyed by the relative path of each written file
+	FGFrac    float64           `json:"fg_fraction"`
+	Boxes     [][4]float64      `json:"boxes,omitempty"`
+	Parent    string            `json:"parent,omitempty"`
+	Notes     []string          `json:"notes,omitempty"`
+	// Extra holds command-specific records (augmentation ops, composite
+	// placement) so later commands can read what produced a sample.
+	Extra map[string]json.RawMessage `json:"extra,omitempty"`
+}
+
+// Files returns the relative paths of every file the row references.
+func (s *Sample) Files() []string {
+	var fs []string
+	for _, p := range []string{s.Image, s.Mask, s.Alpha, s.Instances, s.Trimap} {
+		if p != "" {
+			fs = append(fs, p)
+		}
+	}
+	return fs
+}
+
+// Info is dataset.json.
+type Info struct {
+	Name      string         `json:"name"`
+	Created   string         `json:"created"`
+	Version   string         `json:"segtool_version"`
+	Format    string         `json:"source_format"`
+	SourceDir string         `json:"source_path"`
+	Options   map[string]any `json:"options"`
+	Counts    map[string]int `json:"counts"`
+	Samples   int            `json:"samples"`
+	Rejects   int            `json:"rejects"`
+	Flagged   int            `json:"flagged"`
+}
+
+// Reject is one rejects.jsonl line: an input that was skipped, or kept but
+// flagged (Kept). Code is a short stable category for tables; Reason is
+// the human sentence.
+type Reject struct {
+	ID     string   `json:"id,omitempty"`
+	Source []string `json:"source"`
+	Stage  string   `json:"stage"`
+	Code   string   `json:"code"`
+	Reason string   `json:"reason"`
+	Kept   bool     `json:"kept,omitempty"`
+}
+
+// ErrPartial marks a dataset folder whose build has not finished.
+var ErrPartial = errors.New("partial dataset (an interrupted build): run build-dataset --resume, or --force to start again")
+
+// Dataset is a canonical dataset opened for reading.
+type Dataset struct {
+	Dir     string
+	Info    Info
+	Samples []Sample
+}
+
+// Open reads dataset.json and manifest.jsonl of a finished dataset.
+func Open(dir string) (*Dataset, error) {
+	if _, err := os.Stat(filepath.Join(dir, JournalFile)); err == nil {
+		return nil, fmt.Errorf("open %s: %w", dir, ErrPartial)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, InfoFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(dir); serr != nil {
+			return nil, fmt.Errorf("open dataset: %w", serr)
+		}
+		return nil, fmt.Errorf("open %s: no %s: %w", dir, InfoFile, ErrPartial)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open dataset: %w", err)
+	}
+	d := &Dataset{Dir: dir}
+	if err := json.Unmarshal(b, &d.Info); err != nil {
+		return nil, fmt.Errorf("open %s: %w", filepath.Join(dir, InfoFile), err)
+	}
+	d.Samples, err = ReadRows(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Path returns the absolute path of a row's relative path.
+func (d *Dataset) Path(rel string) string { return filepath.Join(d.Dir, rel) }
+
+// ReadRows reads a JSON-lines file of Samples. A final line without its
+// newline (a write cut short) is ignored, since journals are appended line
+// by line.
+func ReadRows(path string) ([]Sample, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var rows []Sample
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var s Sample
+		if err := json.Unmarshal(line, &s); err != nil {
+			if n == countLines(b) && !bytes.HasSuffix(b, []byte("\n")) {
+				break
+			}
+			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+		rows = append(rows, s)
+	}
+	return rows, sc.Err()
+}
+
+func countLines(b []byte) int {
+	n := bytes.Count(b, []byte("\n"))
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		n++
+	}
+	return n
+}
+
+// EncodeRows renders rows as JSON lines sorted by id.
+func EncodeRows(rows []Sample) ([]byte, error) {
+	sorted := append([]Sample(nil), rows...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	var buf bytes.Buffer
+	for i := range sorted {
+		b, err := json.Marshal(&sorted[i])
+		if err != nil {
+			return nil, fmt.Errorf("encode sample %s: %w", sorted[i].ID, err)
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteManifest atomically replaces manifest.jsonl of dir with rows sorted
+// by id. It writes nothing when the file already has these bytes, so a
+// command that changes nothing leaves the dataset untouched.
+func WriteManifest(dir string, rows []Sample) error {
+	b, err := EncodeRows(rows)
+	if err != nil {
+		return err
+	}
+	_, err = WriteFileIfChanged(filepath.Join(dir, ManifestFile), b)
+	return err
+}
+
+// ReadRejects reads rejects.jsonl; a missing file is no rejects.
+func ReadRejects(dir string) ([]Reject, error) {
+	b, err := os.ReadFile(filepath.Join(dir, RejectsFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read rejects: %w", err)
+	}
+	var out []Reject
+	for i, line := range bytes.Split(b, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var r Reject
+		if err := json.Unmarshal(line, &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", RejectsFile, i+1, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

@@ -1,0 +1,177 @@
+package dataset
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"gocv.io/x/gocv"
+)
+
+// Problem is one mismatch found by Validate.
+type Problem struct {
+	ID     string `json:"id,omitempty"`
+	Path   string `json:"path,omitempty"`
+	Reason string `json:"reason"`
+}
+
+func (p Problem) String() string {
+	switch {
+	case p.ID != "" && p.Path != "":
+		return fmt.Sprintf("%s: %s: %s", p.ID, p.Path, p.Reason)
+	case p.Path != "":
+		return p.Path + ": " + p.Reason
+	}
+	return p.ID + ": " + p.Reason
+}
+
+// Validate checks every manifest row against its files: each exists, has
+// the recorded sha256 and the row's size, masks are strictly 0/255 with the
+// recorded fg_fraction, trimaps are 0/128/255, and ids and splits are
+// well formed. Files in the sample folders that no row references are
+// reported too. progress, if set, is called after each row.
+func Validate(ctx context.Context, d *Dataset, workers int, progress func(done, total int)) ([]Problem, error) {
+	if workers < 1 {
+		workers = 1
+	}
+	var (
+		mu       sync.Mutex
+		problems []Problem
+		done     int
+		wg       sync.WaitGroup
+	)
+	add := func(ps ...Problem) {
+		mu.Lock()
+		problems = append(problems, ps...)
+		mu.Unlock()
+	}
+	validSplit := map[string]bool{"train": true, "val": true, "test": true}
+	seen := map[string]bool{}
+	referenced := map[string]bool{}
+	for i, s := range d.Samples {
+		if seen[s.ID] {
+			add(Problem{ID: s.ID, Reason: "duplicate id in manifest"})
+		}
+		seen[s.ID] = true
+		if !validSplit[s.Split] {
+			add(Problem{ID: s.ID, Reason: fmt.Sprintf("split %q is not train, val or test", s.Split)})
+		}
+		if i > 0 && d.Samples[i-1].ID > s.ID {
+			add(Problem{ID: s.ID, Reason: "manifest is not sorted by id"})
+		}
+		if s.Image == "" || s.Mask == "" {
+			add(Problem{ID: s.ID, Reason: "row lacks image or mask"})
+		}
+		for _, f := range s.Files() {
+			referenced[f] = true
+		}
+	}
+	jobs := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				add(checkRow(d, &d.Samples[i])...)
+				if progress != nil {
+					mu.Lock()
+					done++
+					n := done
+					mu.Unlock()
+					progress(n, len(d.Samples))
+				}
+			}
+		}()
+	}
+	for i := range d.Samples {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return problems, err
+	}
+	for _, sub := range []string{"images", "masks", "alphas", "instances", "trimaps"} {
+		entries, _ := os.ReadDir(filepath.Join(d.Dir, sub))
+		for _, e := range entries {
+			if rel := sub + "/" + e.Name(); !referenced[rel] {
+				problems = append(problems, Problem{Path: rel, Reason: "file not referenced by any manifest row"})
+			}
+		}
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].String() < problems[j].String() })
+	return problems, nil
+}
+
+func checkRow(d *Dataset, s *Sample) []Problem {
+	var ps []Problem
+	bad := func(path, format string, args ...any) {
+		ps = append(ps, Problem{ID: s.ID, Path: path, Reason: fmt.Sprintf(format, args...)})
+	}
+	for _, rel := range s.Files() {
+		b, err := os.ReadFile(d.Path(rel))
+		if err != nil {
+			bad(rel, "missing or unreadable: %v", err)
+			continue
+		}
+		if want, ok := s.SHA256[rel]; !ok {
+			bad(rel, "no sha256 recorded")
+		} else if got := sha256Hex(b); got != want {
+			bad(rel, "sha256 %s does not match the manifest's %s", got[:12], want[:min(12, len(want))])
+		}
+		var m gocv.Mat
+		if rel == s.Image {
+			m, _, _, err = DecodeRGB(rel, b)
+		} else {
+			m, _, _, err = DecodeLabel(rel, b)
+		}
+		if err != nil {
+			bad(rel, "cannot decode: %v", err)
+			continue
+		}
+		if m.Cols() != s.Width || m.Rows() != s.Height {
+			bad(rel, "size %dx%d, manifest says %dx%d", m.Cols(), m.Rows(), s.Width, s.Height)
+		} else {
+			switch rel {
+			case s.Mask:
+				px, _ := m.DataPtrUint8()
+				fg := 0
+				for _, v := range px {
+					if v == 255 {
+						fg++
+					} else if v != 0 {
+						bad(rel, "mask value %d is neither 0 nor 255", v)
+						break
+					}
+				}
+				if f := float64(fg) / float64(len(px)); math.Abs(f-s.FGFrac) > 1e-9 {
+					bad(rel, "fg_fraction is %.6f, manifest says %.6f", f, s.FGFrac)
+				}
+			case s.Trimap:
+				px, _ := m.DataPtrUint8()
+				for _, v := range px {
+					if v != 0 && v != 128 && v != 255 {
+						bad(rel, "trimap value %d is not 0, 128 or 255", v)
+						break
+					}
+				}
+			}
+		}
+		m.Close()
+	}
+	return ps
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}

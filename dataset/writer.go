@@ -1,0 +1,371 @@
+package dataset
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"sync"
+	"time"
+
+	"gocv.io/x/gocv"
+)
+
+// ErrExists reports an output that exists and may not be replaced.
+var ErrExists = errors.New("output exists: pass --force to replace it, or --resume to continue it")
+
+// partialInfoFile records the options of a build in progress, so --resume
+// can refuse to mix outputs made with different options.
+const partialInfoFile = "dataset.partial.json"
+
+// WriterOptions control how a Writer treats an existing output folder.
+type WriterOptions struct {
+	Force  bool // replace an existing dataset; the old one stays until Commit
+	Resume bool // reuse intact rows of a previous, possibly partial, run
+	// Options are the output-defining options; Resume refuses a folder
+	// built with different ones.
+	Options map[string]any
+}
+
+// Writer creates a canonical dataset. Files are written atomically, rows are
+// journalled as they finish, and Commit publishes the manifest and
+// dataset.json last. It is safe for concurrent use.
+type Writer struct {
+	final, dir string
+	staging    bool
+	prev       map[string]Sample
+	prevInfo   *Info
+
+	mu      sync.Mutex
+	journal *os.File
+	rows    []Sample
+	rejects []Reject
+	wrote   int
+}
+
+// NewWriter prepares out for writing.
+func NewWriter(out string, opt WriterOptions) (*Writer, error) {
+	if opt.Force && opt.Resume {
+		return nil, errors.New("--force and --resume exclude each other")
+	}
+	w := &Writer{final: out, dir: out, prev: map[string]Sample{}}
+	entries, err := os.ReadDir(out)
+	exists := err == nil && len(entries) > 0
+	switch {
+	case exists && opt.Force:
+		w.dir = filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".segtool-staging")
+		w.staging = true
+		if err := os.RemoveAll(w.dir); err != nil {
+			return nil, fmt.Errorf("clear staging folder: %w", err)
+		}
+	case exists && opt.Resume:
+		if err := w.loadPrevious(opt.Options); err != nil {
+			return nil, err
+		}
+	case exists:
+		return nil, fmt.Errorf("%s: %w", out, ErrExists)
+	}
+	for _, sub := range []string{"images", "masks"} {
+		if err := os.MkdirAll(filepath.Join(w.dir, sub), 0o755); err != nil {
+			return nil, fmt.Errorf("create output: %w", err)
+		}
+	}
+	if w.prevInfo == nil {
+		b, _ := json.MarshalIndent(Info{Options: opt.Options}, "", "  ")
+		if err := WriteFileAtomic(filepath.Join(w.dir, partialInfoFile), append(b, '\n')); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// loadPrevious reads the rows of a finished or partial dataset for resume.
+func (w *Writer) loadPrevious(opts map[string]any) error {
+	var info Info
+	infoPath := filepath.Join(w.dir, InfoFile)
+	finished := isFile(infoPath)
+	if !finished {
+		infoPath = filepath.Join(w.dir, partialInfoFile)
+	}
+	if b, err := os.ReadFile(infoPath); err == nil {
+		if err := json.Unmarshal(b, &info); err != nil {
+			return fmt.Errorf("resume: %s: %w", infoPath, err)
+		}
+		if !sameOptions(info.Options, opts) {
+			return fmt.Errorf("resume: %s was built with other options (%v); use --force to rebuild", w.dir, info.Options)
+		}
+	}
+	if finished {
+		w.prevInfo = &info
+	}
+	for _, f := range []string{ManifestFile, JournalFile} {
+		p := filepath.Join(w.dir, f)
+		if !isFile(p) {
+			continue
+		}
+		rows, err := ReadRows(p)
+		if err != nil {
+			return fmt.Errorf("resume: %w", err)
+		}
+		for _, r := range rows {
+			w.prev[r.ID] = r
+		}
+	}
+	return nil
+}
+
+// sameOptions compares option maps through JSON, as they were stored.
+func sameOptions(a, b map[string]any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	var na, nb any
+	_ = json.Unmarshal(ja, &na)
+	_ = json.Unmarshal(jb, &nb)
+	return reflect.DeepEqual(na, nb)
+}
+
+// Dir is the folder being written (a staging folder under --force).
+func (w *Writer) Dir() string { return w.dir }
+
+// Previous returns the row a previous run wrote for id when all its files
+// still exist with their recorded sha256.
+func (w *Writer) Previous(id string) (Sample, bool) {
+	s, ok := w.prev[id]
+	if !ok {
+		return s, false
+	}
+	for _, rel := range s.Files() {
+		sum, err := fileSHA256(filepath.Join(w.dir, rel))
+		if err != nil || sum != s.SHA256[rel] {
+			return s, false
+		}
+	}
+	return s, true
+}
+
+func fileSHA256(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// WriteBytes writes data as sub/<id><ext> atomically and returns the
+// relative path and the data's sha256.
+func (w *Writer) WriteBytes(sub, id, ext string, data []byte) (rel, sum string, err error) {
+	rel = sub + "/" + id + ext
+	if err := os.MkdirAll(filepath.Join(w.dir, sub), 0o755); err != nil {
+		return "", "", fmt.Errorf("sample %s: %w", id, err)
+	}
+	if err := WriteFileAtomic(filepath.Join(w.dir, rel), data); err != nil {
+		return "", "", fmt.Errorf("sample %s: %w", id, err)
+	}
+	h := sha256.Sum256(data)
+	w.mu.Lock()
+	w.wrote++
+	w.mu.Unlock()
+	return rel, hex.EncodeToString(h[:]), nil
+}
+
+// WriteMat encodes m (".png", or ".jpg" at jpegQuality) to sub/<id><ext>.
+func (w *Writer) WriteMat(sub, id, ext string, m gocv.Mat, jpegQuality int) (rel, sum string, err error) {
+	data, err := encode(m, ext, jpegQuality)
+	if err != nil {
+		return "", "", fmt.Errorf("sample %s: encode %s: %w", id, sub, err)
+	}
+	return w.WriteBytes(sub, id, ext, data)
+}
+
+// LinkFile hard-links src as sub/<id><ext> (copying where a link is not
+// possible); data is src's content, for the checksum.
+func (w *Writer) LinkFile(sub, id, ext, src string, data []byte) (rel, sum string, err error) {
+	rel = sub + "/" + id + ext
+	dst := filepath.Join(w.dir, rel)
+	tmp := dst + ".tmp-link"
+	os.Remove(tmp)
+	if err := os.Link(src, tmp); err != nil {
+		return w.WriteBytes(sub, id, ext, data)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		return "", "", fmt.Errorf("sample %s: %w", id, err)
+	}
+	h := sha256.Sum256(data)
+	w.mu.Lock()
+	w.wrote++
+	w.mu.Unlock()
+	return rel, hex.EncodeToString(h[:]), nil
+}
+
+// Keep records a row reused unchanged from a previous run.
+func (w *Writer) Keep(s Sample) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.rows = append(w.rows, s)
+}
+
+// Add records new rows and appends them to the journal, so an interrupted
+// run can be resumed without redoing them.
+func (w *Writer) Add(rows ...Sample) error {
+	var buf bytes.Buffer
+	for i := range rows {
+		b, err := json.Marshal(&rows[i])
+		if err != nil {
+			return fmt.Errorf("sample %s: %w", rows[i].ID, err)
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.journal == nil {
+		f, err := os.OpenFile(filepath.Join(w.dir, JournalFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		w.journal = f
+	}
+	if _, err := w.journal.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	w.rows = append(w.rows, rows...)
+	return nil
+}
+
+// Reject records rejects.jsonl lines.
+func (w *Writer) Reject(rs ...Reject) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.rejects = append(w.rejects, rs...)
+}
+
+// Rows returns the rows recorded so far.
+func (w *Writer) Rows() []Sample {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]Sample(nil), w.rows...)
+}
+
+// FilesWritten counts the sample files this writer wrote.
+func (w *Writer) FilesWritten() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.wrote
+}
+
+// SortRejects orders rejects by source path, then stage, so that
+// rejects.jsonl does not depend on scheduling.
+func SortRejects(rs []Reject) {
+	key := func(r Reject) string {
+		if len(r.Source) > 0 {
+			return r.Source[0]
+		}
+		return r.ID
+	}
+	sort.SliceStable(rs, func(i, j int) bool {
+		if a, b := key(rs[i]), key(rs[j]); a != b {
+			return a < b
+		}
+		return rs[i].Stage+rs[i].Code < rs[j].Stage+rs[j].Code
+	})
+}
+
+func encodeRejects(rs []Reject) []byte {
+	var buf bytes.Buffer
+	for _, r := range rs {
+		b, _ := json.Marshal(r)
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes()
+}
+
+// Commit publishes the dataset: rejects.jsonl, manifest.jsonl and finally
+// dataset.json, each only where its bytes change. Under --force the staging
+// folder then replaces the old dataset.
+func (w *Writer) Commit(info Info) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.journal != nil {
+		w.journal.Close()
+		w.journal = nil
+	}
+	SortRejects(w.rejects)
+	info.Samples = len(w.rows)
+	info.Counts = map[string]int{}
+	for _, s := range w.rows {
+		info.Counts[s.Split]++
+	}
+	info.Rejects, info.Flagged = 0, 0
+	for _, r := range w.rejects {
+		if r.Kept {
+			info.Flagged++
+		} else {
+			info.Rejects++
+		}
+	}
+	if w.prevInfo != nil {
+		info.Created = w.prevInfo.Created
+	}
+	if info.Created == "" {
+		info.Created = time.Now().UTC().Format(time.RFC3339)
+	}
+	if _, err := WriteFileIfChanged(filepath.Join(w.dir, RejectsFile), encodeRejects(w.rejects)); err != nil {
+		return err
+	}
+	if err := WriteManifest(w.dir, w.rows); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	if _, err := WriteFileIfChanged(filepath.Join(w.dir, InfoFile), append(b, '\n')); err != nil {
+		return err
+	}
+	for _, f := range []string{JournalFile, partialInfoFile} {
+		if err := os.Remove(filepath.Join(w.dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	if !w.staging {
+		return nil
+	}
+	old := filepath.Join(filepath.Dir(w.final), "."+filepath.Base(w.final)+".segtool-old")
+	os.RemoveAll(old)
+	if err := os.Rename(w.final, old); err != nil {
+		return fmt.Errorf("replace %s: %w", w.final, err)
+	}
+	if err := os.Rename(w.dir, w.final); err != nil {
+		return fmt.Errorf("replace %s: %w", w.final, err)
+	}
+	w.dir = w.final
+	return os.RemoveAll(old)
+}
+
+// Abort stops writing and leaves a resumable partial dataset (or, under
+// --force, the previous dataset untouched). The rejects seen so far are
+// written so the user can read why.
+func (w *Writer) Abort() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.journal != nil {
+		w.journal.Close()
+		w.journal = nil
+	}
+	SortRejects(w.rejects)
+	return WriteFileAtomic(filepath.Join(w.dir, RejectsFile), encodeRejects(w.rejects))
+}
