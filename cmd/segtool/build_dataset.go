@@ -38,8 +38,8 @@ samples never moves old ones. Examples:
    segtool build-dataset --src PennFudanPed --out pf --crops 5 --crop-size 256
    segtool build-dataset --src raw --out ds --resume    # continue an interrupted run`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "src", Usage: "raw source folder", Required: true},
-			&cli.StringFlag{Name: "out", Usage: "dataset folder to write", Required: true},
+			&cli.StringFlag{Name: "src", Usage: "raw source folder (required)"},
+			&cli.StringFlag{Name: "out", Usage: "dataset folder to write (required)"},
 			&cli.StringFlag{Name: "format", Value: "auto", Usage: "source layout: auto, " + strings.Join(dataset.FormatNames(), ", ")},
 			&cli.StringFlag{Name: "name", Usage: "dataset name (default: the --out folder's name)"},
 			&cli.StringFlag{Name: "split", Value: "0.8,0.1,0.1", Usage: "train,val,test ratios for sources without official splits"},
@@ -68,6 +68,9 @@ func parseSize(flag, s string) (image.Point, error) {
 }
 
 func runBuildDataset(c *cli.Context) error {
+	if err := requireFlags(c, "src", "out"); err != nil {
+		return err
+	}
 	o := dataset.BuildOptions{
 		Format: c.String("format"), Src: c.String("src"), Out: c.String("out"), Name: c.String("name"),
 		ValFromTrain: c.Float64("val-from-train"), Seed: c.Int64("seed"), MaxSide: c.Int("max-side"),

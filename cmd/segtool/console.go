@@ -29,6 +29,16 @@ func usageError(format string, args ...any) error {
 	return cli.Exit(fmt.Sprintf(format, args...), 2)
 }
 
+// requireFlags returns a usage error naming the first flag not given.
+func requireFlags(c *cli.Context, names ...string) error {
+	for _, n := range names {
+		if !c.IsSet(n) {
+			return usageError("--%s is required (see `segtool %s --help`)", n, c.Command.FullName())
+		}
+	}
+	return nil
+}
+
 func onUsageError(c *cli.Context, err error, _ bool) error {
 	return usageError("%v (see `segtool %s --help`)", err, c.Command.FullName())
 }

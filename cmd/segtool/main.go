@@ -18,7 +18,7 @@ import (
 var version = "0.1.0-dev"
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:    "segtool",
 		Usage:   "datasets, trimaps, augmentation and honest benchmarks for portrait segmentation and matting",
 		Version: version,
@@ -48,6 +48,11 @@ cores (--workers), print a summary at the end, and exit 2 on usage errors,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	// Bad flags exit 2 on every command, not only the top level.
+	for _, c := range app.Commands {
+		c.OnUsageError = onUsageError
+	}
+	return app
 }
 
 func main() {

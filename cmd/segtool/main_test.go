@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run executes segtool with args and returns its exit code and output.
+func run(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	app := newApp()
+	var out bytes.Buffer
+	app.Writer, app.ErrWriter = &out, &out
+	stderr := os.Stderr
+	r, w, _ := os.Pipe()
+	os.Stderr = w
+	code := exitCode(app.RunContext(context.Background(), append([]string{"segtool"}, args...)))
+	w.Close()
+	os.Stderr = stderr
+	var errOut bytes.Buffer
+	errOut.ReadFrom(r)
+	return code, out.String() + errOut.String()
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "images"), 0o755)
+	os.MkdirAll(filepath.Join(src, "masks"), 0o755)
+	existing := t.TempDir()
+	os.WriteFile(filepath.Join(existing, "x"), []byte("x"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"build-dataset", "--out", "x"}, "src"},
+		{[]string{"build-dataset", "--src", src, "--out", "x", "--resize", "320by240"}, "--resize"},
+		{[]string{"build-dataset", "--src", src, "--out", "x", "--split", "0.5,0.5"}, "--split"},
+		{[]string{"build-dataset", "--src", src, "--out", "x", "--jpeg-quality", "0"}, "--jpeg-quality"},
+		{[]string{"build-dataset", "--src", src, "--out", "x", "--crops", "3"}, "--crop-size"},
+		{[]string{"build-dataset", "--src", src, "--out", "x", "--format", "nope"}, "--format"},
+		{[]string{"build-dataset", "--src", src, "--out", existing}, "--force"},
+		{[]string{"--workers", "0", "doctor"}, "--workers"},
+		{[]string{"--log-format", "xml", "doctor"}, "--log-format"},
+		{[]string{"build-dataset", "--src", src, "--out", "x", "--bogus"}, "bogus"},
+		{[]string{"inspect"}, "DATASET"},
+	} {
+		code, out := run(t, tc.args...)
+		if code != 2 || !strings.Contains(out, tc.flag) {
+			t.Errorf("segtool %s: exit %d, output %q; want exit 2 naming %s", strings.Join(tc.args, " "), code, out, tc.flag)
+		}
+	}
+}
+
+func TestHelpTeaches(t *testing.T) {
+	code, out := run(t, "build-dataset", "--help")
+	if code != 0 {
+		t.Fatalf("--help exit %d", code)
+	}
+	for _, want := range []string{"pennfudan", "aisegment", "pfcn-matting", "pfcn-eg", "folder", "--resume", "Examples"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("build-dataset --help lacks %q", want)
+		}
+	}
+}
+
+func TestValidateExit1OnMismatch(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "dataset.json"), []byte(`{"name":"x"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "manifest.jsonl"), []byte(`{"id":"a","split":"train","image":"images/a.png","mask":"masks/a.png","width":2,"height":2,"sha256":{}}`+"\n"), 0o644)
+	code, out := run(t, "validate", dir)
+	if code != 1 || !strings.Contains(out, "images/a.png") {
+		t.Errorf("validate of a dataset with missing files: exit %d, %q", code, out)
+	}
+}

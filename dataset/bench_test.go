@@ -1,0 +1,305 @@
+package dataset_test
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/segtool/segtool/dataset"
+	"gocv.io/x/gocv"
+)
+
+// The benchmark fixture: benchPairs portrait photos in the folder layout,
+// images/<stem>.jpg (RGB, JPEG quality 95) and masks/<stem>.png (one
+// channel, 0/255), drawn once per test process and removed by TestMain.
+const (
+	benchPairs  = 200
+	benchWidth  = 600
+	benchHeight = 800
+	benchSeed   = 20240601
+)
+
+var benchFix struct {
+	once  sync.Once
+	root  string   // temp folder holding src/ and the outputs
+	src   string   // root/src: the folder-layout source
+	stems []string // the pairs' stems, sorted
+	err   error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchFix.root != "" {
+		os.RemoveAll(benchFix.root)
+	}
+	os.Exit(code)
+}
+
+// benchFixture returns the source folder and the pairs' stems, drawing them
+// on first use.
+func benchFixture(b *testing.B) (string, []string) {
+	b.Helper()
+	benchFix.once.Do(func() {
+		root, err := os.MkdirTemp("", "segtool-bench-")
+		if err != nil {
+			benchFix.err = err
+			return
+		}
+		benchFix.root = root
+		benchFix.src = filepath.Join(root, "src")
+		benchFix.stems, benchFix.err = writeBenchPairs(benchFix.src, benchPairs, 2)
+	})
+	if benchFix.err != nil {
+		b.Fatalf("bench fixture: %v", benchFix.err)
+	}
+	return benchFix.src, benchFix.stems
+}
+
+// writeBenchPairs draws n pairs into src with the given number of
+// goroutines. Pair i depends only on (benchSeed, i).
+func writeBenchPairs(src string, n, workers int) ([]string, error) {
+	for _, sub := range []string{"images", "masks"} {
+		if err := os.MkdirAll(filepath.Join(src, sub), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	stems := make([]string, n)
+	errs := make([]error, n)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				stems[i] = fmt.Sprintf("person_%04d", i)
+				errs[i] = writeBenchPair(src, stems[i], uint64(i))
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return stems, nil
+}
+
+// writeBenchPair draws one portrait: a two-axis colour gradient, some
+// background clutter, a person (body ellipse, head, arm) in other colours,
+// a light blur and sensor-like noise; the mask is the person's silhouette.
+func writeBenchPair(src, stem string, i uint64) error {
+	rng := rand.New(rand.NewPCG(benchSeed, i))
+	w, h := benchWidth, benchHeight
+	img := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	px, err := img.DataPtrUint8()
+	if err != nil {
+		return err
+	}
+	var c0, cx, cy [3]float64
+	for k := range 3 {
+		c0[k] = float64(rng.IntN(200) + 20)
+		cx[k] = float64(rng.IntN(120) - 60)
+		cy[k] = float64(rng.IntN(120) - 60)
+	}
+	for y := 0; y < h; y++ {
+		fy := float64(y) / float64(h)
+		row := px[y*w*3 : (y+1)*w*3]
+		for x := 0; x < w; x++ {
+			fx := float64(x) / float64(w)
+			for k := range 3 {
+				row[x*3+k] = clamp8(c0[k] + cx[k]*fx + cy[k]*fy)
+			}
+		}
+	}
+	randColor := func() color.RGBA {
+		return color.RGBA{R: uint8(rng.IntN(256)), G: uint8(rng.IntN(256)), B: uint8(rng.IntN(256))}
+	}
+	// Background clutter: boxes and discs.
+	for range 6 + rng.IntN(6) {
+		x, y := rng.IntN(w), rng.IntN(h)
+		if rng.IntN(2) == 0 {
+			gocv.Rectangle(&img, image.Rect(x, y, x+20+rng.IntN(200), y+20+rng.IntN(200)), randColor(), -1)
+		} else {
+			gocv.Circle(&img, image.Pt(x, y), 10+rng.IntN(80), randColor(), -1)
+		}
+	}
+	// The person, drawn into the image and the mask alike.
+	mask := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 0, 0), h, w, gocv.MatTypeCV8UC1)
+	defer mask.Close()
+	cxp := w/2 + rng.IntN(w/5) - w/10
+	headR := 50 + rng.IntN(30)
+	headY := 140 + rng.IntN(80)
+	body := image.Pt(120+rng.IntN(60), 260+rng.IntN(80))
+	bodyC := image.Pt(cxp, headY+headR+body.Y-10)
+	tilt := float64(rng.IntN(21) - 10)
+	arm := image.Pt(cxp+body.X-10, bodyC.Y-body.Y/3)
+	shirt, skin := randColor(), color.RGBA{R: uint8(180 + rng.IntN(60)), G: uint8(120 + rng.IntN(60)), B: uint8(90 + rng.IntN(60))}
+	white := color.RGBA{R: 255, G: 255, B: 255}
+	for _, d := range []struct {
+		m *gocv.Mat
+		c [3]color.RGBA
+	}{{&img, [3]color.RGBA{shirt, skin, shirt}}, {&mask, [3]color.RGBA{white, white, white}}} {
+		gocv.Ellipse(d.m, bodyC, body, tilt, 0, 360, d.c[0], -1)
+		gocv.Circle(d.m, image.Pt(cxp, headY), headR, d.c[1], -1)
+		gocv.Ellipse(d.m, arm, image.Pt(25, 110), 25+tilt, 0, 360, d.c[2], -1)
+	}
+	gocv.GaussianBlur(img, &img, image.Pt(3, 3), 0, 0, gocv.BorderReflect101)
+	// Noise: a triangular distribution on [-15, 15] (sd about 6) per byte.
+	for j := 0; j < len(px); j += 8 {
+		r := rng.Uint64()
+		for k := 0; k < 8 && j+k < len(px); k++ {
+			b := byte(r >> (8 * k))
+			px[j+k] = clamp8(float64(px[j+k]) + float64(int(b&15)+int(b>>4)-15))
+		}
+	}
+	if !gocv.IMWriteWithParams(filepath.Join(src, "images", stem+".jpg"), img, []int{gocv.IMWriteJpegQuality, 95}) {
+		return fmt.Errorf("write image %s", stem)
+	}
+	if !gocv.IMWrite(filepath.Join(src, "masks", stem+".png"), mask) {
+		return fmt.Errorf("write mask %s", stem)
+	}
+	return nil
+}
+
+func clamp8(v float64) uint8 {
+	switch {
+	case v <= 0:
+		return 0
+	case v >= 255:
+		return 255
+	}
+	return uint8(v + 0.5)
+}
+
+// bareCopy is the floor Build is measured against: per pair, decode the
+// image and the mask with gocv and write them again, with a bounded pool of
+// workers goroutines.
+func bareCopy(src, out string, stems []string, workers int) error {
+	for _, sub := range []string{"images", "masks"} {
+		if err := os.MkdirAll(filepath.Join(out, sub), 0o755); err != nil {
+			return err
+		}
+	}
+	var (
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	fail := func(err error) { errOnce.Do(func() { firstErr = err }) }
+	jobs := make(chan string)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for stem := range jobs {
+				img := gocv.IMRead(filepath.Join(src, "images", stem+".jpg"), gocv.IMReadColor)
+				if img.Empty() {
+					fail(fmt.Errorf("read image %s", stem))
+				} else if !gocv.IMWrite(filepath.Join(out, "images", stem+".jpg"), img) {
+					fail(fmt.Errorf("write image %s", stem))
+				}
+				img.Close()
+				mask := gocv.IMRead(filepath.Join(src, "masks", stem+".png"), gocv.IMReadGrayScale)
+				if mask.Empty() {
+					fail(fmt.Errorf("read mask %s", stem))
+				} else if !gocv.IMWrite(filepath.Join(out, "masks", stem+".png"), mask) {
+					fail(fmt.Errorf("write mask %s", stem))
+				}
+				mask.Close()
+			}
+		}()
+	}
+	for _, s := range stems {
+		jobs <- s
+	}
+	close(jobs)
+	wg.Wait()
+	return firstErr
+}
+
+// BenchmarkBuildVsBare compares dataset.Build on the folder layout with
+// bareCopy over the same pairs at the same worker count. Build should reach
+// at least 80% of bare's pairs/s; the ratio is logged per worker count.
+func BenchmarkBuildVsBare(b *testing.B) {
+	src, stems := benchFixture(b)
+	outRoot := filepath.Join(benchFix.root, "out")
+	if err := os.MkdirAll(outRoot, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	var seq atomic.Int64
+	workerCounts := []int{1, 2}
+	// Pairs and seconds per "build/1"-style key, summed over every run of
+	// that case in this process (the N=1 probe, the timed runs, -count).
+	type tally struct{ pairs, secs float64 }
+	tallies := map[string]*tally{}
+	cases := []struct {
+		name string
+		run  func(b *testing.B, out string, workers int)
+	}{
+		{"build", func(b *testing.B, out string, workers int) {
+			sum, err := dataset.Build(context.Background(), dataset.BuildOptions{
+				Format: "folder", Src: src, Out: out, Version: "bench", Workers: workers,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if sum.Samples != len(stems) || sum.Rejects != 0 {
+				b.Fatalf("build: %d samples, %d rejects; want %d, 0", sum.Samples, sum.Rejects, len(stems))
+			}
+		}},
+		{"bare", func(b *testing.B, out string, workers int) {
+			if err := bareCopy(src, out, stems, workers); err != nil {
+				b.Fatal(err)
+			}
+		}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for _, workers := range workerCounts {
+				b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						out := filepath.Join(outRoot, fmt.Sprintf("%s-w%d-%d", c.name, workers, seq.Add(1)))
+						c.run(b, out, workers)
+						b.StopTimer()
+						if err := os.RemoveAll(out); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
+					}
+					b.ReportMetric(float64(len(stems)*b.N)/b.Elapsed().Seconds(), "pairs/s")
+					key := fmt.Sprintf("%s/%d", c.name, workers)
+					if tallies[key] == nil {
+						tallies[key] = &tally{}
+					}
+					tallies[key].pairs += float64(len(stems) * b.N)
+					tallies[key].secs += b.Elapsed().Seconds()
+				})
+			}
+		})
+	}
+	// A parent benchmark's b.Log only shows under -v, so the summary goes
+	// to stdout.
+	for _, workers := range workerCounts {
+		bu, ba := tallies[fmt.Sprintf("build/%d", workers)], tallies[fmt.Sprintf("bare/%d", workers)]
+		if bu != nil && ba != nil && bu.secs > 0 && ba.secs > 0 {
+			rb, rr := bu.pairs/bu.secs, ba.pairs/ba.secs
+			fmt.Printf("BuildVsBare workers=%d: build %.1f pairs/s, bare %.1f pairs/s, build/bare = %.2f (target >= 0.80)\n",
+				workers, rb, rr, rb/rr)
+		}
+	}
+}
