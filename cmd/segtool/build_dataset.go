@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -114,6 +115,10 @@ func runBuildDataset(c *cli.Context) error {
 	}
 	if err != nil && !errors.Is(err, dataset.ErrNoSamples) {
 		return err
+	}
+	if n := sum.Rejects + sum.Flagged; n > 0 {
+		logger(c).Warn("some inputs were rejected or flagged", "rejected", sum.Rejects, "flagged", sum.Flagged,
+			"details", filepath.Join(o.Out, dataset.RejectsFile))
 	}
 	printBuildSummary(c, sum)
 	return err
