@@ -78,7 +78,9 @@ func InitRuntime() (Runtime, error) {
 	}
 	if !ort.IsInitialized() {
 		ort.SetSharedLibraryPath(p)
-		if err := ort.InitializeEnvironment(); err != nil {
+		// segtool reports ORT's failures from the returned statuses; its
+		// own log would print them a second time, in colour, on stderr.
+		if err := ort.InitializeEnvironment(ort.WithLogLevelFatal()); err != nil {
 			return Runtime{Path: p}, fmt.Errorf("load ONNX Runtime from %s: %w", p, err)
 		}
 	}
