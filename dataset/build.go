@@ -149,6 +149,9 @@ func Build(ctx context.Context, o BuildOptions) (BuildSummary, error) {
 				if r.err == nil && !r.reused {
 					r.err = w.Add(r.rows...)
 				}
+				if ctx.Err() != nil {
+					continue // interrupted or failing fast: nothing more to report
+				}
 				if r.err != nil || (o.FailFast && len(r.rejects) > 0 && !allKept(r.rejects)) {
 					failOnce.Do(func() {
 						failErr = r.err
@@ -197,7 +200,7 @@ feed:
 		if failErr != nil {
 			return sum, failErr
 		}
-		return sum, fmt.Errorf("interrupted; rerun with --resume to continue: %w", ctx.Err())
+		return sum, fmt.Errorf("interrupted; rerun with --resume to continue: %w", context.Cause(ctx))
 	}
 	name := o.Name
 	if name == "" {
@@ -303,7 +306,7 @@ func buildOne(ctx context.Context, o *BuildOptions, w *Writer, c Candidate) (r r
 	if err != nil {
 		return reject(&SampleError{Code: CodeMissingPartner, Path: c.Image, Err: err}, "decode")
 	}
-	img, kind, notes, err := DecodeRGB(c.Image, raw)
+	img, kind, imgNotes, err := DecodeRGB(c.Image, raw)
 	if err != nil {
 		return reject(err, "decode")
 	}
@@ -313,7 +316,7 @@ func buildOne(ctx context.Context, o *BuildOptions, w *Writer, c Candidate) (r r
 		return reject(err, "decode")
 	}
 	defer lab.Close()
-	notes = append(notes, lab.Notes...)
+	notes := append(append([]string(nil), imgNotes...), lab.Notes...)
 	size := image.Pt(img.Cols(), img.Rows())
 	for _, p := range []struct {
 		name string
@@ -354,7 +357,7 @@ func buildOne(ctx context.Context, o *BuildOptions, w *Writer, c Candidate) (r r
 	}
 
 	split := SplitFor(id, c.Split, o.Ratios, o.ValFromTrain, o.Seed)
-	unchanged := !resized && o.Crops == 0 && len(notes) == 0
+	unchanged := !resized && o.Crops == 0 && len(imgNotes) == 0 && !(kind == kindJPEG && hasExif(raw))
 	ext := ".png"
 	if kind == kindJPEG {
 		ext = ".jpg"

@@ -86,6 +86,24 @@ func checkComplete(kind string, b []byte) error {
 	return nil
 }
 
+// hasExif reports a JPEG with an APP1 Exif segment. Such a file may carry
+// an orientation tag that viewers apply and segtool's unchanged decode does
+// not, so it is never hard-linked: re-encoding drops the tag.
+func hasExif(b []byte) bool {
+	for i := 2; i+10 <= len(b) && b[i] == 0xFF; {
+		marker := b[i+1]
+		if marker == 0xDA || marker == 0xD9 { // start of scan, end of image
+			return false
+		}
+		n := int(b[i+2])<<8 | int(b[i+3])
+		if marker == 0xE1 && bytes.HasPrefix(b[i+4:], []byte("Exif\x00")) {
+			return true
+		}
+		i += 2 + n
+	}
+	return false
+}
+
 // pngColorType reads the colour type from a PNG's IHDR (3 = palette).
 func pngColorType(b []byte) int {
 	if len(b) < 26 {
@@ -265,7 +283,11 @@ func encode(m gocv.Mat, ext string, jpegQuality int) ([]byte, error) {
 	if ext == ".jpg" {
 		buf, err = gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, jpegQuality})
 	} else {
-		buf, err = gocv.IMEncodeWithParams(gocv.PNGFileExt, m, []int{gocv.IMWritePngCompression, 1})
+		// No parameters on purpose: naming any PNG compression level makes
+		// OpenCV 4.6 leave its fast path (SUB filter, fastest zlib level,
+		// RLE strategy) for an all-filter search that is about 3x slower
+		// and, on masks, larger.
+		buf, err = gocv.IMEncode(gocv.PNGFileExt, m)
 	}
 	if err != nil {
 		return nil, err

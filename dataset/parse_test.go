@@ -138,3 +138,15 @@ func TestDecodeConversions(t *testing.T) {
 		t.Error("text accepted as an image")
 	}
 }
+
+func TestHasExif(t *testing.T) {
+	app0 := []byte{0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0}
+	app1 := []byte{0xFF, 0xE1, 0x00, 0x0C, 'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0, 42}
+	sos := []byte{0xFF, 0xDA, 0x00, 0x02, 0xFF, 0xD9}
+	soi := []byte{0xFF, 0xD8}
+	with := append(append(append(append([]byte(nil), soi...), app0...), app1...), sos...)
+	without := append(append(append([]byte(nil), soi...), app0...), sos...)
+	if !hasExif(with) || hasExif(without) {
+		t.Errorf("hasExif: with %v, without %v", hasExif(with), hasExif(without))
+	}
+}
