@@ -41,6 +41,7 @@ cores (--workers), print a summary at the end, and exit 2 on usage errors,
 		EnableBashCompletion: true,
 		Commands: []*cli.Command{
 			buildDatasetCommand(),
+			compositeCommand(),
 			inspectCommand(),
 			validateCommand(),
 			demoDataCommand(),

@@ -1,0 +1,152 @@
+package composite
+
+import (
+	"math"
+	"sync"
+
+	"gocv.io/x/gocv"
+)
+
+// layer is one placed foreground: canvas-size straight colour and alpha.
+type layer struct{ f, a gocv.Mat }
+
+func (l layer) close() {
+	l.f.Close()
+	l.a.Close()
+}
+
+// srgb holds the IEC 61966-2-1 transfer tables. They are constants in all
+// but name, built once on first use of linear-light blending.
+type srgb struct {
+	dec [256]float32   // 8-bit code -> linear 0..1
+	enc [65536]float32 // linear quantised to 1/65535 -> code 0..255, unrounded
+}
+
+var srgbTables = sync.OnceValue(func() *srgb {
+	t := new(srgb)
+	for i := range t.dec {
+		c := float64(i) / 255
+		if c <= 0.04045 {
+			t.dec[i] = float32(c / 12.92)
+		} else {
+			t.dec[i] = float32(math.Pow((c+0.055)/1.055, 2.4))
+		}
+	}
+	// Quantising linear light to 16 bits moves a code by at most 0.03 at
+	// the curve's steepest (12.92·255/65535/2), well inside rounding.
+	for i := range t.enc {
+		l := float64(i) / 65535
+		if l <= 0.0031308 {
+			t.enc[i] = float32(255 * 12.92 * l)
+		} else {
+			t.enc[i] = float32(255 * (1.055*math.Pow(l, 1/2.4) - 0.055))
+		}
+	}
+	return t
+})
+
+// blend composites the layers, in order, over bg:
+//
+//	I = a·F + (1 − a)·B   per layer, B being what lies beneath,
+//	alpha = 1 − Π(1 − a),
+//
+// in float, rounding once per output value. In linear light, F and B are
+// decoded from sRGB first and the sum encoded after. Gaussian noise of the
+// given sigma (8-bit levels) is added before that one rounding. fOut, when
+// not nil, receives the colour F that gives I = alpha·F + (1 − alpha)·B for
+// the combined alpha, so a saved (image, alpha, F, B) quadruple stays
+// consistent with several layers too.
+func blend(img, alpha, mask, fOut, b []byte, layers [][2][]byte, linear bool, sigma float32, r *stream) {
+	var ident [256]float32
+	dec := &ident
+	var enc *[65536]float32
+	if linear {
+		t := srgbTables()
+		dec, enc = &t.dec, &t.enc
+	} else {
+		for i := range ident {
+			ident[i] = float32(i)
+		}
+	}
+	n := len(alpha)
+	for p := 0; p < n; p++ {
+		o := 3 * p
+		if sigma == 0 && uncovered(layers, p) {
+			// The background shows through unchanged (an sRGB decode and
+			// encode round-trips every code), as it does over most of a
+			// canvas.
+			img[o], img[o+1], img[o+2] = b[o], b[o+1], b[o+2]
+			alpha[p], mask[p] = 0, 0
+			if fOut != nil {
+				fOut[o], fOut[o+1], fOut[o+2] = 0, 0, 0
+			}
+			continue
+		}
+		c0, c1, c2 := dec[b[o]], dec[b[o+1]], dec[b[o+2]]
+		var q0, q1, q2 float32 // a·F over layers, in codes, for fOut
+		keep := float32(1)
+		for _, l := range layers {
+			ak := l[1][p]
+			if ak == 0 {
+				continue
+			}
+			a := float32(ak) / 255
+			na := 1 - a
+			f := l[0][o : o+3 : o+3]
+			c0 = a*dec[f[0]] + na*c0
+			c1 = a*dec[f[1]] + na*c1
+			c2 = a*dec[f[2]] + na*c2
+			q0 = a*float32(f[0]) + na*q0
+			q1 = a*float32(f[1]) + na*q1
+			q2 = a*float32(f[2]) + na*q2
+			keep *= na
+		}
+		if linear {
+			c0, c1, c2 = enc[encIdx(c0)], enc[encIdx(c1)], enc[encIdx(c2)]
+		}
+		if sigma > 0 {
+			c0 += sigma * r.norm()
+			c1 += sigma * r.norm()
+			c2 += sigma * r.norm()
+		}
+		img[o], img[o+1], img[o+2] = round8(c0), round8(c1), round8(c2)
+		ta := 1 - keep
+		av := round8(255 * ta)
+		alpha[p] = av
+		mask[p] = 0
+		if av >= 128 {
+			mask[p] = 255
+		}
+		if fOut != nil {
+			if ta > 0 {
+				fOut[o], fOut[o+1], fOut[o+2] = round8(q0/ta), round8(q1/ta), round8(q2/ta)
+			} else {
+				fOut[o], fOut[o+1], fOut[o+2] = 0, 0, 0
+			}
+		}
+	}
+}
+
+// round8 rounds half up and saturates to a byte.
+func round8(v float32) uint8 {
+	switch {
+	case v <= 0:
+		return 0
+	case v >= 254.5:
+		return 255
+	}
+	return uint8(v + 0.5)
+}
+
+// encIdx quantises linear light in 0..1 (a hair above 1 from float error)
+// to an enc index.
+func encIdx(l float32) int { return min(int(l*65535+0.5), 65535) }
+
+func uncovered(layers [][2][]byte, p int) bool {
+	for _, l := range layers {
+		if l[1][p] != 0 {
+			return false
+		}
+	}
+	return true
+}

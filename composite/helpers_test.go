@@ -1,0 +1,99 @@
+package composite
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"gocv.io/x/gocv"
+)
+
+// mat copies data into a new Mat (NewMatFromBytes would alias Go memory).
+func mat(t testing.TB, rows, cols int, mt gocv.MatType, data []byte) gocv.Mat {
+	t.Helper()
+	m := gocv.NewMatWithSize(rows, cols, mt)
+	d, err := m.DataPtrUint8()
+	if err != nil || len(d) != len(data) {
+		t.Fatalf("mat %dx%d %v: %d bytes for %d (%v)", cols, rows, mt, len(data), len(d), err)
+	}
+	copy(d, data)
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func bytesOf(t testing.TB, m gocv.Mat) []byte {
+	t.Helper()
+	if !m.IsContinuous() {
+		c := m.Clone()
+		defer c.Close()
+		return bytesOf(t, c)
+	}
+	d, err := m.DataPtrUint8()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]byte(nil), d...)
+}
+
+func mustFg(t testing.TB, id string, rows, cols int, bgr, alpha []byte, prem bool) *Foreground {
+	t.Helper()
+	fg, err := NewForeground(id, mat(t, rows, cols, gocv.MatTypeCV8UC3, bgr), mat(t, rows, cols, gocv.MatTypeCV8UC1, alpha), prem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fg.Close() })
+	return fg
+}
+
+func mustBg(t testing.TB, rows, cols int, mt gocv.MatType, data []byte) *Background {
+	t.Helper()
+	bg, err := NewBackground("bg", mat(t, rows, cols, mt, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bg.Close() })
+	return bg
+}
+
+func mustComposite(t testing.TB, fg, second *Foreground, bg *Background, k int, o Options) *Result {
+	t.Helper()
+	r, err := Composite(context.Background(), fg, second, bg, k, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// pseudo fills n bytes from a fixed LCG, for arbitrary-looking test pixels.
+func pseudo(n int, seed uint32) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		seed = seed*1664525 + 1013904223
+		b[i] = byte(seed >> 24)
+	}
+	return b
+}
+
+// Reference sRGB transfer, IEC 61966-2-1, in float64.
+func srgbDecode(c float64) float64 {
+	if c <= 0.04045 {
+		return c / 12.92
+	}
+	return math.Pow((c+0.055)/1.055, 2.4)
+}
+
+func srgbEncode(l float64) float64 {
+	if l <= 0.0031308 {
+		return 12.92 * l
+	}
+	return 1.055*math.Pow(l, 1/2.4) - 0.055
+}
+
+// within fails the test when got is farther than tol from want.
+func within(t testing.TB, what string, got uint8, want, tol float64) {
+	t.Helper()
+	if math.Abs(float64(got)-want) > tol {
+		t.Errorf("%s: got %d, want %.3f ±%g", what, got, want, tol)
+	}
+}

@@ -1,0 +1,332 @@
+package composite
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gocv.io/x/gocv"
+)
+
+// Bad input. Each is wrapped with the offending path; test with errors.Is.
+var (
+	// ErrNoAlpha: the cut-out decoded without an alpha channel (a JPEG, or a
+	// PNG saved as RGB).
+	ErrNoAlpha = errors.New("cut-out has no alpha channel: for an image with a separate matte, use a folder: source with an alpha dir")
+	// ErrTransparent: every alpha value of the cut-out is 0.
+	ErrTransparent = errors.New("cut-out is fully transparent")
+	// ErrUnreadable: the file is missing, truncated or not a decodable image.
+	ErrUnreadable = errors.New("cannot read image")
+	// ErrSizeMismatch: an image and its separate alpha differ in size.
+	ErrSizeMismatch = errors.New("alpha and image sizes differ")
+	// ErrBadBackground: a background cannot be read; it also wraps the cause.
+	ErrBadBackground = errors.New("background cannot be read")
+)
+
+// Foreground is a decoded cut-out: straight (un-premultiplied) colour and
+// alpha, read-only once made, so one value may serve many goroutines.
+type Foreground struct {
+	// ID names the cut-out in records and seeds its draws; the loaders set
+	// the file name (not the full path, so moving a folder keeps the draws).
+	ID string
+	// LooksPremultiplied is set when a cut-out loaded as straight alpha has
+	// partly transparent pixels whose colour never exceeds their alpha: the
+	// signature of premultiplied data, which composites with dark fringes
+	// unless loaded with premultiplied set.
+	LooksPremultiplied bool
+
+	bgra gocv.Mat // 8UC4, straight colour
+}
+
+// Size returns the cut-out's width and height.
+func (f *Foreground) Size() image.Point { return image.Pt(f.bgra.Cols(), f.bgra.Rows()) }
+
+// Close frees the cut-out's pixels.
+func (f *Foreground) Close() error { return f.bgra.Close() }
+
+// LoadCutout decodes an RGBA cut-out (PNG, WebP; 16-bit is reduced to
+// 8-bit). premultiplied says its colour is already multiplied by alpha;
+// it is then divided back, so low-alpha colours keep only the precision the
+// file had.
+func LoadCutout(path string, premultiplied bool) (*Foreground, error) {
+	m, err := decode(path, gocv.IMReadUnchanged)
+	if err != nil {
+		return nil, err
+	}
+	if m.Channels() != 4 {
+		m.Close()
+		return nil, fmt.Errorf("%s: %w", path, ErrNoAlpha)
+	}
+	if err := to8U(&m); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	fg := &Foreground{ID: filepath.Base(path), bgra: m}
+	if err := fg.check(premultiplied); err != nil {
+		fg.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return fg, nil
+}
+
+// LoadImageAlpha makes a cut-out from an image and its separate matte. The
+// foreground colour is then the image itself (F ≈ I), which carries the
+// original background's colour into the soft edges; see the package comment.
+func LoadImageAlpha(imagePath, alphaPath string) (*Foreground, error) {
+	img, err := decode(imagePath, gocv.IMReadColor)
+	if err != nil {
+		return nil, err
+	}
+	defer img.Close()
+	a, err := decode(alphaPath, gocv.IMReadGrayScale)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	fg, err := NewForeground(filepath.Base(imagePath), img, a, false)
+	if err != nil {
+		return nil, fmt.Errorf("%s, %s: %w", imagePath, alphaPath, err)
+	}
+	return fg, nil
+}
+
+// NewForeground makes a cut-out from in-memory layers (copied): bgr is 8-bit
+// BGR or grey, alpha 8-bit single channel of the same size.
+func NewForeground(id string, bgr, alpha gocv.Mat, premultiplied bool) (*Foreground, error) {
+	if bgr.Empty() || alpha.Empty() {
+		return nil, fmt.Errorf("%s: %w: empty layer", id, ErrUnreadable)
+	}
+	if bgr.Rows() != alpha.Rows() || bgr.Cols() != alpha.Cols() {
+		return nil, fmt.Errorf("%s: %w: image %dx%d, alpha %dx%d", id, ErrSizeMismatch,
+			bgr.Cols(), bgr.Rows(), alpha.Cols(), alpha.Rows())
+	}
+	if alpha.Type() != gocv.MatTypeCV8UC1 {
+		return nil, fmt.Errorf("%s: alpha must be 8-bit single channel, got %v", id, alpha.Type())
+	}
+	c := bgr.Clone() // continuous, and ours to convert
+	defer c.Close()
+	switch c.Type() {
+	case gocv.MatTypeCV8UC3:
+	case gocv.MatTypeCV8UC1:
+		gocv.CvtColor(c, &c, gocv.ColorGrayToBGR)
+	default:
+		return nil, fmt.Errorf("%s: image must be 8-bit BGR or grey, got %v", id, c.Type())
+	}
+	a := alpha.Clone()
+	defer a.Close()
+	fg := &Foreground{ID: id, bgra: gocv.NewMatWithSize(c.Rows(), c.Cols(), gocv.MatTypeCV8UC4)}
+	src, _ := c.DataPtrUint8()
+	as, _ := a.DataPtrUint8()
+	dst, err := fg.bgra.DataPtrUint8()
+	if err != nil {
+		fg.Close()
+		return nil, err
+	}
+	for p, av := range as {
+		dst[4*p], dst[4*p+1], dst[4*p+2], dst[4*p+3] = src[3*p], src[3*p+1], src[3*p+2], av
+	}
+	if err := fg.check(premultiplied); err != nil {
+		fg.Close()
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	return fg, nil
+}
+
+// check rejects a fully transparent cut-out, un-premultiplies, and sets
+// LooksPremultiplied, in one pass over the pixels.
+func (f *Foreground) check(premultiplied bool) error {
+	d, err := f.bgra.DataPtrUint8()
+	if err != nil {
+		return err
+	}
+	visible, partial, over := false, 0, false
+	for i := 0; i < len(d); i += 4 {
+		a := d[i+3]
+		if a == 0 {
+			if premultiplied {
+				d[i], d[i+1], d[i+2] = 0, 0, 0
+			}
+			continue
+		}
+		visible = true
+		if a == 255 {
+			continue
+		}
+		partial++
+		if premultiplied {
+			for c := i; c < i+3; c++ {
+				v := (int(d[c])*255 + int(a)/2) / int(a)
+				d[c] = uint8(min(v, 255))
+			}
+		} else if !over && (int(d[i]) > int(a)+1 || int(d[i+1]) > int(a)+1 || int(d[i+2]) > int(a)+1) {
+			over = true
+		}
+	}
+	if !visible {
+		return ErrTransparent
+	}
+	f.LooksPremultiplied = !premultiplied && !over && partial >= 100
+	return nil
+}
+
+// Background is a decoded background photo or a procedural pattern kind;
+// read-only once made.
+type Background struct {
+	// ID names the background in records: the path given to LoadBackground,
+	// or "procedural:KIND".
+	ID string
+
+	bgr     gocv.Mat // 8UC3; empty for procedural
+	pattern string
+}
+
+// LoadBackground decodes a background image (JPEG, PNG, WebP; grey and
+// palette images become BGR, alpha is dropped), or, for an id made by
+// ParseProcedural, returns a pattern drawn afresh for each composite.
+func LoadBackground(id string) (*Background, error) {
+	if kind, ok := strings.CutPrefix(id, proceduralPrefix); ok {
+		if !validPattern(kind) {
+			return nil, fmt.Errorf("%s: unknown pattern %q (have %s)", id, kind, strings.Join(PatternKinds(), ", "))
+		}
+		return &Background{ID: id, pattern: kind}, nil
+	}
+	m, err := decode(id, gocv.IMReadColor)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadBackground, err)
+	}
+	if err := to8U(&m); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadBackground, id, err)
+	}
+	return &Background{ID: id, bgr: m}, nil
+}
+
+// NewBackground makes a background from an in-memory 8-bit BGR or grey
+// image (copied).
+func NewBackground(id string, img gocv.Mat) (*Background, error) {
+	switch img.Type() {
+	case gocv.MatTypeCV8UC3:
+		return &Background{ID: id, bgr: img.Clone()}, nil
+	case gocv.MatTypeCV8UC1:
+		m := gocv.NewMat()
+		gocv.CvtColor(img, &m, gocv.ColorGrayToBGR)
+		return &Background{ID: id, bgr: m}, nil
+	}
+	return nil, fmt.Errorf("%w: %s: want 8-bit BGR or grey, got %v", ErrBadBackground, id, img.Type())
+}
+
+// Procedural reports whether the background is a drawn pattern.
+func (b *Background) Procedural() bool { return b.pattern != "" }
+
+// Close frees the background's pixels.
+func (b *Background) Close() error { return b.bgr.Close() }
+
+// decode reads and decodes one image file, naming the path in errors.
+func decode(path string, flags gocv.IMReadFlag) (gocv.Mat, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return gocv.Mat{}, fmt.Errorf("%w: %w", ErrUnreadable, err)
+	}
+	if len(data) == 0 {
+		return gocv.Mat{}, fmt.Errorf("%s: %w: empty file", path, ErrUnreadable)
+	}
+	if jpegTruncated(data) {
+		return gocv.Mat{}, fmt.Errorf("%s: %w: JPEG data ends before its end marker (truncated file)", path, ErrUnreadable)
+	}
+	m, err := gocv.IMDecode(data, flags)
+	if err != nil {
+		return gocv.Mat{}, fmt.Errorf("%s: %w: %w", path, ErrUnreadable, err)
+	}
+	if m.Empty() {
+		m.Close()
+		return gocv.Mat{}, fmt.Errorf("%s: %w: not a supported image or corrupt", path, ErrUnreadable)
+	}
+	return m, nil
+}
+
+// to8U reduces 16-bit and float images to 8 bits in place.
+func to8U(m *gocv.Mat) error {
+	var scale float32
+	switch m.Type() & 7 { // depth bits
+	case gocv.MatTypeCV8U:
+		return nil
+	case gocv.MatTypeCV16U:
+		scale = 1.0 / 257
+	case gocv.MatTypeCV32F, gocv.MatTypeCV64F:
+		scale = 255
+	default:
+		return fmt.Errorf("unsupported pixel depth %v", m.Type())
+	}
+	out := gocv.NewMat()
+	m.ConvertToWithParams(&out, gocv.MatType(8*(m.Channels()-1)), scale, 0)
+	m.Close()
+	*m = out
+	return nil
+}
+
+// jpegTruncated reports whether JPEG data stops before its end-of-image
+// marker. OpenCV decodes such files anyway, filling the missing rows with
+// grey and only warning on stderr, so they would pass as backgrounds. The
+// walk follows segment lengths, so an EXIF thumbnail's own end marker does
+// not count.
+func jpegTruncated(b []byte) bool {
+	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
+		return false // not a JPEG
+	}
+	i := 2
+	for {
+		for i < len(b) && b[i] != 0xFF {
+			i++
+		}
+		for i < len(b) && b[i] == 0xFF {
+			i++
+		}
+		if i >= len(b) {
+			return true
+		}
+		m := b[i]
+		i++
+		if m == 0xD9 {
+			return false
+		}
+		if m == 0x01 || (m >= 0xD0 && m <= 0xD7) {
+			continue // markers without a length
+		}
+		if i+2 > len(b) {
+			return true
+		}
+		n := int(b[i])<<8 | int(b[i+1])
+		if n < 2 {
+			return true
+		}
+		i += n
+		if i > len(b) {
+			return true
+		}
+		if m != 0xDA {
+			continue
+		}
+		// Entropy-coded scan: FF is followed by 00 (stuffing), a restart
+		// marker or fill; anything else ends the scan.
+		for {
+			for i < len(b) && b[i] != 0xFF {
+				i++
+			}
+			if i+1 >= len(b) {
+				return true
+			}
+			if c := b[i+1]; c == 0x00 || (c >= 0xD0 && c <= 0xD7) {
+				i += 2
+				continue
+			}
+			if b[i+1] == 0xFF {
+				i++
+				continue
+			}
+			break
+		}
+	}
+}
