@@ -83,7 +83,10 @@ demo: deps build
 	$(SEGTOOL) inspect $(DEMO)/ds
 	$(SEGTOOL) validate $(DEMO)/ds
 	$(SEGTOOL) validate $(DEMO)/ds-pennfudan
-	@echo "demo: datasets in $(DEMO)/ds and $(DEMO)/ds-pennfudan"
+	$(SEGTOOL) composite --fg $(DEMO)/src/cutouts --bg procedural:stripes,checks,noise,gradient,blobs --out $(DEMO)/comp \
+	  --per-fg 3 --seed 1 --size 320x400 --scale 0.6,0.95 --flip --preview 6 --force
+	$(SEGTOOL) validate $(DEMO)/comp
+	@echo "demo: datasets in $(DEMO)/ds, $(DEMO)/ds-pennfudan and $(DEMO)/comp (look at $(DEMO)/comp/preview.png)"
 
 clean:
 	rm -rf bin demo

@@ -13,11 +13,11 @@ import (
 	"gocv.io/x/gocv"
 )
 
-// TestNoMatLeaks runs loads (good and bad), composites (procedural and
+// TestMatProfile runs loads (good and bad), composites (procedural and
 // real, every option), plans and a contact sheet, closes what it gets, and
 // expects gocv's count of live Mats back where it started.
 // Run: go test -tags matprofile ./composite/
-func TestNoMatLeaks(t *testing.T) {
+func TestMatProfile(t *testing.T) {
 	start := gocv.MatProfile.Count()
 	func() {
 		ctx := context.Background()
@@ -136,5 +136,39 @@ func TestNoMatLeaks(t *testing.T) {
 		var b bytes.Buffer
 		gocv.MatProfile.WriteTo(&b, 1)
 		t.Errorf("%d Mats live before, %d after:\n%s", start, n, b.String())
+	}
+}
+
+// TestMatProfileWriteDataset runs whole WriteDataset commands (good run,
+// resume, a planted bad background, preview) and expects no live Mat after.
+func TestMatProfileWriteDataset(t *testing.T) {
+	dir := t.TempDir()
+	cut := filepath.Join(dir, "cutouts")
+	os.MkdirAll(cut, 0o755)
+	for i, v := range []float64{255, 128} {
+		m := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(40, 90, 200, v), 60, 40, gocv.MatTypeCV8UC4)
+		gocv.IMWrite(filepath.Join(cut, []string{"a.png", "b.png"}[i]), m)
+		m.Close()
+	}
+	bgDir := filepath.Join(dir, "bg")
+	os.MkdirAll(bgDir, 0o755)
+	bg := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(10, 20, 30, 0), 50, 70, gocv.MatTypeCV8UC3)
+	gocv.IMWrite(filepath.Join(bgDir, "one.png"), bg)
+	gocv.IMWrite(filepath.Join(bgDir, "two.jpg"), bg)
+	bg.Close()
+	os.WriteFile(filepath.Join(bgDir, "bad.jpg"), []byte("not a jpeg"), 0o644)
+	start := gocv.MatProfile.Count()
+	out := filepath.Join(dir, "comp")
+	for _, resume := range []bool{false, true} {
+		_, err := WriteDataset(context.Background(), DatasetOptions{Fg: cut, Bg: bgDir, Out: out, Workers: 2,
+			Composite: Options{Seed: 3, PerFg: 2}, Preview: 2, Resume: resume})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := gocv.MatProfile.Count(); n != start {
+		var b bytes.Buffer
+		gocv.MatProfile.WriteTo(&b, 1)
+		t.Fatalf("%d Mats leaked by WriteDataset:\n%s", n-start, b.String())
 	}
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // TestNoMatLeaks needs gocv's Mat profile: go test -tags matprofile ./synth/
-func TestNoMatLeaks(t *testing.T) {
+func TestMatProfile(t *testing.T) {
 	if _, err := Generate(context.Background(), t.TempDir(), Options{Count: 2, Seed: 9}); err != nil {
 		t.Fatal(err)
 	}
