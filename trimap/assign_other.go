@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package trimap
+
+func bestKernel() windowKernel { return assignWindowGeneric }
