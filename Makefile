@@ -86,7 +86,13 @@ demo: deps build
 	$(SEGTOOL) composite --fg $(DEMO)/src/cutouts --bg procedural:stripes,checks,noise,gradient,blobs --out $(DEMO)/comp \
 	  --per-fg 3 --seed 1 --size 320x400 --scale 0.6,0.95 --flip --preview 6 --force
 	$(SEGTOOL) validate $(DEMO)/comp
-	@echo "demo: datasets in $(DEMO)/ds, $(DEMO)/ds-pennfudan and $(DEMO)/comp (look at $(DEMO)/comp/preview.png)"
+	$(SEGTOOL) augment --check configs/augment/imgaug-portrait.yaml
+	$(SEGTOOL) augment --config configs/augment/imgaug-portrait.yaml --dataset $(DEMO)/ds --out $(DEMO)/aug \
+	  --copies 2 --seed 1 --include-originals --preview 4 --force
+	$(SEGTOOL) validate $(DEMO)/aug
+	$(SEGTOOL) bench augment --config configs/augment/imgaug-portrait.yaml --dataset $(DEMO)/ds -n 100
+	@echo "demo: datasets in $(DEMO)/ds, $(DEMO)/ds-pennfudan, $(DEMO)/comp and $(DEMO)/aug"
+	@echo "demo: look at $(DEMO)/comp/preview.png and $(DEMO)/aug/preview.png"
 
 clean:
 	rm -rf bin demo

@@ -428,19 +428,15 @@ feed:
 		sum.Elapsed = time.Since(start)
 		return sum, ErrNoSamples
 	}
-	if o.Preview > 0 {
-		dst := o.PreviewOut
-		if dst == "" {
-			dst = filepath.Join(w.Dir(), PreviewFile)
-		}
-		if _, err := writeSheet(ctx, d, srcRows, cfg.p, &o, dst); err != nil {
+	// The sheet goes into the dataset before it is published, or, for
+	// PreviewOut, after (a PreviewOut inside a --force'd Out would
+	// otherwise go with the old folder).
+	if o.Preview > 0 && o.PreviewOut == "" {
+		if _, err := writeSheet(ctx, d, srcRows, cfg.p, &o, filepath.Join(w.Dir(), PreviewFile)); err != nil {
 			w.Abort()
 			return sum, err
 		}
-		sum.Preview = o.PreviewOut
-		if sum.Preview == "" {
-			sum.Preview = filepath.Join(o.Out, PreviewFile)
-		}
+		sum.Preview = filepath.Join(o.Out, PreviewFile)
 	}
 	name := o.Name
 	if name == "" {
@@ -449,6 +445,11 @@ feed:
 	info := dataset.Info{Name: name, Version: o.Version, Format: "augment", SourceDir: srcAbs, Options: opts}
 	if err := w.Commit(info); err != nil {
 		return sum, err
+	}
+	if o.Preview > 0 && o.PreviewOut != "" {
+		if sum.Preview, err = writeSheet(ctx, d, srcRows, cfg.p, &o, o.PreviewOut); err != nil {
+			return sum, err
+		}
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, nil

@@ -33,14 +33,14 @@ func usageError(format string, args ...any) error {
 func requireFlags(c *cli.Context, names ...string) error {
 	for _, n := range names {
 		if !c.IsSet(n) {
-			return usageError("--%s is required (see `segtool %s --help`)", n, c.Command.FullName())
+			return usageError("--%s is required (see `%s --help`)", n, c.Command.HelpName)
 		}
 	}
 	return nil
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {
-	return usageError("%v (see `segtool %s --help`)", err, c.Command.FullName())
+	return usageError("%v (see `%s --help`)", err, c.Command.HelpName)
 }
 
 func setupConsole(c *cli.Context) error {
