@@ -332,53 +332,21 @@ func WriteDataset(ctx context.Context, o DatasetOptions) (Summary, error) {
 	defer SetOpenCVThreads(threads)
 
 	r := &augmenter{o: &o, p: cfg.p, d: d, w: w}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	results := make([]sourceResult, len(srcRows))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	var done atomic.Int64
-	var failErr error
-	var failOnce sync.Once
-	for range o.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				results[j] = r.one(ctx, srcRows[j], plans[j])
-				res := &results[j]
-				if res.err == nil && len(res.rows) > 0 {
-					res.err = w.Add(res.rows...)
-				}
-				if ctx.Err() != nil {
-					continue // interrupted or failing fast: nothing more to report
-				}
-				if res.err != nil || (o.FailFast && hasRejected(res.rejects)) {
-					failOnce.Do(func() {
-						failErr = res.err
-						if failErr == nil {
-							rj := firstRejected(res.rejects)
-							failErr = fmt.Errorf("--fail-fast: %s: %s", strings.Join(rj.Source, ", "), rj.Reason)
-						}
-						cancel()
-					})
-				}
-				if o.Progress != nil {
-					o.Progress(int(done.Add(1)), len(srcRows))
-				}
-			}
-		}()
-	}
-feed:
-	for j := range srcRows {
-		select {
-		case jobs <- j:
-		case <-ctx.Done():
-			break feed
+	poolErr := dataset.RunPool(ctx, len(srcRows), o.Workers, func(ctx context.Context, j int) error {
+		results[j] = r.one(ctx, srcRows[j], plans[j])
+		res := &results[j]
+		if res.err == nil && len(res.rows) > 0 {
+			res.err = w.Add(res.rows...)
 		}
-	}
-	close(jobs)
-	wg.Wait()
+		if res.err != nil {
+			return res.err
+		}
+		if o.FailFast {
+			return dataset.FailFast(res.rejects)
+		}
+		return nil
+	}, o.Progress)
 
 	for _, res := range results {
 		w.Reject(res.rejects...)
@@ -397,13 +365,13 @@ feed:
 		}
 	}
 	sum.Files = w.FilesWritten()
-	if failErr != nil || ctx.Err() != nil {
+	if poolErr != nil {
 		w.Abort()
 		sum.Elapsed = time.Since(start)
-		if failErr != nil && !errors.Is(failErr, context.Canceled) {
-			return sum, failErr
+		if ctx.Err() != nil {
+			return sum, dataset.Interrupted(ctx.Err())
 		}
-		return sum, fmt.Errorf("interrupted; rerun with --resume to continue: %w", context.Canceled)
+		return sum, poolErr
 	}
 	rows := w.Rows()
 	sum.Samples = len(rows)
@@ -464,17 +432,6 @@ func absPath(p string) string {
 		return filepath.Clean(p)
 	}
 	return a
-}
-
-func hasRejected(rs []dataset.Reject) bool { return firstRejected(rs) != nil }
-
-func firstRejected(rs []dataset.Reject) *dataset.Reject {
-	for i := range rs {
-		if !rs[i].Kept {
-			return &rs[i]
-		}
-	}
-	return nil
 }
 
 // noteDropped marks a copy whose parent had labels the ops do not carry.

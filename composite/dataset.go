@@ -358,49 +358,21 @@ func WriteDataset(ctx context.Context, o DatasetOptions) (Summary, error) {
 	}
 
 	r := &runner{o: &o, w: w, fgs: fgs, bgs: bgs, splits: splits, fgStore: fgStore, bgStore: bgStore}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	results := make([]itemResult, len(items))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	var done atomic.Int64
-	var failErr error
-	var failOnce sync.Once
-	for range o.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				results[j] = r.one(ctx, items[j])
-				res := &results[j]
-				if res.err == nil && res.row != nil && !res.reused {
-					res.err = w.Add(*res.row)
-				}
-				if res.err != nil || (o.FailFast && hasRejected(res.rejects)) {
-					failOnce.Do(func() {
-						failErr = res.err
-						if failErr == nil {
-							failErr = fmt.Errorf("--fail-fast: %s: %s", strings.Join(res.rejects[0].Source, ", "), res.rejects[0].Reason)
-						}
-						cancel()
-					})
-				}
-				if o.Progress != nil {
-					o.Progress(int(done.Add(1)), len(items))
-				}
-			}
-		}()
-	}
-feed:
-	for j := range items {
-		select {
-		case jobs <- j:
-		case <-ctx.Done():
-			break feed
+	poolErr := dataset.RunPool(ctx, len(items), o.Workers, func(ctx context.Context, j int) error {
+		results[j] = r.one(ctx, items[j])
+		res := &results[j]
+		if res.err == nil && res.row != nil && !res.reused {
+			res.err = w.Add(*res.row)
 		}
-	}
-	close(jobs)
-	wg.Wait()
+		if res.err != nil {
+			return res.err
+		}
+		if o.FailFast {
+			return dataset.FailFast(res.rejects)
+		}
+		return nil
+	}, o.Progress)
 
 	for _, res := range results {
 		w.Reject(res.rejects...)
@@ -415,13 +387,13 @@ feed:
 	}
 	tally()
 	sum.Files = w.FilesWritten()
-	if failErr != nil || ctx.Err() != nil {
+	if poolErr != nil {
 		w.Abort()
 		sum.Elapsed = time.Since(start)
-		if failErr != nil && !errors.Is(failErr, context.Canceled) {
-			return sum, failErr
+		if ctx.Err() != nil {
+			return sum, dataset.Interrupted(ctx.Err())
 		}
-		return sum, fmt.Errorf("interrupted; rerun with --resume to continue: %w", context.Canceled)
+		return sum, poolErr
 	}
 	rows := w.Rows()
 	sum.Samples = len(rows)
@@ -453,15 +425,6 @@ feed:
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, nil
-}
-
-func hasRejected(rs []dataset.Reject) bool {
-	for _, r := range rs {
-		if !r.Kept {
-			return true
-		}
-	}
-	return false
 }
 
 // fgReject turns a foreground's load error into a reject line.

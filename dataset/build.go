@@ -11,9 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -131,52 +128,21 @@ func Build(ctx context.Context, o BuildOptions) (BuildSummary, error) {
 	}
 	w.Reject(rejects...)
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	results := make([]result, len(cands))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	var done atomic.Int64
-	var failErr error
-	var failOnce sync.Once
-	for i := 0; i < o.Workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				results[j] = buildOne(ctx, &o, w, cands[j])
-				r := &results[j]
-				if r.err == nil && !r.reused {
-					r.err = w.Add(r.rows...)
-				}
-				if ctx.Err() != nil {
-					continue // interrupted or failing fast: nothing more to report
-				}
-				if r.err != nil || (o.FailFast && len(r.rejects) > 0 && !allKept(r.rejects)) {
-					failOnce.Do(func() {
-						failErr = r.err
-						if failErr == nil {
-							failErr = fmt.Errorf("--fail-fast: %s: %s", strings.Join(r.rejects[0].Source, ", "), r.rejects[0].Reason)
-						}
-						cancel()
-					})
-				}
-				if o.Progress != nil {
-					o.Progress(int(done.Add(1)), len(cands))
-				}
-			}
-		}()
-	}
-feed:
-	for j := range cands {
-		select {
-		case jobs <- j:
-		case <-ctx.Done():
-			break feed
+	poolErr := RunPool(ctx, len(cands), o.Workers, func(ctx context.Context, j int) error {
+		results[j] = buildOne(ctx, &o, w, cands[j])
+		r := &results[j]
+		if r.err == nil && !r.reused {
+			r.err = w.Add(r.rows...)
 		}
-	}
-	close(jobs)
-	wg.Wait()
+		if r.err != nil {
+			return r.err
+		}
+		if o.FailFast {
+			return FailFast(r.rejects)
+		}
+		return nil
+	}, o.Progress)
 
 	for _, r := range results {
 		w.Reject(r.rejects...)
@@ -195,12 +161,12 @@ feed:
 	}
 	sum.Files = w.FilesWritten()
 	sum.Elapsed = time.Since(start)
-	if failErr != nil || ctx.Err() != nil {
+	if poolErr != nil {
 		w.Abort()
-		if failErr != nil {
-			return sum, failErr
+		if ctx.Err() != nil {
+			return sum, Interrupted(ctx.Err())
 		}
-		return sum, fmt.Errorf("interrupted; rerun with --resume to continue: %w", context.Cause(ctx))
+		return sum, poolErr
 	}
 	name := o.Name
 	if name == "" {
@@ -229,15 +195,6 @@ feed:
 		return sum, err
 	}
 	return sum, nil
-}
-
-func allKept(rs []Reject) bool {
-	for _, r := range rs {
-		if !r.Kept {
-			return false
-		}
-	}
-	return true
 }
 
 // dedupe drops the second and later candidates that map to one id, as
