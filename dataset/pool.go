@@ -28,6 +28,9 @@ func RunPool(ctx context.Context, n, workers int, do func(ctx context.Context, i
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
+				if ctx.Err() != nil {
+					continue // handed out as the pool stopped
+				}
 				if err := do(ctx, i); err != nil {
 					cancel(err) // only the first cause is kept
 				}
