@@ -3,6 +3,7 @@ package composite
 import (
 	"errors"
 	"fmt"
+	"github.com/segtool/segtool/dataset"
 	"image"
 	"os"
 	"path/filepath"
@@ -233,8 +234,8 @@ func decode(path string, flags gocv.IMReadFlag) (gocv.Mat, error) {
 	if len(data) == 0 {
 		return gocv.Mat{}, fmt.Errorf("%s: %w: empty file", path, ErrUnreadable)
 	}
-	if jpegTruncated(data) {
-		return gocv.Mat{}, fmt.Errorf("%s: %w: JPEG data ends before its end marker (truncated file)", path, ErrUnreadable)
+	if err := dataset.CheckComplete(data); err != nil {
+		return gocv.Mat{}, fmt.Errorf("%s: %w: %w", path, ErrUnreadable, err)
 	}
 	m, err := gocv.IMDecode(data, flags)
 	if err != nil {
@@ -265,68 +266,4 @@ func to8U(m *gocv.Mat) error {
 	m.Close()
 	*m = out
 	return nil
-}
-
-// jpegTruncated reports whether JPEG data stops before its end-of-image
-// marker. OpenCV decodes such files anyway, filling the missing rows with
-// grey and only warning on stderr, so they would pass as backgrounds. The
-// walk follows segment lengths, so an EXIF thumbnail's own end marker does
-// not count.
-func jpegTruncated(b []byte) bool {
-	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
-		return false // not a JPEG
-	}
-	i := 2
-	for {
-		for i < len(b) && b[i] != 0xFF {
-			i++
-		}
-		for i < len(b) && b[i] == 0xFF {
-			i++
-		}
-		if i >= len(b) {
-			return true
-		}
-		m := b[i]
-		i++
-		if m == 0xD9 {
-			return false
-		}
-		if m == 0x01 || (m >= 0xD0 && m <= 0xD7) {
-			continue // markers without a length
-		}
-		if i+2 > len(b) {
-			return true
-		}
-		n := int(b[i])<<8 | int(b[i+1])
-		if n < 2 {
-			return true
-		}
-		i += n
-		if i > len(b) {
-			return true
-		}
-		if m != 0xDA {
-			continue
-		}
-		// Entropy-coded scan: FF is followed by 00 (stuffing), a restart
-		// marker or fill; anything else ends the scan.
-		for {
-			for i < len(b) && b[i] != 0xFF {
-				i++
-			}
-			if i+1 >= len(b) {
-				return true
-			}
-			if c := b[i+1]; c == 0x00 || (c >= 0xD0 && c <= 0xD7) {
-				i += 2
-				continue
-			}
-			if b[i+1] == 0xFF {
-				i++
-				continue
-			}
-			break
-		}
-	}
 }

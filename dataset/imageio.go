@@ -67,16 +67,16 @@ func sniff(b []byte) string {
 	return ""
 }
 
-// checkComplete catches files cut short. libjpeg decodes a truncated JPEG
-// with only a warning and grey rows at the bottom, so OpenCV would hand back
-// a plausible image: the end-of-image marker is the reliable test. A PNG
-// must end with its IEND chunk.
-func checkComplete(kind string, b []byte) error {
-	switch kind {
+// CheckComplete reports a JPEG or PNG file cut short. libjpeg decodes a
+// truncated JPEG with only a warning and grey rows at the bottom, so OpenCV
+// would hand back a plausible image: the end-of-image marker, found by
+// walking the segments, is the reliable test. A PNG must end with its IEND
+// chunk. Other bytes pass.
+func CheckComplete(b []byte) error {
+	switch sniff(b) {
 	case kindJPEG:
-		t := bytes.TrimRight(b, "\x00\r\n ")
-		if len(t) < 4 || t[len(t)-2] != 0xFF || t[len(t)-1] != 0xD9 {
-			return errors.New("truncated JPEG: no end-of-image marker")
+		if jpegTruncated(b) {
+			return errors.New("truncated JPEG: data ends before its end-of-image marker")
 		}
 	case kindPNG:
 		if !bytes.Contains(b[max(0, len(b)-16):], []byte("IEND")) {
@@ -84,6 +84,70 @@ func checkComplete(kind string, b []byte) error {
 		}
 	}
 	return nil
+}
+
+// jpegTruncated reports whether JPEG data stops before its end-of-image
+// marker. OpenCV decodes such files anyway, filling the missing rows with
+// grey and only warning on stderr, so they would pass as backgrounds. The
+// walk follows segment lengths, so an EXIF thumbnail's own end marker does
+// not count.
+func jpegTruncated(b []byte) bool {
+	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
+		return false // not a JPEG
+	}
+	i := 2
+	for {
+		for i < len(b) && b[i] != 0xFF {
+			i++
+		}
+		for i < len(b) && b[i] == 0xFF {
+			i++
+		}
+		if i >= len(b) {
+			return true
+		}
+		m := b[i]
+		i++
+		if m == 0xD9 {
+			return false
+		}
+		if m == 0x01 || (m >= 0xD0 && m <= 0xD7) {
+			continue // markers without a length
+		}
+		if i+2 > len(b) {
+			return true
+		}
+		n := int(b[i])<<8 | int(b[i+1])
+		if n < 2 {
+			return true
+		}
+		i += n
+		if i > len(b) {
+			return true
+		}
+		if m != 0xDA {
+			continue
+		}
+		// Entropy-coded scan: FF is followed by 00 (stuffing), a restart
+		// marker or fill; anything else ends the scan.
+		for {
+			for i < len(b) && b[i] != 0xFF {
+				i++
+			}
+			if i+1 >= len(b) {
+				return true
+			}
+			if c := b[i+1]; c == 0x00 || (c >= 0xD0 && c <= 0xD7) {
+				i += 2
+				continue
+			}
+			if b[i+1] == 0xFF {
+				i++
+				continue
+			}
+			break
+		}
+	}
 }
 
 // hasExif reports a JPEG with an APP1 Exif segment. Such a file may carry
@@ -119,7 +183,7 @@ func decodeRaw(path string, b []byte) (gocv.Mat, string, error) {
 	if kind == "" {
 		return gocv.Mat{}, "", sampleErr(CodeNotImage, path, "not an image (unrecognised file signature)")
 	}
-	if err := checkComplete(kind, b); err != nil {
+	if err := CheckComplete(b); err != nil {
 		return gocv.Mat{}, kind, &SampleError{Code: CodeTruncated, Path: path, Err: err}
 	}
 	m, err := gocv.IMDecode(b, gocv.IMReadUnchanged)
@@ -188,7 +252,7 @@ func DecodeRGB(path string, b []byte) (m gocv.Mat, kind string, notes []string, 
 func DecodeLabel(path string, b []byte) (m gocv.Mat, palette bool, notes []string, err error) {
 	kind := sniff(b)
 	if kind == kindPNG && pngColorType(b) == 3 {
-		if err := checkComplete(kind, b); err != nil {
+		if err := CheckComplete(b); err != nil {
 			return gocv.Mat{}, false, nil, &SampleError{Code: CodeTruncated, Path: path, Err: err}
 		}
 		img, err := png.Decode(bytes.NewReader(b))

@@ -150,3 +150,28 @@ func TestHasExif(t *testing.T) {
 		t.Errorf("hasExif: with %v, without %v", hasExif(with), hasExif(without))
 	}
 }
+
+func TestCheckComplete(t *testing.T) {
+	m := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(10, 120, 200, 0), 40, 60, gocv.MatTypeCV8UC3)
+	defer m.Close()
+	for _, ext := range []gocv.FileExt{gocv.JPEGFileExt, gocv.PNGFileExt} {
+		buf, err := gocv.IMEncode(ext, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := append([]byte(nil), buf.GetBytes()...)
+		buf.Close()
+		if err := CheckComplete(b); err != nil {
+			t.Errorf("%s: complete file refused: %v", ext, err)
+		}
+		if CheckComplete(b[:len(b)-20]) == nil {
+			t.Errorf("%s: file cut 20 bytes short accepted", ext)
+		}
+		if ext == gocv.JPEGFileExt {
+			// Some cameras append data after the end-of-image marker.
+			if err := CheckComplete(append(append([]byte(nil), b...), "trailer data"...)); err != nil {
+				t.Errorf("JPEG with a trailer refused: %v", err)
+			}
+		}
+	}
+}
