@@ -91,8 +91,14 @@ demo: deps build
 	  --copies 2 --seed 1 --include-originals --preview 4 --force
 	$(SEGTOOL) validate $(DEMO)/aug
 	$(SEGTOOL) bench augment --config configs/augment/imgaug-portrait.yaml --dataset $(DEMO)/ds -n 100
+	$(SEGTOOL) trimap --dataset $(DEMO)/ds --out-dir trimaps-sp --report
+	$(SEGTOOL) trimap --dataset $(DEMO)/ds --method erode --width-range 1,30 --seed 1 --out-dir trimaps-erode
+	$(SEGTOOL) validate $(DEMO)/ds
+	$(SEGTOOL) superpixels --image $(DEMO)/src/folder/images/portrait_0000.jpg --out $(DEMO)/superpixels.png
+	$(SEGTOOL) bench slic -n 5
 	@echo "demo: datasets in $(DEMO)/ds, $(DEMO)/ds-pennfudan, $(DEMO)/comp and $(DEMO)/aug"
-	@echo "demo: look at $(DEMO)/comp/preview.png and $(DEMO)/aug/preview.png"
+	@echo "demo: trimaps in $(DEMO)/ds/trimaps-sp and $(DEMO)/ds/trimaps-erode"
+	@echo "demo: look at $(DEMO)/comp/preview.png, $(DEMO)/aug/preview.png and $(DEMO)/superpixels.png"
 
 clean:
 	rm -rf bin demo

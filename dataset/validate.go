@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"gocv.io/x/gocv"
@@ -71,6 +72,9 @@ func Validate(ctx context.Context, d *Dataset, workers int, progress func(done, 
 		for _, f := range s.Files() {
 			referenced[f] = true
 		}
+		for f := range s.SHA256 {
+			referenced[f] = true
+		}
 	}
 	jobs := make(chan int)
 	for w := 0; w < workers; w++ {
@@ -100,7 +104,15 @@ func Validate(ctx context.Context, d *Dataset, workers int, progress func(done, 
 	if err := ctx.Err(); err != nil {
 		return problems, err
 	}
-	for _, sub := range []string{"images", "masks", "alphas", "instances", "trimaps"} {
+	// Sample folders: the canonical ones and any other a row points into
+	// (generated trimaps, composite layers).
+	dirs := map[string]bool{"images": true, "masks": true, "alphas": true, "instances": true, "trimaps": true}
+	for f := range referenced {
+		if i := strings.IndexByte(f, '/'); i > 0 {
+			dirs[f[:i]] = true
+		}
+	}
+	for sub := range dirs {
 		entries, _ := os.ReadDir(filepath.Join(d.Dir, sub))
 		for _, e := range entries {
 			if rel := sub + "/" + e.Name(); !referenced[rel] {
@@ -116,6 +128,27 @@ func checkRow(d *Dataset, s *Sample) []Problem {
 	var ps []Problem
 	bad := func(path, format string, args ...any) {
 		ps = append(ps, Problem{ID: s.ID, Path: path, Reason: fmt.Sprintf(format, args...)})
+	}
+	// Files beyond the row's own fields (generated trimaps, layers) are
+	// checked for existence and checksum.
+	own := map[string]bool{}
+	for _, rel := range s.Files() {
+		own[rel] = true
+	}
+	extra := make([]string, 0, len(s.SHA256))
+	for rel := range s.SHA256 {
+		if !own[rel] {
+			extra = append(extra, rel)
+		}
+	}
+	sort.Strings(extra)
+	for _, rel := range extra {
+		b, err := os.ReadFile(d.Path(rel))
+		if err != nil {
+			bad(rel, "missing or unreadable: %v", err)
+		} else if got := sha256Hex(b); got != s.SHA256[rel] {
+			bad(rel, "sha256 %s does not match the manifest's %s", got[:12], s.SHA256[rel][:min(12, len(s.SHA256[rel]))])
+		}
 	}
 	for _, rel := range s.Files() {
 		b, err := os.ReadFile(d.Path(rel))

@@ -194,7 +194,7 @@ func TestBenchAugment(t *testing.T) {
 		want string
 	}{
 		{[]string{"bench"}, "augment"},
-		{[]string{"bench", "slic"}, "slic"},
+		{[]string{"bench", "model"}, "model"},
 		{[]string{"bench", "augment"}, "--config"},
 		{[]string{"bench", "augment", "--config", augmentConfig, "--size", "64"}, "--size"},
 		{[]string{"bench", "augment", "--config", augmentConfig, "--size", "64x64", "--dataset", ds}, "--dataset"},

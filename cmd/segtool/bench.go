@@ -11,9 +11,9 @@ import (
 )
 
 // benchCommand groups the timing subcommands; each measures one part of
-// segtool on this machine (later: slic, model).
+// segtool on this machine (augment pipelines, SLIC; later: models).
 func benchCommand() *cli.Command {
-	subs := []*cli.Command{benchAugmentCommand()}
+	subs := []*cli.Command{benchAugmentCommand(), benchSlicCommand()}
 	var names []string
 	for _, s := range subs {
 		s.OnUsageError = onUsageError // bad flags exit 2 here too

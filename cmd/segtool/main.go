@@ -42,6 +42,8 @@ cores (--workers), print a summary at the end, and exit 2 on usage errors,
 		Commands: []*cli.Command{
 			buildDatasetCommand(),
 			compositeCommand(),
+			trimapCommand(),
+			superpixelsCommand(),
 			augmentCommand(),
 			benchCommand(),
 			inspectCommand(),
