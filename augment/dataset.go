@@ -49,17 +49,8 @@ var (
 	ErrNoSamples = errors.New("no augmented sample written; see rejects.jsonl for the reasons")
 )
 
-// OptionError is a fault in the options themselves (a missing config or
-// dataset, an unknown split), not in a sample. Option names the
-// command-line flag, for the caller's usage message. Config file faults are
-// *ConfigError instead.
-type OptionError struct {
-	Option string // e.g. "--splits"
-	Err    error
-}
-
-func (e *OptionError) Error() string { return e.Option + ": " + e.Err.Error() }
-func (e *OptionError) Unwrap() error { return e.Err }
+// OptionError names the flag at fault in the options (see dataset.OptionError).
+type OptionError = dataset.OptionError
 
 // DatasetOptions configure WriteDataset.
 type DatasetOptions struct {
@@ -149,11 +140,11 @@ type loaded struct {
 
 func loadConfig(file string) (loaded, error) {
 	if file == "" {
-		return loaded{}, &OptionError{"--config", errors.New("no pipeline file given")}
+		return loaded{}, &OptionError{Option: "--config", Err: errors.New("no pipeline file given")}
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return loaded{}, &OptionError{"--config", err}
+		return loaded{}, &OptionError{Option: "--config", Err: err}
 	}
 	p, err := Parse(file, data)
 	if err != nil {
@@ -176,7 +167,7 @@ func selectSplits(splits []string) ([]string, error) {
 	}
 	for _, s := range splits {
 		if !slices.Contains(dataset.SplitNames(), s) {
-			return nil, &OptionError{"--splits", fmt.Errorf("unknown split %q (want %s)", s, strings.Join(dataset.SplitNames(), ", "))}
+			return nil, &OptionError{Option: "--splits", Err: fmt.Errorf("unknown split %q (want %s)", s, strings.Join(dataset.SplitNames(), ", "))}
 		}
 	}
 	return out, nil
@@ -185,10 +176,10 @@ func selectSplits(splits []string) ([]string, error) {
 // openSelection opens the source dataset and returns its rows in splits.
 func openSelection(dir string, splits []string) (*dataset.Dataset, []dataset.Sample, error) {
 	if dir == "" {
-		return nil, nil, &OptionError{"--dataset", errors.New("no source dataset given")}
+		return nil, nil, &OptionError{Option: "--dataset", Err: errors.New("no source dataset given")}
 	}
 	if _, err := os.Stat(dir); err != nil {
-		return nil, nil, &OptionError{"--dataset", err}
+		return nil, nil, &OptionError{Option: "--dataset", Err: err}
 	}
 	d, err := dataset.Open(dir)
 	if err != nil {
@@ -254,15 +245,15 @@ func WriteDataset(ctx context.Context, o DatasetOptions) (Summary, error) {
 	}
 	switch {
 	case o.Copies < 0:
-		return sum, &OptionError{"--copies", fmt.Errorf("must be at least 1, not %d", o.Copies)}
+		return sum, &OptionError{Option: "--copies", Err: fmt.Errorf("must be at least 1, not %d", o.Copies)}
 	case o.JPEGQuality < 1 || o.JPEGQuality > 100:
-		return sum, &OptionError{"--jpeg-quality", fmt.Errorf("must be 1..100, not %d", o.JPEGQuality)}
+		return sum, &OptionError{Option: "--jpeg-quality", Err: fmt.Errorf("must be 1..100, not %d", o.JPEGQuality)}
 	case o.Preview < 0:
-		return sum, &OptionError{"--preview", fmt.Errorf("must be a count >= 0, not %d", o.Preview)}
+		return sum, &OptionError{Option: "--preview", Err: fmt.Errorf("must be a count >= 0, not %d", o.Preview)}
 	case o.Out == "" && (o.Preview == 0 || o.PreviewOut == ""):
-		return sum, &OptionError{"--out", errors.New("no output dataset given (only --preview K with --preview-out FILE may go without one)")}
+		return sum, &OptionError{Option: "--out", Err: errors.New("no output dataset given (only --preview K with --preview-out FILE may go without one)")}
 	case o.Force && o.Resume:
-		return sum, &OptionError{"--resume", errors.New("--force and --resume exclude each other")}
+		return sum, &OptionError{Option: "--resume", Err: errors.New("--force and --resume exclude each other")}
 	}
 	cfg, err := loadConfig(o.Config)
 	if err != nil {
@@ -275,7 +266,7 @@ func WriteDataset(ctx context.Context, o DatasetOptions) (Summary, error) {
 	}
 	srcAbs, outAbs := absPath(o.Dataset), absPath(o.Out)
 	if o.Out != "" && srcAbs == outAbs {
-		return sum, &OptionError{"--out", fmt.Errorf("%s is the source dataset; write the copies to another folder", o.Out)}
+		return sum, &OptionError{Option: "--out", Err: fmt.Errorf("%s is the source dataset; write the copies to another folder", o.Out)}
 	}
 	d, srcRows, err := openSelection(o.Dataset, splits)
 	if err != nil {
@@ -800,7 +791,7 @@ func BenchDataset(ctx context.Context, o BenchOptions) (BenchReport, error) {
 		o.N = 200
 	}
 	if o.N < 0 {
-		return rep, &OptionError{"-n", fmt.Errorf("must be at least 1, not %d", o.N)}
+		return rep, &OptionError{Option: "-n", Err: fmt.Errorf("must be at least 1, not %d", o.N)}
 	}
 	if o.Workers < 1 {
 		o.Workers = 1
@@ -822,7 +813,7 @@ func BenchDataset(ctx context.Context, o BenchOptions) (BenchReport, error) {
 	if o.Dataset == "" {
 		s, err := syntheticSample(o.Size, o.Seed)
 		if err != nil {
-			return rep, &OptionError{"--size", err}
+			return rep, &OptionError{Option: "--size", Err: err}
 		}
 		samples = append(samples, s)
 		rep.Sample = "synthetic portrait"

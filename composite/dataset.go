@@ -53,17 +53,8 @@ const PreviewFile = "preview.png"
 // foreground or every background was rejected.
 var ErrNoComposites = errors.New("no composite made; see rejects.jsonl for the reasons")
 
-// OptionError is a fault in the options themselves (a source that does not
-// exist, a bad procedural spec, more backgrounds per foreground than there
-// are), not in an input file. Option names the option as a command-line
-// flag, for the caller's usage message.
-type OptionError struct {
-	Option string // e.g. "--fg"
-	Err    error
-}
-
-func (e *OptionError) Error() string { return e.Option + ": " + e.Err.Error() }
-func (e *OptionError) Unwrap() error { return e.Err }
+// OptionError names the flag at fault in the options (see dataset.OptionError).
+type OptionError = dataset.OptionError
 
 // cacheBytes bounds the decoded inputs kept in memory between composites.
 // Inputs beyond it are decoded again for each composite that uses them,
@@ -216,10 +207,10 @@ func WriteDataset(ctx context.Context, o DatasetOptions) (Summary, error) {
 		o.ImageFormat = "png"
 	case "png", "jpg":
 	default:
-		return sum, &OptionError{"--image-format", fmt.Errorf("%q: want png or jpg", o.ImageFormat)}
+		return sum, &OptionError{Option: "--image-format", Err: fmt.Errorf("%q: want png or jpg", o.ImageFormat)}
 	}
 	if err := o.Composite.Validate(); err != nil {
-		return sum, &OptionError{"composite options", err}
+		return sum, &OptionError{Option: "composite options", Err: err}
 	}
 	kind, fgRoot, fgs, rejects, err := scanForegrounds(ctx, o.Fg)
 	if err != nil {
@@ -227,7 +218,7 @@ func WriteDataset(ctx context.Context, o DatasetOptions) (Summary, error) {
 	}
 	sum.FgKind = kind
 	if o.Premultiplied && kind != FgCutouts {
-		return sum, &OptionError{"--premultiplied", fmt.Errorf("applies to RGBA cut-outs only; %s is a %s source, whose colour is the image itself", o.Fg, kind)}
+		return sum, &OptionError{Option: "--premultiplied", Err: fmt.Errorf("applies to RGBA cut-outs only; %s is a %s source, whose colour is the image itself", o.Fg, kind)}
 	}
 	bgSpec, bgs, bgRejects, err := scanBackgrounds(ctx, o.Bg)
 	if err != nil {
@@ -295,7 +286,7 @@ func WriteDataset(ctx context.Context, o DatasetOptions) (Summary, error) {
 		}
 		items, err = Plan(fgIDs, bgIDs, o.Composite)
 		if errors.Is(err, ErrTooFewBackgrounds) {
-			return sum, &OptionError{"--per-fg", fmt.Errorf("%d backgrounds per foreground, but only %d usable backgrounds: %w",
+			return sum, &OptionError{Option: "--per-fg", Err: fmt.Errorf("%d backgrounds per foreground, but only %d usable backgrounds: %w",
 				max(1, o.Composite.PerFg), len(goodBg), ErrTooFewBackgrounds)}
 		}
 		if err != nil {
@@ -746,7 +737,7 @@ func writePreview(dir string, results []itemResult, k int) (string, error) {
 // first path in order; the others become rejects.
 func scanForegrounds(ctx context.Context, spec string) (kind, root string, ins []fgInput, rejects []dataset.Reject, err error) {
 	if spec == "" {
-		return "", "", nil, nil, &OptionError{"--fg", errors.New("no foreground source given")}
+		return "", "", nil, nil, &OptionError{Option: "--fg", Err: errors.New("no foreground source given")}
 	}
 	if dir, ok := strings.CutPrefix(spec, pairsPrefix); ok {
 		ins, rejects, err = scanPairs(ctx, dir)
@@ -754,7 +745,7 @@ func scanForegrounds(ctx context.Context, spec string) (kind, root string, ins [
 	}
 	st, err := os.Stat(spec)
 	if err != nil {
-		return "", "", nil, nil, &OptionError{"--fg", err}
+		return "", "", nil, nil, &OptionError{Option: "--fg", Err: err}
 	}
 	if !st.IsDir() {
 		dir, base := filepath.Split(spec)
@@ -780,7 +771,7 @@ func scanForegrounds(ctx context.Context, spec string) (kind, root string, ins [
 func scanPairs(ctx context.Context, dir string) ([]fgInput, []dataset.Reject, error) {
 	fgDir, alphaDir := filepath.Join(dir, "fg"), filepath.Join(dir, "alpha")
 	if !isDirPath(fgDir) || !isDirPath(alphaDir) {
-		return nil, nil, &OptionError{"--fg", fmt.Errorf("%s%s needs the folders %s and %s", pairsPrefix, dir, fgDir, alphaDir)}
+		return nil, nil, &OptionError{Option: "--fg", Err: fmt.Errorf("%s%s needs the folders %s and %s", pairsPrefix, dir, fgDir, alphaDir)}
 	}
 	fgFiles, rejects, err := listImages(ctx, fgDir, "foreground")
 	if err != nil {
@@ -880,12 +871,12 @@ func dedupeFg(ins []fgInput) ([]fgInput, []dataset.Reject) {
 // recorded in dataset.json (an absolute folder, or the procedural spec).
 func scanBackgrounds(ctx context.Context, spec string) (string, []bgInput, []dataset.Reject, error) {
 	if spec == "" {
-		return "", nil, nil, &OptionError{"--bg", errors.New("no background source given")}
+		return "", nil, nil, &OptionError{Option: "--bg", Err: errors.New("no background source given")}
 	}
 	if strings.HasPrefix(spec, proceduralPrefix) || (spec == strings.TrimSuffix(proceduralPrefix, ":") && !isDirPath(spec)) {
 		ids, err := ParseProcedural(spec)
 		if err != nil {
-			return "", nil, nil, &OptionError{"--bg", err}
+			return "", nil, nil, &OptionError{Option: "--bg", Err: err}
 		}
 		ins := make([]bgInput, len(ids))
 		for i, id := range ids {
@@ -899,7 +890,7 @@ func scanBackgrounds(ctx context.Context, spec string) (string, []bgInput, []dat
 	}
 	st, err := os.Stat(spec)
 	if err != nil {
-		return "", nil, nil, &OptionError{"--bg", err}
+		return "", nil, nil, &OptionError{Option: "--bg", Err: err}
 	}
 	if !st.IsDir() {
 		return abs, []bgInput{{id: filepath.Base(spec), path: spec}}, nil, nil

@@ -68,3 +68,14 @@ func FailFast(rs []Reject) error {
 func Interrupted(err error) error {
 	return fmt.Errorf("interrupted; rerun with --resume to continue: %w", err)
 }
+
+// OptionError is a fault in a command's options rather than in a sample:
+// a source that does not exist, an unknown split, a bad spec. Option names
+// the command-line flag at fault, so the CLI can exit 2 naming it.
+type OptionError struct {
+	Option string // e.g. "--splits"
+	Err    error
+}
+
+func (e *OptionError) Error() string { return e.Option + ": " + e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }

@@ -62,15 +62,8 @@ var ErrWouldOverwrite = errors.New("would overwrite the existing trimaps")
 // ErrNoTrimaps reports a run in which every sample was rejected.
 var ErrNoTrimaps = errors.New("no trimap made: every sample was rejected; see rejects.jsonl for the reasons")
 
-// OptionError is a fault in the options (not in an input file). Option
-// names the command-line flag at fault, for a usage message.
-type OptionError struct {
-	Option string // e.g. "--superpixels"
-	Err    error
-}
-
-func (e *OptionError) Error() string { return e.Option + ": " + e.Err.Error() }
-func (e *OptionError) Unwrap() error { return e.Err }
+// OptionError names the flag at fault in the options (see dataset.OptionError).
+type OptionError = dataset.OptionError
 
 // DatasetOptions configure [UpdateDataset].
 type DatasetOptions struct {
@@ -232,44 +225,44 @@ type checkedOptions struct {
 func checkOptions(o DatasetOptions) (*checkedOptions, error) {
 	c := &checkedOptions{DatasetOptions: o}
 	if o.Dataset == "" {
-		return nil, &OptionError{"--dataset", errors.New("no dataset given")}
+		return nil, &OptionError{Option: "--dataset", Err: errors.New("no dataset given")}
 	}
 	if st, err := os.Stat(o.Dataset); err != nil {
-		return nil, &OptionError{"--dataset", err}
+		return nil, &OptionError{Option: "--dataset", Err: err}
 	} else if !st.IsDir() {
-		return nil, &OptionError{"--dataset", fmt.Errorf("%s is not a folder", o.Dataset)}
+		return nil, &OptionError{Option: "--dataset", Err: fmt.Errorf("%s is not a folder", o.Dataset)}
 	}
 	switch c.Method {
 	case "":
 		c.Method = MethodSuperpixel
 	case MethodSuperpixel, MethodErode:
 	default:
-		return nil, &OptionError{"--method", fmt.Errorf("%q: want %s or %s", o.Method, MethodSuperpixel, MethodErode)}
+		return nil, &OptionError{Option: "--method", Err: fmt.Errorf("%q: want %s or %s", o.Method, MethodSuperpixel, MethodErode)}
 	}
 	switch f := o.From; {
 	case f == "" || f == FromAlpha || f == FromMask:
 	case strings.HasPrefix(f, PredsPrefix):
 		dir := strings.TrimPrefix(f, PredsPrefix)
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, &OptionError{"--from", fmt.Errorf("%s: %s is not a folder of predictions", f, dir)}
+			return nil, &OptionError{Option: "--from", Err: fmt.Errorf("%s: %s is not a folder of predictions", f, dir)}
 		}
 		abs, err := filepath.Abs(dir)
 		if err != nil {
-			return nil, &OptionError{"--from", err}
+			return nil, &OptionError{Option: "--from", Err: err}
 		}
 		c.predsDir = abs
 	default:
-		return nil, &OptionError{"--from", fmt.Errorf("%q: want alpha, mask or preds:DIR", f)}
+		return nil, &OptionError{Option: "--from", Err: fmt.Errorf("%q: want alpha, mask or preds:DIR", f)}
 	}
 	if c.OutDir == "" {
 		c.OutDir = DefaultOutDir
 	}
 	if c.OutDir != filepath.Base(c.OutDir) || strings.ContainsAny(c.OutDir, `/\`) || c.OutDir == "." || c.OutDir == ".." {
-		return nil, &OptionError{"--out-dir", fmt.Errorf("%q: want one folder name inside the dataset, e.g. trimaps-sp", o.OutDir)}
+		return nil, &OptionError{Option: "--out-dir", Err: fmt.Errorf("%q: want one folder name inside the dataset, e.g. trimaps-sp", o.OutDir)}
 	}
 	switch c.OutDir {
 	case "images", "masks", "alphas", "instances":
-		return nil, &OptionError{"--out-dir", fmt.Errorf("%q holds the dataset's %s", c.OutDir, c.OutDir)}
+		return nil, &OptionError{Option: "--out-dir", Err: fmt.Errorf("%q holds the dataset's %s", c.OutDir, c.OutDir)}
 	}
 	r := Record{Method: c.Method}
 	switch c.Method {
@@ -278,19 +271,19 @@ func checkOptions(o DatasetOptions) (*checkedOptions, error) {
 		sl := sp.SLIC
 		switch {
 		case sl.Superpixels < 0:
-			return nil, &OptionError{"--superpixels", fmt.Errorf("%w: %d", ErrSuperpixelCount, sl.Superpixels)}
+			return nil, &OptionError{Option: "--superpixels", Err: fmt.Errorf("%w: %d", ErrSuperpixelCount, sl.Superpixels)}
 		case sl.RegionSize < 0:
-			return nil, &OptionError{"--region-size", fmt.Errorf("%d: want a grid step >= 1", sl.RegionSize)}
+			return nil, &OptionError{Option: "--region-size", Err: fmt.Errorf("%d: want a grid step >= 1", sl.RegionSize)}
 		case !(sl.Compactness >= 0) || math.IsInf(sl.Compactness, 0):
-			return nil, &OptionError{"--compactness", fmt.Errorf("%v: want > 0", sl.Compactness)}
+			return nil, &OptionError{Option: "--compactness", Err: fmt.Errorf("%v: want > 0", sl.Compactness)}
 		case sl.Iterations < 0:
-			return nil, &OptionError{"--iterations", fmt.Errorf("%d: want >= 1", sl.Iterations)}
+			return nil, &OptionError{Option: "--iterations", Err: fmt.Errorf("%d: want >= 1", sl.Iterations)}
 		case sp.MaxBand < 0:
-			return nil, &OptionError{"--max-band", fmt.Errorf("%d: want >= 0 (0: no cap)", sp.MaxBand)}
+			return nil, &OptionError{Option: "--max-band", Err: fmt.Errorf("%d: want >= 0 (0: no cap)", sp.MaxBand)}
 		}
 		d, err := sp.withDefaults()
 		if err != nil {
-			return nil, &OptionError{"--fg-thresh/--bg-thresh", err}
+			return nil, &OptionError{Option: "--fg-thresh/--bg-thresh", Err: err}
 		}
 		if d.SLIC.Compactness == 0 {
 			d.SLIC.Compactness = DefaultCompactness
@@ -312,9 +305,9 @@ func checkOptions(o DatasetOptions) (*checkedOptions, error) {
 		m := o.Morph
 		if _, _, err := MorphWidths(m, ""); err != nil {
 			if m.MaxWidth > 0 {
-				return nil, &OptionError{"--width-range", err}
+				return nil, &OptionError{Option: "--width-range", Err: err}
 			}
-			return nil, &OptionError{"--width", err}
+			return nil, &OptionError{Option: "--width", Err: err}
 		}
 		if m.MaxWidth > 0 {
 			r.WidthRange, r.Seed = []int{m.MinWidth, m.MaxWidth}, m.Seed
@@ -392,7 +385,7 @@ func UpdateDataset(ctx context.Context, o DatasetOptions) (Summary, error) {
 		for _, s := range rows {
 			if s.Width > 0 && s.Height > 0 {
 				if err := CheckSuperpixelCount(c.sp.SLIC.Superpixels, s.Width*s.Height); err != nil {
-					return sum, &OptionError{"--superpixels", fmt.Errorf("sample %s is %dx%d: %w", s.ID, s.Width, s.Height, err)}
+					return sum, &OptionError{Option: "--superpixels", Err: fmt.Errorf("sample %s is %dx%d: %w", s.ID, s.Width, s.Height, err)}
 				}
 			}
 		}
@@ -408,7 +401,7 @@ func UpdateDataset(ctx context.Context, o DatasetOptions) (Summary, error) {
 			}
 		}
 		if n > 0 {
-			return sum, &OptionError{"--out-dir/--force", fmt.Errorf("%w: %d rows already have trimaps in %s/ (e.g. %s), the reference for --report; write to another --out-dir (e.g. %s-sp) to keep them, or pass --force to replace them",
+			return sum, &OptionError{Option: "--out-dir/--force", Err: fmt.Errorf("%w: %d rows already have trimaps in %s/ (e.g. %s), the reference for --report; write to another --out-dir (e.g. %s-sp) to keep them, or pass --force to replace them",
 				ErrWouldOverwrite, n, c.OutDir, first, c.OutDir)}
 		}
 	}
