@@ -347,14 +347,7 @@ func WriteDataset(ctx context.Context, o DatasetOptions) (Summary, error) {
 		}
 		sum.Reused += len(res.kept)
 	}
-	for _, rj := range rejects {
-		sum.RejectCodes[rj.Code]++
-		if rj.Kept {
-			sum.Flagged++
-		} else {
-			sum.Rejects++
-		}
-	}
+	sum.Rejects, sum.Flagged = dataset.TallyRejects(rejects, sum.RejectCodes)
 	sum.Files = w.FilesWritten()
 	if poolErr != nil {
 		w.Abort()

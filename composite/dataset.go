@@ -325,16 +325,7 @@ func WriteDataset(ctx context.Context, o DatasetOptions) (Summary, error) {
 		return sum, err
 	}
 	w.Reject(rejects...)
-	tally := func() {
-		for _, r := range rejects {
-			sum.RejectCodes[r.Code]++
-			if r.Kept {
-				sum.Flagged++
-			} else {
-				sum.Rejects++
-			}
-		}
-	}
+	tally := func() { sum.Rejects, sum.Flagged = dataset.TallyRejects(rejects, sum.RejectCodes) }
 	if o.FailFast && len(rejects) > 0 {
 		w.Abort()
 		tally()

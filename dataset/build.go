@@ -178,14 +178,7 @@ func Build(ctx context.Context, o BuildOptions) (BuildSummary, error) {
 	for _, s := range rows {
 		sum.Counts[s.Split]++
 	}
-	for _, r := range w.rejects {
-		sum.RejectCodes[r.Code]++
-		if r.Kept {
-			sum.Flagged++
-		} else {
-			sum.Rejects++
-		}
-	}
+	sum.Rejects, sum.Flagged = TallyRejects(w.rejects, sum.RejectCodes)
 	if len(rows) == 0 {
 		w.Abort()
 		return sum, ErrNoSamples

@@ -209,3 +209,20 @@ func ReadRejects(dir string) ([]Reject, error) {
 	}
 	return out, nil
 }
+
+// TallyRejects counts rs: rejected is the inputs skipped, flagged those
+// kept but flagged. If codes is not nil, each reject's code is counted
+// into it too.
+func TallyRejects(rs []Reject, codes map[string]int) (rejected, flagged int) {
+	for _, r := range rs {
+		if codes != nil {
+			codes[r.Code]++
+		}
+		if r.Kept {
+			flagged++
+		} else {
+			rejected++
+		}
+	}
+	return rejected, flagged
+}

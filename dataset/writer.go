@@ -309,14 +309,7 @@ func (w *Writer) Commit(info Info) error {
 	for _, s := range w.rows {
 		info.Counts[s.Split]++
 	}
-	info.Rejects, info.Flagged = 0, 0
-	for _, r := range w.rejects {
-		if r.Kept {
-			info.Flagged++
-		} else {
-			info.Rejects++
-		}
-	}
+	info.Rejects, info.Flagged = TallyRejects(w.rejects, nil)
 	if w.prevInfo != nil {
 		info.Created = w.prevInfo.Created
 	}

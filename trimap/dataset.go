@@ -460,14 +460,7 @@ func UpdateDataset(ctx context.Context, o DatasetOptions) (Summary, error) {
 			quality = append(quality, *res.quality)
 		}
 	}
-	for _, r := range rejects {
-		sum.RejectCodes[r.Code]++
-		if r.Kept {
-			sum.Flagged++
-		} else {
-			sum.Rejects++
-		}
-	}
+	sum.Rejects, sum.Flagged = dataset.TallyRejects(rejects, sum.RejectCodes)
 	// Save what was done even after an error: every finished row matches
 	// its files.
 	newManifest, err := dataset.EncodeRows(rows)
