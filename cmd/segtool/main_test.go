@@ -7,12 +7,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 // run executes segtool with args and returns its exit code and output.
 func run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	app := newApp()
+	return runApp(t, newApp(), args...)
+}
+
+// runApp runs app with args, capturing what it writes and what goes to
+// stderr, and returns the exit code and both outputs.
+func runApp(t *testing.T, app *cli.App, args ...string) (int, string) {
+	t.Helper()
 	var out bytes.Buffer
 	app.Writer, app.ErrWriter = &out, &out
 	stderr := os.Stderr

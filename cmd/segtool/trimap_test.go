@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,18 +167,7 @@ func benchApp() *cli.App {
 // runBench is run (main_test.go) on benchApp.
 func runBench(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	app := benchApp()
-	var out bytes.Buffer
-	app.Writer, app.ErrWriter = &out, &out
-	stderr := os.Stderr
-	r, w, _ := os.Pipe()
-	os.Stderr = w
-	code := exitCode(app.RunContext(context.Background(), append([]string{"segtool"}, args...)))
-	w.Close()
-	os.Stderr = stderr
-	var errOut bytes.Buffer
-	errOut.ReadFrom(r)
-	return code, out.String() + errOut.String()
+	return runApp(t, benchApp(), args...)
 }
 
 func TestBenchSlic(t *testing.T) {
