@@ -118,16 +118,26 @@ func (g Gray) Mat() (gocv.Mat, error) {
 	return gocv.NewMatFromBytes(g.H, g.W, gocv.MatTypeCV8UC1, append([]uint8(nil), g.Pix...))
 }
 
+// readMat decodes path with flags; the caller closes the Mat.
+func readMat(path string, flags gocv.IMReadFlag) (gocv.Mat, error) {
+	if _, err := os.Stat(path); err != nil {
+		return gocv.Mat{}, fmt.Errorf("trimap: %w", err)
+	}
+	m := gocv.IMRead(path, flags)
+	if m.Empty() {
+		m.Close()
+		return gocv.Mat{}, fmt.Errorf("trimap: cannot read image %s", path)
+	}
+	return m, nil
+}
+
 // ReadImage reads an image file as 8-bit BGR.
 func ReadImage(path string) (Image, error) {
-	if _, err := os.Stat(path); err != nil {
-		return Image{}, fmt.Errorf("trimap: %w", err)
+	m, err := readMat(path, gocv.IMReadColor)
+	if err != nil {
+		return Image{}, err
 	}
-	m := gocv.IMRead(path, gocv.IMReadColor)
 	defer m.Close()
-	if m.Empty() {
-		return Image{}, fmt.Errorf("trimap: cannot read image %s", path)
-	}
 	im, err := ImageFromMat(m)
 	if err != nil {
 		return Image{}, fmt.Errorf("%s: %w", path, err)
@@ -138,14 +148,11 @@ func ReadImage(path string) (Image, error) {
 // ReadGray reads an image file (an alpha matte, a trimap) as one 8-bit
 // channel. Colour files are converted to grey by OpenCV.
 func ReadGray(path string) (Gray, error) {
-	if _, err := os.Stat(path); err != nil {
-		return Gray{}, fmt.Errorf("trimap: %w", err)
+	m, err := readMat(path, gocv.IMReadGrayScale)
+	if err != nil {
+		return Gray{}, err
 	}
-	m := gocv.IMRead(path, gocv.IMReadGrayScale)
 	defer m.Close()
-	if m.Empty() {
-		return Gray{}, fmt.Errorf("trimap: cannot read image %s", path)
-	}
 	g, err := GrayFromMat(m)
 	if err != nil {
 		return Gray{}, fmt.Errorf("%s: %w", path, err)
