@@ -16,6 +16,7 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
 LDFLAGS := -X main.version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev) \
+           -X main.commit=$(shell git rev-parse HEAD 2>/dev/null) \
            -X github.com/segtool/segtool/models.DefaultORTDir=$(ORT_DIR)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

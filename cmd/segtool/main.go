@@ -9,13 +9,17 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
 
-// version is set at link time by the Makefile.
-var version = "0.1.0-dev"
+// version and commit are set at link time by the Makefile.
+var (
+	version = "0.1.0-dev"
+	commit  = ""
+)
 
 func newApp() *cli.App {
 	app := &cli.App{
@@ -31,6 +35,8 @@ that dataset. Start with:
    segtool build-dataset --src demo/src/folder --out demo/ds
    segtool inspect demo/ds
    segtool validate demo/ds
+   segtool models build unet-aspp --out demo/unet_aspp.onnx
+   segtool eval --model demo/unet_aspp.onnx --dataset demo/ds
 
 Long commands show a progress bar on a terminal (or with --progress), use all
 cores (--workers), print a summary at the end, and exit 2 on usage errors,
@@ -45,6 +51,8 @@ cores (--workers), print a summary at the end, and exit 2 on usage errors,
 			trimapCommand(),
 			superpixelsCommand(),
 			augmentCommand(),
+			evalCommand(),
+			modelsCommand(),
 			benchCommand(),
 			inspectCommand(),
 			validateCommand(),
@@ -54,17 +62,46 @@ cores (--workers), print a summary at the end, and exit 2 on usage errors,
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	// Bad flags exit 2 on every command, not only the top level.
-	for _, c := range app.Commands {
-		c.OnUsageError = onUsageError
+	var setUsage func([]*cli.Command)
+	setUsage = func(cs []*cli.Command) {
+		for _, c := range cs {
+			c.OnUsageError = onUsageError
+			setUsage(c.Subcommands)
+		}
 	}
+	setUsage(app.Commands)
 	return app
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newApp().RunContext(ctx, os.Args)
+	err := newApp().RunContext(ctx, positionalLast(os.Args))
 	stop()
 	os.Exit(exitCode(err))
+}
+
+// positionalLast moves the operand of "models build NAME" and "models
+// inspect FILE" behind the flags that follow it: urfave/cli stops reading
+// flags at the first operand, and these commands read naturally with the
+// operand first (segtool models build unet-aspp --out m.onnx).
+func positionalLast(args []string) []string {
+	for i := 1; i+2 < len(args); i++ {
+		if args[i] != "models" {
+			continue
+		}
+		switch args[i+1] {
+		case "build", "inspect":
+		default:
+			return args
+		}
+		op := args[i+2]
+		if strings.HasPrefix(op, "-") {
+			return args
+		}
+		out := append(append([]string{}, args[:i+2]...), args[i+3:]...)
+		return append(out, op)
+	}
+	return args
 }
 
 // exitCode prints err and maps it to segtool's exit codes: 2 for usage

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/models/onnxbuild"
+	"github.com/urfave/cli/v2"
+	"gopkg.in/yaml.v3"
+)
+
+func modelsCommand() *cli.Command {
+	subs := []*cli.Command{modelsInspectCommand(), modelsBuildCommand(), modelsPresetsCommand()}
+	var names []string
+	for _, s := range subs {
+		names = append(names, s.Name)
+	}
+	return &cli.Command{
+		Name:      "models",
+		Usage:     "look inside ONNX models, list the model presets, build benchmark models",
+		UsageText: "segtool models inspect|build|presets [options]",
+		Description: `   segtool models inspect SINet.onnx          # inputs, outputs, opset, detected spec
+   segtool models presets                      # the built-in specs (configs/models/*.yaml)
+   segtool models build unet-aspp --out unet_aspp.onnx`,
+		Subcommands: subs,
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usageError("models needs a subcommand: %s (see `segtool models --help`)", strings.Join(names, ", "))
+			}
+			return usageError("unknown models subcommand %q: want %s", c.Args().First(), strings.Join(names, ", "))
+		},
+	}
+}
+
+func modelsInspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "print an ONNX model's inputs, outputs, opset and the spec eval would use",
+		UsageText: "segtool models inspect FILE.onnx [--spec NAME|FILE] [spec flags of eval]",
+		Description: `Reads the file's IR version, producer, opsets and op counts, asks ONNX
+Runtime for the inputs and outputs, and prints the model spec segtool eval
+would run it with (YAML, ready to save under configs/models/ and edit):
+--spec, else the preset named like the file, else what the shapes tell.
+A spec that does not fit the model is an error, as it would be for eval.`,
+		Flags:  specFlags(),
+		Action: runModelsInspect,
+	}
+}
+
+// specFlags are the eval flags that shape a model spec.
+func specFlags() []cli.Flag {
+	keep := map[string]bool{"spec": true, "input": true, "output": true, "layout": true, "size": true, "order": true,
+		"scale": true, "mean": true, "std": true, "post-scale": true, "output-kind": true, "foreground": true, "matte": true}
+	var fs []cli.Flag
+	for _, f := range evalCommand().Flags {
+		if keep[f.Names()[0]] {
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}
+
+func runModelsInspect(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("models inspect takes one FILE.onnx (see `%s --help`)", c.Command.HelpName)
+	}
+	path := c.Args().First()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	info, err := onnxbuild.Inspect(data)
+	if err != nil {
+		return err
+	}
+	out := c.App.Writer
+	var opsets []string
+	for _, o := range info.Opsets {
+		d := o.Domain
+		if d == "" {
+			d = "ai.onnx"
+		}
+		opsets = append(opsets, fmt.Sprintf("%s %d", d, o.Version))
+	}
+	fmt.Fprintf(out, "file:      %s (%.1f MB)\n", path, float64(len(data))/1e6)
+	fmt.Fprintf(out, "producer:  %s %s, IR version %d, opset %s\n", info.Producer, info.ProducerVersion, info.IRVersion, strings.Join(opsets, ", "))
+	fmt.Fprintf(out, "graph:     %s, %d nodes, %d parameters\n", info.Graph, info.Nodes, info.Params)
+	var ops []string
+	for _, o := range info.Ops {
+		ops = append(ops, fmt.Sprintf("%s %d", o.Op, o.Count))
+	}
+	fmt.Fprintf(out, "ops:       %s\n", strings.Join(ops, ", "))
+	mi, err := models.ReadModelInfo(path)
+	if err != nil {
+		return err
+	}
+	for _, in := range mi.Inputs {
+		fmt.Fprintf(out, "input:     %s\n", in.String())
+	}
+	for _, o := range mi.Outputs {
+		fmt.Fprintf(out, "output:    %s\n", o.String())
+	}
+	spec, how, err := inspectSpec(c, path, mi)
+	if err != nil {
+		return err
+	}
+	b, err := yaml.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "spec (%s):\n%s", how, indent(string(b), "  "))
+	if err := spec.Validate(); err != nil {
+		fmt.Fprintf(out, "incomplete: %v\n", err)
+	}
+	return nil
+}
+
+// inspectSpec is resolveSpec without the completeness check, so a model
+// that takes any size can be shown with size 0.
+func inspectSpec(c *cli.Context, path string, mi models.ModelInfo) (models.Spec, string, error) {
+	var base models.Spec
+	how := "detected from the model"
+	if s := c.String("spec"); s != "" {
+		sp, err := models.ResolveSpec(s)
+		if err != nil {
+			return base, "", usageError("--spec: %v", err)
+		}
+		base, how = sp, "--spec "+s
+	} else if sp, ok := presetForFile(path); ok {
+		base, how = sp, "preset "+sp.Name+", matched by file name"
+	}
+	if err := overrideSpec(c, &base); err != nil {
+		return base, "", err
+	}
+	spec, err := models.Detect(base, mi.Inputs, mi.Outputs)
+	if err != nil {
+		return base, "", err
+	}
+	return spec, how, nil
+}
+
+func indent(s, pre string) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = pre + l
+		}
+	}
+	return strings.Join(lines, "")
+}
+
+func modelsPresetsCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "presets",
+		Usage:     "list the built-in model specs",
+		UsageText: "segtool models presets [NAME]",
+		Description: `Without NAME, one line per preset; with NAME, its spec as YAML (the same
+as configs/models/NAME.yaml).`,
+		Action: func(c *cli.Context) error {
+			ps := models.Presets()
+			if n := c.Args().First(); n != "" {
+				p, ok := ps[n]
+				if !ok {
+					return usageError("unknown preset %q: want one of %s", n, strings.Join(models.PresetNames(), ", "))
+				}
+				b, err := yaml.Marshal(p)
+				if err != nil {
+					return err
+				}
+				fmt.Fprint(c.App.Writer, string(b))
+				return nil
+			}
+			var rows [][]string
+			for _, n := range models.PresetNames() {
+				p := ps[n]
+				size := "any"
+				if p.Width > 0 {
+					size = fmt.Sprintf("%dx%d", p.Width, p.Height)
+				}
+				rows = append(rows, []string{n, string(p.Layout), size, p.Order, string(p.Kind), fmt.Sprint(p.Matte)})
+			}
+			table(c.App.Writer, []string{"preset", "layout", "size", "order", "output", "matte"}, rows)
+			return nil
+		},
+	}
+}
+
+func modelsBuildCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "build",
+		Usage:     "write a published portrait architecture with deterministic random weights, for speed benchmarks",
+		UsageText: "segtool models build " + strings.Join(onnxbuild.ArchNames(), "|") + " --out FILE.onnx [--size WxH] [--seed S] [--batch N]",
+		Description: `The graphs have the published layer structure (so inference costs what the
+real model costs, FLOP for FLOP) and He-initialised random weights from
+--seed: the same options write the same bytes. They are for timing, not for
+accuracy; 'oracle' is the exception, a 1x1 conv and a sigmoid whose output
+is exactly 1 where the red channel is >= 128 and 0 elsewhere, so tests know
+the metrics a dataset must score.
+
+Each model matches the preset of the same name (segtool models presets).
+
+Examples:
+
+   segtool models build unet-aspp --out unet_aspp.onnx          # NHWC 800x600, as the TensorFlow original
+   segtool models build mobilenetv2-unet --out mnv2.onnx --size 512x512
+   segtool models build oracle --out oracle.onnx`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Usage: "output file (required)"},
+			&cli.StringFlag{Name: "size", DefaultText: "the architecture's", Usage: "input size WxH"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "weight seed"},
+			&cli.IntFlag{Name: "batch", Usage: "fix the batch dimension at N (default: dynamic)"},
+			&cli.BoolFlag{Name: "force", Usage: "replace an existing --out"},
+		},
+		Action: runModelsBuild,
+	}
+}
+
+func runModelsBuild(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("models build takes one architecture: %s (see `%s --help`)", strings.Join(onnxbuild.ArchNames(), ", "), c.Command.HelpName)
+	}
+	if err := requireFlags(c, "out"); err != nil {
+		return err
+	}
+	arch, err := onnxbuild.LookupArch(c.Args().First())
+	if err != nil {
+		return usageError("%v", err)
+	}
+	o := onnxbuild.Options{Seed: c.Uint64("seed"), Batch: c.Int("batch")}
+	if c.IsSet("size") {
+		p, err := parseSize("size", c.String("size"))
+		if err != nil {
+			return usageError("--size: %v", err)
+		}
+		o.Width, o.Height = p.X, p.Y
+	}
+	if _, _, err := arch.Size(o); err != nil {
+		return usageError("--size: %v", err)
+	}
+	out := c.String("out")
+	if _, err := os.Stat(out); err == nil && !c.Bool("force") {
+		return usageError("--out %s: %v (pass --force to replace it)", out, dataset.ErrExists)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	m, err := arch.Build(o)
+	if err != nil {
+		return err
+	}
+	if err := dataset.WriteFileAtomic(out, m.Data); err != nil {
+		return err
+	}
+	size := fmt.Sprintf("%dx%d", m.Width, m.Height)
+	flops := fmt.Sprintf("%.2f GFLOPs per image", float64(m.FLOPs)/1e9)
+	if arch.Dynamic {
+		size, flops = "any size", fmt.Sprintf("%d FLOPs per pixel", m.FLOPs)
+	}
+	summary(c, fmt.Sprintf("models build: %s (%s, %s %s, %s) written to %s: %.1f MB, %d parameters, %s.",
+		arch.Name, arch.Framework, arch.Layout, size, arch.Kind, out, float64(len(m.Data))/1e6, m.Params, flops),
+		map[string]any{"command": "models build", "arch": arch.Name, "out": out, "bytes": len(m.Data), "params": m.Params, "flops": m.FLOPs, "width": m.Width, "height": m.Height})
+	return nil
+}

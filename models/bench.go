@@ -1,0 +1,68 @@
+package models
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// BenchResult is inference alone on random input, the way ONNX Runtime's
+// perf_test measures a model: no decoding, no preprocessing, no metrics.
+type BenchResult struct {
+	Batch      int       `json:"batch"`
+	Runs       int       `json:"runs"`
+	Warmup     int       `json:"warmup"`
+	CallMS     []float64 `json:"-"`
+	MeanMS     float64   `json:"mean_ms"`
+	P50MS      float64   `json:"p50_ms"`
+	P90MS      float64   `json:"p90_ms"`
+	P99MS      float64   `json:"p99_ms"`
+	Throughput float64   `json:"images_per_s"` // batch * runs / total call time
+}
+
+// Bench times runs calls of batch items after warmup untimed calls. The
+// input is uniform noise in [0, 1) from a PCG seeded with seed, so two runs
+// feed the same tensor.
+func Bench(ctx context.Context, s *Session, batch, runs, warmup int, seed uint64) (BenchResult, error) {
+	if s.Spec.Batch > 0 {
+		batch = s.Spec.Batch
+	}
+	r := BenchResult{Batch: batch, Runs: runs, Warmup: warmup}
+	x := make([]float32, batch*3*s.Spec.Width*s.Spec.Height)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	for range warmup {
+		if _, _, err := s.Run(x, batch); err != nil {
+			return r, err
+		}
+	}
+	var total float64
+	for range runs {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		t := time.Now()
+		if _, _, err := s.Run(x, batch); err != nil {
+			return r, err
+		}
+		d := float64(time.Since(t).Microseconds()) / 1000
+		r.CallMS = append(r.CallMS, d)
+		total += d
+	}
+	if runs == 0 {
+		return r, nil
+	}
+	s2 := slices.Clone(r.CallMS)
+	slices.Sort(s2)
+	rank := func(p float64) float64 {
+		k := int(p*float64(len(s2))+0.999999) - 1
+		return s2[min(max(k, 0), len(s2)-1)]
+	}
+	r.MeanMS = total / float64(runs)
+	r.P50MS, r.P90MS, r.P99MS = rank(0.5), rank(0.9), rank(0.99)
+	r.Throughput = float64(batch*runs) / (total / 1000)
+	return r, nil
+}

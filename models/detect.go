@@ -1,0 +1,221 @@
+package models
+
+import (
+	"fmt"
+	"strings"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// Detect completes base from the model's input and output descriptions (as
+// ort.GetInputOutputInfo returns them; dynamic dimensions are <= 0):
+//
+//   - input: the one the spec names, else the model's only input;
+//   - layout: NCHW when dimension 1 is 3, NHWC when dimension 3 is 3;
+//   - width/height: fixed dimensions are taken from the model (a spec that
+//     asks for another size is an error); dynamic ones keep the spec's;
+//   - batch: the fixed batch size, or 0 when dynamic;
+//   - output: the one the spec names, else the model's first output (every
+//     reference inference script for multi-output models, such as ISNet's
+//     six side outputs, reads the first);
+//   - output layout and channel count; with no output kind set, 1 channel
+//     means sigmoid and 2 channels softmax2 with foreground 1.
+//
+// It fails, before any work, when a named input or output is missing, the
+// input is not a float32 rank-4 tensor with 3 channels, or the output's
+// channel count does not fit the output kind. It does not require a
+// complete spec (a dynamic size without one stays 0): call Validate on the
+// result before running.
+func Detect(base Spec, inputs, outputs []ort.InputOutputInfo) (Spec, error) {
+	s := base
+	fail := func(format string, a ...any) (Spec, error) {
+		return base, fmt.Errorf("model spec %s does not fit the model: %s", specName(base), fmt.Sprintf(format, a...))
+	}
+
+	if len(inputs) > 1 {
+		return fail("the model has %d inputs (%s); segtool feeds a single image input", len(inputs), ioNames(inputs))
+	}
+	in, err := pickIO("input", base.Input, inputs, false)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := checkTensor("input", in, 4, 4); err != nil {
+		return fail("%v", err)
+	}
+	s.Input = in.Name
+	d := in.Dimensions
+	layout, err := inputLayout(d, base.Layout)
+	if err != nil {
+		return fail("input %q %v: %v", in.Name, d, err)
+	}
+	s.Layout = layout
+	hi, wi := 2, 3
+	if layout == NHWC {
+		hi, wi = 1, 2
+	}
+	for _, f := range []struct {
+		name string
+		dim  int64
+		v    *int
+	}{{"height", d[hi], &s.Height}, {"width", d[wi], &s.Width}} {
+		if f.dim <= 0 {
+			continue
+		}
+		if *f.v != 0 && int64(*f.v) != f.dim {
+			return fail("%s %d asked for, but the input %q has a fixed %s of %d", f.name, *f.v, in.Name, f.name, f.dim)
+		}
+		*f.v = int(f.dim)
+	}
+	s.Batch = 0
+	if d[0] > 0 {
+		s.Batch = int(d[0])
+	}
+
+	out, err := pickIO("output", base.Output, outputs, true)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := checkTensor("output", out, 3, 4); err != nil {
+		return fail("%v", err)
+	}
+	s.Output = out.Name
+	od := out.Dimensions
+	channels := int64(1) // a rank-3 output [N,H,W] is one plane
+	var oh, ow int64
+	if len(od) == 3 {
+		oh, ow = od[1], od[2]
+	} else {
+		if s.OutputLayout == "" {
+			s.OutputLayout = outputLayout(od, s)
+		}
+		if s.OutputLayout == NHWC {
+			oh, ow, channels = od[1], od[2], od[3]
+		} else {
+			channels, oh, ow = od[1], od[2], od[3]
+		}
+	}
+	if (oh > 0 && s.Height > 0 && oh != int64(s.Height)) || (ow > 0 && s.Width > 0 && ow != int64(s.Width)) {
+		return fail("output %q %v is not at the input size %dx%d (WxH); segtool reads outputs at input resolution",
+			out.Name, od, s.Width, s.Height)
+	}
+	switch {
+	case s.Kind == "" && channels == 1:
+		s.Kind = Sigmoid
+	case s.Kind == "" && channels == 2:
+		s.Kind, s.Foreground = Softmax2, 1
+	case s.Kind == "" && channels <= 0:
+		return fail("output %q %v has a dynamic channel count; set output_kind", out.Name, od)
+	case s.Kind == "":
+		return fail("output %q %v has %d channels; segtool reads 1 (sigmoid, logits) or 2 (softmax2, logits2)", out.Name, od, channels)
+	case s.Kind.Channels() == 0:
+		return fail("output_kind %q is not sigmoid, logits, softmax2 or logits2", s.Kind)
+	case channels > 0 && channels != int64(s.Kind.Channels()):
+		return fail("output %q %v has %d channels, but output_kind %s reads %d", out.Name, od, channels, s.Kind, s.Kind.Channels())
+	}
+	if n := s.Kind.Channels(); n == 2 && (s.Foreground < 0 || s.Foreground >= n) {
+		return fail("foreground %d is not a channel of the 2-channel output %q", s.Foreground, out.Name)
+	}
+	return s, nil
+}
+
+func specName(s Spec) string {
+	if s.Name == "" {
+		return "(unnamed)"
+	}
+	return s.Name
+}
+
+func ioNames(infos []ort.InputOutputInfo) string {
+	var names []string
+	for _, i := range infos {
+		names = append(names, fmt.Sprintf("%q %v", i.Name, i.Dimensions))
+	}
+	return strings.Join(names, ", ")
+}
+
+// pickIO finds the named tensor, or the only (or, with first, the first)
+// one when no name is given.
+func pickIO(what, name string, infos []ort.InputOutputInfo, first bool) (ort.InputOutputInfo, error) {
+	if len(infos) == 0 {
+		return ort.InputOutputInfo{}, fmt.Errorf("the model has no %ss", what)
+	}
+	if name != "" {
+		for _, i := range infos {
+			if i.Name == name {
+				return i, nil
+			}
+		}
+		return ort.InputOutputInfo{}, fmt.Errorf("the model has no %s %q (it has %s)", what, name, ioNames(infos))
+	}
+	if len(infos) > 1 && !first {
+		return ort.InputOutputInfo{}, fmt.Errorf("the model has %d %ss (%s); name one", len(infos), what, ioNames(infos))
+	}
+	return infos[0], nil
+}
+
+func checkTensor(what string, i ort.InputOutputInfo, minRank, maxRank int) error {
+	if i.OrtValueType != ort.ONNXTypeTensor {
+		return fmt.Errorf("%s %q is a %v, not a tensor", what, i.Name, i.OrtValueType)
+	}
+	if i.DataType != ort.TensorElementDataTypeFloat {
+		return fmt.Errorf("%s %q holds %v; segtool exchanges float32 tensors", what, i.Name, i.DataType)
+	}
+	if r := len(i.Dimensions); r < minRank || r > maxRank {
+		want := fmt.Sprintf("rank %d", minRank)
+		if maxRank != minRank {
+			want = fmt.Sprintf("rank %d or %d", minRank, maxRank)
+		}
+		return fmt.Errorf("%s %q has shape %v, want %s", what, i.Name, i.Dimensions, want)
+	}
+	return nil
+}
+
+// inputLayout reads the layout from which dimension is 3. A shape that
+// does not tell (both 3, or dynamic) keeps the spec's layout.
+func inputLayout(d []int64, want Layout) (Layout, error) {
+	nchw := d[1] == 3 || d[1] <= 0
+	nhwc := d[3] == 3 || d[3] <= 0
+	switch {
+	case d[1] == 3 && d[3] != 3:
+		nhwc = false
+	case d[3] == 3 && d[1] != 3:
+		nchw = false
+	}
+	switch {
+	case !nchw && !nhwc:
+		return "", fmt.Errorf("has no 3-channel dimension (dimension 1 or 3); segtool feeds 3-channel images")
+	case want == NCHW && !nchw, want == NHWC && !nhwc:
+		return "", fmt.Errorf("is not %s, as the spec's layout says", want)
+	case want != "":
+		return want, nil
+	case nchw && nhwc:
+		return "", fmt.Errorf("does not tell its layout; set layout (NCHW or NHWC)")
+	case nchw:
+		return NCHW, nil
+	}
+	return NHWC, nil
+}
+
+// outputLayout guesses a rank-4 output's layout: the side whose dimension
+// is 1 or 2 (a channel count segtool reads) is the channel axis; failing
+// that, the side whose spatial dimensions match the input's; failing that,
+// the input's layout.
+func outputLayout(od []int64, s Spec) Layout {
+	ch := func(v int64) bool { return v == 1 || v == 2 }
+	switch {
+	case ch(od[1]) && !ch(od[3]):
+		return NCHW
+	case ch(od[3]) && !ch(od[1]):
+		return NHWC
+	}
+	h, w := int64(s.Height), int64(s.Width)
+	if h > 0 && w > 0 {
+		if od[2] == h && od[3] == w && !(od[1] == h && od[2] == w) {
+			return NCHW
+		}
+		if od[1] == h && od[2] == w && !(od[2] == h && od[3] == w) {
+			return NHWC
+		}
+	}
+	return s.Layout
+}

@@ -1,0 +1,219 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// Execution provider names as ONNX Runtime spells them.
+const (
+	ProviderCPU  = "CPUExecutionProvider"
+	ProviderCUDA = "CUDAExecutionProvider"
+)
+
+// Device is where a session runs: "cpu", or "cuda" with a device index.
+type Device struct {
+	Kind string // "cpu" or "cuda"
+	ID   int
+}
+
+func (d Device) String() string {
+	if d.Kind == "cuda" {
+		return "cuda:" + strconv.Itoa(d.ID)
+	}
+	return d.Kind
+}
+
+// ParseDevice reads --device: cpu, cuda or cuda:N.
+func ParseDevice(s string) (Device, error) {
+	switch {
+	case s == "cpu":
+		return Device{Kind: "cpu"}, nil
+	case s == "cuda":
+		return Device{Kind: "cuda"}, nil
+	case strings.HasPrefix(s, "cuda:"):
+		n, err := strconv.Atoi(strings.TrimPrefix(s, "cuda:"))
+		if err != nil || n < 0 {
+			return Device{}, fmt.Errorf("device %q: want cuda:N with N a GPU index", s)
+		}
+		return Device{Kind: "cuda", ID: n}, nil
+	}
+	return Device{}, fmt.Errorf("device %q: want cpu, cuda or cuda:N", s)
+}
+
+// SessionOptions says where and how a model runs.
+type SessionOptions struct {
+	Device Device
+	// Threads is ONNX Runtime's intra-op thread count; 0 means all cores.
+	Threads int
+	// FallbackCPU runs on the CPU, instead of failing, when the CUDA
+	// provider cannot be created.
+	FallbackCPU bool
+}
+
+// ErrNoCUDA is wrapped by Open's error when --device cuda was asked for
+// and the loaded ONNX Runtime cannot create the CUDA provider.
+var ErrNoCUDA = errors.New("the CUDA execution provider is not available")
+
+// Session is one ONNX Runtime session with its resolved spec. Run is not
+// safe for concurrent use; eval feeds one session from one goroutine.
+type Session struct {
+	Spec     Spec
+	Provider string        // the provider that runs it
+	Fallback string        // why CUDA was not used, when it fell back to CPU
+	Created  time.Duration // session creation time
+	Threads  int
+
+	sess *ort.DynamicAdvancedSession
+	opts *ort.SessionOptions
+}
+
+// ModelInfo is what ONNX Runtime reports of a model's inputs and outputs.
+type ModelInfo struct {
+	Inputs, Outputs []ort.InputOutputInfo
+}
+
+// ReadModelInfo loads the runtime and reads a model's declared inputs and
+// outputs.
+func ReadModelInfo(path string) (ModelInfo, error) {
+	if _, err := InitRuntime(); err != nil {
+		return ModelInfo{}, err
+	}
+	ins, outs, err := ort.GetInputOutputInfo(path)
+	if err != nil {
+		return ModelInfo{}, fmt.Errorf("read model %s: %w", path, err)
+	}
+	return ModelInfo{Inputs: ins, Outputs: outs}, nil
+}
+
+// Open creates a session for the model at path. spec must already be
+// resolved against the model (see Detect): Open reads only the names.
+func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
+	if _, err := InitRuntime(); err != nil {
+		return nil, err
+	}
+	threads := o.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	s := &Session{Spec: spec, Provider: ProviderCPU, Threads: threads}
+	start := time.Now()
+	so, err := newOptions(threads)
+	if err != nil {
+		return nil, err
+	}
+	s.opts = so
+	if o.Device.Kind == "cuda" {
+		if cudaErr := appendCUDA(so, o.Device.ID); cudaErr != nil {
+			if !o.FallbackCPU {
+				s.Close()
+				lib, _ := LibraryPath()
+				return nil, fmt.Errorf("--device %s: %w: %v (the ONNX Runtime at %s has no usable CUDA provider; see docs/gpu.md, or pass --fallback cpu)", o.Device, ErrNoCUDA, cudaErr, lib)
+			}
+			// The failed append may have left state behind: start over.
+			so.Destroy()
+			s.opts = nil
+			if so, err = newOptions(threads); err != nil {
+				return nil, err
+			}
+			s.opts = so
+			s.Fallback = cudaErr.Error()
+		} else {
+			s.Provider = ProviderCUDA
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	sess, err := ort.NewDynamicAdvancedSession(path, []string{spec.Input}, []string{spec.Output}, so)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("model %s: %w", path, err)
+	}
+	s.sess = sess
+	s.Created = time.Since(start)
+	return s, nil
+}
+
+func newOptions(threads int) (*ort.SessionOptions, error) {
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, err
+	}
+	if err := so.SetIntraOpNumThreads(threads); err != nil {
+		so.Destroy()
+		return nil, err
+	}
+	// One graph branch at a time: the intra-op pool already has every core.
+	if err := so.SetInterOpNumThreads(1); err != nil {
+		so.Destroy()
+		return nil, err
+	}
+	return so, nil
+}
+
+func appendCUDA(so *ort.SessionOptions, id int) error {
+	cuda, err := ort.NewCUDAProviderOptions()
+	if err != nil {
+		return err
+	}
+	defer cuda.Destroy()
+	if err := cuda.Update(map[string]string{"device_id": strconv.Itoa(id)}); err != nil {
+		return err
+	}
+	return so.AppendExecutionProviderCUDA(cuda)
+}
+
+// InputShape is the input tensor shape for a batch of n items.
+func (s *Session) InputShape(n int) ort.Shape {
+	w, h := int64(s.Spec.Width), int64(s.Spec.Height)
+	if s.Spec.Layout == NHWC {
+		return ort.NewShape(int64(n), h, w, 3)
+	}
+	return ort.NewShape(int64(n), 3, h, w)
+}
+
+// Run runs one batch. in holds n preprocessed items back to back (see
+// Spec.Preprocess); the output is copied into Go memory and returned with
+// its shape, batch dimension first.
+func (s *Session) Run(in []float32, n int) ([]float32, []int64, error) {
+	shape := s.InputShape(n)
+	x, err := ort.NewTensor(shape, in)
+	if err != nil {
+		return nil, nil, fmt.Errorf("input tensor %v: %w", shape, err)
+	}
+	defer x.Destroy()
+	outs := []ort.Value{nil}
+	if err := s.sess.Run([]ort.Value{x}, outs); err != nil {
+		return nil, nil, err
+	}
+	defer outs[0].Destroy()
+	y, ok := outs[0].(*ort.Tensor[float32])
+	if !ok {
+		return nil, nil, fmt.Errorf("output %q is %T, want a float32 tensor", s.Spec.Output, outs[0])
+	}
+	data := y.GetData()
+	out := make([]float32, len(data))
+	copy(out, data)
+	return out, []int64(y.GetShape().Clone()), nil
+}
+
+// Close releases the session. It is safe to call more than once.
+func (s *Session) Close() {
+	if s.sess != nil {
+		s.sess.Destroy()
+		s.sess = nil
+	}
+	if s.opts != nil {
+		s.opts.Destroy()
+		s.opts = nil
+	}
+}
