@@ -97,9 +97,19 @@ demo: deps build
 	$(SEGTOOL) validate $(DEMO)/ds
 	$(SEGTOOL) superpixels --image $(DEMO)/src/folder/images/portrait_0000.jpg --out $(DEMO)/superpixels.png
 	$(SEGTOOL) bench slic -n 5
+	$(SEGTOOL) models presets
+	$(SEGTOOL) models build oracle --out $(DEMO)/oracle.onnx --force
+	$(SEGTOOL) models build unet-aspp --out $(DEMO)/unet_aspp.onnx --force
+	$(SEGTOOL) models inspect $(DEMO)/unet_aspp.onnx
+	$(SEGTOOL) eval --model $(DEMO)/oracle.onnx --size 256x320 --dataset $(DEMO)/ds --split all \
+	  --out $(DEMO)/runs/oracle --save-preds --save-overlays --force
+	$(SEGTOOL) eval --preds $(DEMO)/runs/oracle/preds --dataset $(DEMO)/ds --split all --out $(DEMO)/runs/oracle-preds --force
+	$(SEGTOOL) eval --model $(DEMO)/unet_aspp.onnx --dataset $(DEMO)/ds --split all --out $(DEMO)/runs/unet_aspp --force
+	$(SEGTOOL) bench --model $(DEMO)/unet_aspp.onnx -n 5
 	@echo "demo: datasets in $(DEMO)/ds, $(DEMO)/ds-pennfudan, $(DEMO)/comp and $(DEMO)/aug"
 	@echo "demo: trimaps in $(DEMO)/ds/trimaps-sp and $(DEMO)/ds/trimaps-erode"
 	@echo "demo: look at $(DEMO)/comp/preview.png, $(DEMO)/aug/preview.png and $(DEMO)/superpixels.png"
+	@echo "demo: eval runs in $(DEMO)/runs (results.json, per_image.csv, overlays/)"
 
 clean:
 	rm -rf bin demo

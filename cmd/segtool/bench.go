@@ -11,9 +11,9 @@ import (
 )
 
 // benchCommand groups the timing subcommands; each measures one part of
-// segtool on this machine (augment pipelines, SLIC; later: models).
+// segtool on this machine (models, augment pipelines, SLIC).
 func benchCommand() *cli.Command {
-	subs := []*cli.Command{benchAugmentCommand(), benchSlicCommand()}
+	subs := []*cli.Command{benchModelCommand(), benchAugmentCommand(), benchSlicCommand()}
 	var names []string
 	for _, s := range subs {
 		s.OnUsageError = onUsageError // bad flags exit 2 here too
@@ -22,14 +22,19 @@ func benchCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "bench",
 		Usage:     "time parts of segtool on this machine: " + strings.Join(names, ", "),
-		UsageText: "segtool bench SUBCOMMAND [options]",
+		UsageText: "segtool bench SUBCOMMAND [options]   (segtool bench --model FILE is bench model)",
 		Description: `Each subcommand times one stage and prints images per second, so you can
 tell where a run's time goes and what more cores buy.
 
+   segtool bench --model unet_aspp.onnx --batch 1 --device cpu
    segtool bench augment --config configs/augment/imgaug-portrait.yaml
    segtool bench augment --config configs/augment/imgaug-portrait.yaml --dataset demo/ds`,
 		Subcommands: subs,
+		Flags:       benchModelFlags(),
 		Action: func(c *cli.Context) error {
+			if c.IsSet("model") {
+				return runBenchModel(c)
+			}
 			if c.NArg() == 0 {
 				return usageError("bench needs a subcommand: %s (see `segtool bench --help`)", strings.Join(names, ", "))
 			}

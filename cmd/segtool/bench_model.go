@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/segtool/segtool/models"
+	"github.com/urfave/cli/v2"
+)
+
+func benchModelFlags() []cli.Flag {
+	fs := []cli.Flag{
+		&cli.StringFlag{Name: "model", Usage: "ONNX model file (required)"},
+		&cli.IntFlag{Name: "batch", Value: 1, Usage: "images per call (models with a dynamic batch dimension)"},
+		&cli.StringFlag{Name: "device", Value: "cpu", Usage: "cpu, cuda or cuda:N"},
+		&cli.StringFlag{Name: "fallback", Usage: "cpu: run on the CPU when the CUDA provider is unavailable"},
+		&cli.IntFlag{Name: "threads", DefaultText: "all cores", Usage: "ONNX Runtime intra-op threads"},
+		&cli.IntFlag{Name: "runs", Aliases: []string{"n"}, Value: 20, Usage: "timed calls"},
+		&cli.IntFlag{Name: "warmup", Value: 2, Usage: "untimed calls first"},
+		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random input"},
+	}
+	return append(fs, specFlags()...)
+}
+
+func benchModelCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "model",
+		Usage:     "inference alone on random input: the model's speed without segtool around it",
+		UsageText: "segtool bench model --model FILE.onnx [--batch N] [--device cpu|cuda[:N]] [-n 20] [spec flags of eval]",
+		Description: `Runs the model --runs times on one random batch (uniform noise, --seed),
+after --warmup untimed calls, as ONNX Runtime's perf_test does: no
+decoding, preprocessing or metrics. It prints latency per call
+(mean, p50, p90, p99) and images/s. Divide segtool eval's images/s by this
+to read eval's harness overhead. The model spec is resolved as eval does
+(--spec, a preset named like the file, or the model's shapes; --size for
+models that take any size). Also reachable as segtool bench --model FILE.
+
+Examples:
+
+   segtool bench model --model unet_aspp.onnx -n 10
+   segtool bench --model prisma_nchw.onnx --batch 8 --threads 1`,
+		Flags:  benchModelFlags(),
+		Action: runBenchModel,
+	}
+}
+
+func runBenchModel(c *cli.Context) error {
+	if err := requireFlags(c, "model"); err != nil {
+		return err
+	}
+	if c.Int("runs") < 1 || c.Int("batch") < 1 {
+		return usageError("--runs and --batch must be at least 1")
+	}
+	dev, err := models.ParseDevice(c.String("device"))
+	if err != nil {
+		return usageError("--device: %v", err)
+	}
+	switch c.String("fallback") {
+	case "", "cpu":
+	default:
+		return usageError("--fallback: %q: the only fallback is cpu", c.String("fallback"))
+	}
+	spec, _, err := resolveSpec(c, c.String("model"))
+	if err != nil {
+		return err
+	}
+	if spec.Batch > 0 && c.IsSet("batch") && c.Int("batch") != spec.Batch {
+		return usageError("--batch: the model's batch dimension is fixed at %d", spec.Batch)
+	}
+	sess, err := models.Open(c.String("model"), spec, models.SessionOptions{Device: dev, Threads: c.Int("threads"), FallbackCPU: c.String("fallback") == "cpu"})
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	r, err := models.Bench(c.Context, sess, c.Int("batch"), c.Int("runs"), c.Int("warmup"), c.Uint64("seed"))
+	if err != nil {
+		return err
+	}
+	summary(c, fmt.Sprintf("bench model: %s %dx%d batch %d on %s (%d threads): %d calls, mean %.1f ms, p50 %.1f ms, p90 %.1f ms, p99 %.1f ms per call; %.2f images/s; session created in %.0f ms.",
+		c.String("model"), spec.Width, spec.Height, r.Batch, sess.Provider, sess.Threads, r.Runs, r.MeanMS, r.P50MS, r.P90MS, r.P99MS, r.Throughput, float64(sess.Created.Microseconds())/1000),
+		map[string]any{"command": "bench model", "model": c.String("model"), "provider": sess.Provider, "threads": sess.Threads, "result": r})
+	return nil
+}

@@ -1,0 +1,359 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/models"
+	"github.com/urfave/cli/v2"
+)
+
+func evalCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "eval",
+		Usage:     "benchmark an ONNX segmentation or matting model (or saved predictions) on a dataset: accuracy and speed",
+		UsageText: "segtool eval --model FILE.onnx --dataset DATASET [--spec NAME|FILE] [--out runs/NAME] [options]\n   segtool eval --preds DIR --dataset DATASET [--out runs/NAME]",
+		Description: `Runs the model on every sample of --split (default test) and scores its
+prediction against the ground truth, resized back to the ground-truth size
+first (OpenCV linear).
+
+What is measured (results.json lists every metric with its definition):
+  segmentation, on prediction >= --threshold against the mask: iou (person),
+    miou (mean of background and person IoU), dice, accuracy, precision,
+    recall, f1, and boundary_iou (Cheng et al. 2021) and boundary_f (DAVIS);
+    each both accumulated over the dataset (sum intersections and unions,
+    then divide, as MMSegmentation does) and as the mean of per-image values;
+    plus Dice and IoU at thresholds 0.05..0.95.
+  matting, on the soft prediction against the alpha (the mask when there is
+    none): mad (= L1), mse, sad, grad, conn (Deep Image Matting's evaluation
+    code), and the same over the trimap's unknown region (*_unknown) when the
+    dataset has trimaps.
+  speed: per-image decode, preprocess, inference, postprocess and metrics ms;
+    p50/p90/p99 latency, images/s, session creation, peak RSS.
+
+The model spec (input name, NCHW/NHWC, size, batch, RGB/BGR, normalisation
+x = ((p*scale - mean)/std)*post_scale, output kind) comes from --spec (a preset:
+` + "`segtool models presets`" + `, or a YAML file like configs/models/*.yaml), else from a
+preset whose name matches the file name, else is detected from the model's
+inputs and outputs; the flags below override single fields.
+` + "`segtool models inspect FILE`" + ` shows what would be used.
+
+The run folder (--out, default runs/<model or preds name>) gets per_image.jsonl
+(appended as images finish), per_image.csv, results.json (written atomically
+at the end), run.json (what the run measures), and with --save-preds and
+--save-overlays preds/<id>.png and overlays/<id>.jpg (image | truth |
+prediction | error). --resume continues a killed run without redoing finished
+images; an existing run is not replaced without --force.
+
+An unreadable image, a missing or wrong-sized prediction and a NaN/Inf output
+are per-image rows (status error / nonfinite) and never averaged in; a sample
+without ground truth is skipped with a reason. --fail-fast stops at the first.
+
+Examples:
+
+   segtool eval --model unet_aspp.onnx --dataset ds
+   segtool eval --model SINet.onnx --spec sinet --dataset p3m --split all --save-overlays
+   segtool eval --model modnet.onnx --spec modnet --size 512x512 --dataset ds --letterbox
+   segtool eval --model prisma_nchw.onnx --spec prisma --dataset ds --batch 4 --tile 256 --overlap 32
+   segtool eval --preds torch_out/ --dataset ds --out runs/torch
+   segtool eval --model big.onnx --dataset ds --out runs/big --resume     # after a kill`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "model", Usage: "ONNX model file"},
+			&cli.StringFlag{Name: "preds", Usage: "folder of <id>.png predictions (8-bit matte or mask) to score instead of a model"},
+			&cli.StringFlag{Name: "dataset", Usage: "canonical dataset (required)"},
+			&cli.StringFlag{Name: "split", Value: "test", Usage: "split(s) to score: test, val, train, a comma list, or all"},
+			&cli.IntFlag{Name: "limit", Usage: "score only the first N samples of the selection"},
+			&cli.StringFlag{Name: "out", DefaultText: "runs/<model or preds name>", Usage: "run folder"},
+			&cli.StringFlag{Name: "spec", Usage: "model spec: a preset name or a YAML file"},
+			&cli.StringFlag{Name: "input", Usage: "spec override: input tensor name"},
+			&cli.StringFlag{Name: "output", Usage: "spec override: output tensor name"},
+			&cli.StringFlag{Name: "layout", Usage: "spec override: NCHW or NHWC"},
+			&cli.StringFlag{Name: "size", Usage: "model input size WxH, for models that take any size"},
+			&cli.StringFlag{Name: "order", Usage: "spec override: RGB or BGR"},
+			&cli.Float64Flag{Name: "scale", Usage: "spec override: scale (x = ((p*scale - mean)/std)*post_scale, p in 0..255)"},
+			&cli.StringFlag{Name: "mean", Usage: "spec override: mean per channel, e.g. 0.485,0.456,0.406"},
+			&cli.StringFlag{Name: "std", Usage: "spec override: std per channel"},
+			&cli.Float64Flag{Name: "post-scale", Usage: "spec override: factor after standardising"},
+			&cli.StringFlag{Name: "output-kind", Usage: "spec override: sigmoid, logits, softmax2 or logits2"},
+			&cli.IntFlag{Name: "foreground", Usage: "spec override: person channel for softmax2/logits2"},
+			&cli.BoolFlag{Name: "matte", Usage: "spec override: the output is a soft alpha matte"},
+			&cli.StringFlag{Name: "device", Value: "cpu", Usage: "cpu, cuda or cuda:N"},
+			&cli.StringFlag{Name: "fallback", Usage: "cpu: run on the CPU when the CUDA provider is unavailable, instead of failing"},
+			&cli.IntFlag{Name: "threads", DefaultText: "all cores", Usage: "ONNX Runtime intra-op threads"},
+			&cli.IntFlag{Name: "batch", Value: 1, Usage: "images per inference call (models with a dynamic batch dimension)"},
+			&cli.BoolFlag{Name: "letterbox", Usage: "keep the aspect ratio and pad, instead of a plain resize to the model size"},
+			&cli.StringFlag{Name: "tile", Usage: "run on tiles of SIZE or WxH image pixels, stitched with feathered blending"},
+			&cli.IntFlag{Name: "overlap", Value: 32, Usage: "tile overlap in pixels"},
+			&cli.Float64Flag{Name: "threshold", Value: 0.5, Usage: "binarise the prediction at this value for the segmentation metrics"},
+			&cli.IntFlag{Name: "warmup", Value: 1, Usage: "untimed inference calls before timing starts"},
+			&cli.BoolFlag{Name: "save-preds", Usage: "write preds/<id>.png (8-bit)"},
+			&cli.BoolFlag{Name: "save-overlays", Usage: "write overlays/<id>.jpg panels"},
+			&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted run in --out"},
+			&cli.BoolFlag{Name: "force", Usage: "replace an existing run in --out"},
+			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first per-image error"},
+		},
+		Action: runEval,
+	}
+}
+
+func runEval(c *cli.Context) error {
+	if err := requireFlags(c, "dataset"); err != nil {
+		return err
+	}
+	cfg := eval.Config{
+		Dataset: c.String("dataset"), Model: c.String("model"), Preds: c.String("preds"),
+		Limit: c.Int("limit"), Batch: c.Int("batch"), Overlap: c.Int("overlap"),
+		Metrics:   eval.DefaultOptions(),
+		SavePreds: c.Bool("save-preds"), SaveOverlays: c.Bool("save-overlays"),
+		Warmup: c.Int("warmup"), Workers: c.Int("workers"), FailFast: c.Bool("fail-fast"),
+		Resume: c.Bool("resume"), Force: c.Bool("force"),
+		Version: version, Commit: commit,
+	}
+	cfg.Metrics.Threshold = c.Float64("threshold")
+	if (cfg.Model == "") == (cfg.Preds == "") {
+		return usageError("give exactly one of --model FILE and --preds DIR (see `%s --help`)", c.Command.HelpName)
+	}
+	if s := c.String("split"); s != "all" {
+		cfg.Splits = strings.Split(s, ",")
+	}
+	name := cfg.Model
+	if name == "" {
+		name = cfg.Preds
+	}
+	cfg.Out = c.String("out")
+	if cfg.Out == "" {
+		cfg.Out = filepath.Join("runs", strings.TrimSuffix(filepath.Base(filepath.Clean(name)), ".onnx"))
+	}
+	if cfg.Model != "" {
+		dev, err := models.ParseDevice(c.String("device"))
+		if err != nil {
+			return usageError("--device: %v", err)
+		}
+		switch c.String("fallback") {
+		case "", "cpu":
+		default:
+			return usageError("--fallback: %q: the only fallback is cpu", c.String("fallback"))
+		}
+		cfg.Session = models.SessionOptions{Device: dev, Threads: c.Int("threads"), FallbackCPU: c.String("fallback") == "cpu"}
+		spec, how, err := resolveSpec(c, cfg.Model)
+		if err != nil {
+			return err
+		}
+		cfg.Spec = spec
+		logger(c).Info("model spec", "spec", spec.Name, "from", how)
+		cfg.Fit = models.FitResize
+		if c.Bool("letterbox") {
+			cfg.Fit = models.FitLetterbox
+		}
+		if t := c.String("tile"); t != "" {
+			p, err := parseTile(t)
+			if err != nil {
+				return usageError("--tile: %v", err)
+			}
+			cfg.Tile = p
+		}
+	}
+	var finish func()
+	cfg.Progress, finish = progress(c, "eval")
+	res, err := eval.Run(c.Context, cfg)
+	finish()
+	var oe *eval.OptionError
+	switch {
+	case errors.As(err, &oe), errors.Is(err, eval.ErrExists):
+		return usageError("%v", err)
+	case err != nil:
+		return err
+	}
+	printEvalSummary(c, cfg, res)
+	return nil
+}
+
+// parseTile reads --tile: SIZE or WxH.
+func parseTile(s string) (image.Point, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 16 {
+			return image.Point{}, fmt.Errorf("%d px is too small a tile", n)
+		}
+		return image.Pt(n, n), nil
+	}
+	return parseSize("tile", s)
+}
+
+// resolveSpec builds the model spec: --spec, else a preset named like the
+// file, else nothing; then flag overrides; then what the model itself
+// declares fills the rest and is checked.
+func resolveSpec(c *cli.Context, model string) (models.Spec, string, error) {
+	var base models.Spec
+	how := "detected from the model"
+	if s := c.String("spec"); s != "" {
+		sp, err := models.ResolveSpec(s)
+		if err != nil {
+			return base, "", usageError("--spec: %v", err)
+		}
+		base, how = sp, "--spec "+s
+	} else if sp, ok := presetForFile(model); ok {
+		base, how = sp, "preset "+sp.Name+" (matched by file name; --spec overrides)"
+	}
+	if err := overrideSpec(c, &base); err != nil {
+		return base, "", err
+	}
+	if _, err := os.Stat(model); err != nil {
+		return base, "", usageError("--model: %v", err)
+	}
+	info, err := models.ReadModelInfo(model)
+	if err != nil {
+		return base, "", err
+	}
+	spec, err := models.Detect(base, info.Inputs, info.Outputs)
+	if err != nil {
+		return base, "", usageError("--model %s: %v", model, err)
+	}
+	if t := c.String("tile"); t != "" && spec.Width == 0 { // any-size model: tiles set the size
+		p, err := parseTile(t)
+		if err != nil {
+			return base, "", usageError("--tile: %v", err)
+		}
+		spec.Width, spec.Height = p.X, p.Y
+	}
+	if err := spec.Validate(); err != nil {
+		if spec.Width == 0 {
+			return base, "", usageError("--size: the model takes any input size: give --size WxH or --tile (%v)", err)
+		}
+		return base, "", usageError("model spec for %s: %v", model, err)
+	}
+	if spec.Name == "" {
+		spec.Name = strings.TrimSuffix(filepath.Base(model), filepath.Ext(model))
+	}
+	return spec, how, nil
+}
+
+func overrideSpec(c *cli.Context, s *models.Spec) error {
+	if c.IsSet("input") {
+		s.Input = c.String("input")
+	}
+	if c.IsSet("output") {
+		s.Output = c.String("output")
+	}
+	if c.IsSet("layout") {
+		s.Layout = models.Layout(strings.ToUpper(c.String("layout")))
+	}
+	if c.IsSet("size") {
+		p, err := parseSize("size", c.String("size"))
+		if err != nil {
+			return usageError("--size: %v", err)
+		}
+		s.Width, s.Height = p.X, p.Y
+	}
+	if c.IsSet("order") {
+		s.Order = strings.ToUpper(c.String("order"))
+	}
+	if c.IsSet("scale") {
+		s.Scale = float32(c.Float64("scale"))
+	}
+	for _, f := range []struct {
+		name string
+		dst  *[3]float32
+	}{{"mean", &s.Mean}, {"std", &s.Std}} {
+		if !c.IsSet(f.name) {
+			continue
+		}
+		v, err := parseTriple(c.String(f.name))
+		if err != nil {
+			return usageError("--%s: %v", f.name, err)
+		}
+		*f.dst = v
+	}
+	if c.IsSet("post-scale") {
+		s.PostScale = float32(c.Float64("post-scale"))
+	}
+	if c.IsSet("output-kind") {
+		s.Kind = models.OutputKind(c.String("output-kind"))
+	}
+	if c.IsSet("foreground") {
+		s.Foreground = c.Int("foreground")
+	}
+	if c.IsSet("matte") {
+		s.Matte = c.Bool("matte")
+	}
+	return nil
+}
+
+// presetForFile finds the preset a model file is named after: the longest
+// preset name that the file's stem (lower case, _ read as -) equals or
+// starts with followed by "-" (prisma_nchw.onnx is prisma).
+func presetForFile(path string) (models.Spec, bool) {
+	stem := strings.ToLower(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
+	stem = strings.ReplaceAll(stem, "_", "-")
+	best := ""
+	for _, n := range models.PresetNames() {
+		if (stem == n || strings.HasPrefix(stem, n+"-")) && len(n) > len(best) {
+			best = n
+		}
+	}
+	if best == "" {
+		return models.Spec{}, false
+	}
+	return models.Presets()[best], true
+}
+
+// parseTriple reads "a,b,c" or one number for all three channels.
+func parseTriple(s string) ([3]float32, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 1 && len(parts) != 3 {
+		return [3]float32{}, fmt.Errorf("%q: want one number or three, comma-separated", s)
+	}
+	var v [3]float32
+	for i := range v {
+		p := parts[min(i, len(parts)-1)]
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 32)
+		if err != nil {
+			return v, fmt.Errorf("%q: %v", p, err)
+		}
+		v[i] = float32(f)
+	}
+	return v, nil
+}
+
+// summaryMetrics are the headline numbers of the summary table.
+var summaryMetrics = []string{"iou", "miou", "dice", "boundary_iou", "boundary_f", "mad", "mse", "sad", "grad", "conn", "sad_unknown", "mse_unknown"}
+
+func printEvalSummary(c *cli.Context, cfg eval.Config, res *eval.Results) {
+	t := res.Timing
+	fields := map[string]any{"command": "eval", "out": cfg.Out, "counts": res.Counts, "images_per_s": t.Throughput}
+	vals := map[string]eval.MetricSummary{}
+	for _, m := range res.Metrics {
+		vals[m.Name] = m
+	}
+	var rows [][]string
+	for _, n := range summaryMetrics {
+		m, ok := vals[n]
+		if !ok || m.Mean == nil {
+			continue
+		}
+		acc := "-"
+		if m.Accumulated != nil {
+			acc = fmt.Sprintf("%.4f", *m.Accumulated)
+		}
+		rows = append(rows, []string{n, acc, fmt.Sprintf("%.4f", *m.Mean), strconv.Itoa(m.MeanImages)})
+		fields[n] = *m.Mean
+	}
+	text := fmt.Sprintf("eval: %d of %d images scored (%d errors, %d skipped, %d NaN/Inf, %d resumed) in %.1f s, %.2f images/s",
+		res.Counts.Scored, res.Counts.Selected, res.Counts.Errors, res.Counts.Skipped, res.Counts.NonFinite, res.Counts.Resumed, t.WallS, t.Throughput)
+	if res.Model != nil {
+		text += fmt.Sprintf("; inference p50 %.1f ms, p90 %.1f ms, p99 %.1f ms per image on %s (%s)", t.Inference.P50, t.Inference.P90, t.Inference.P99, res.Environment.Provider, res.Environment.CPU)
+	}
+	text += fmt.Sprintf("; peak RSS %.0f MiB. Results in %s.", t.PeakRSSMiB, filepath.Join(cfg.Out, eval.ResultsFile))
+	if c.Bool("quiet") {
+		return
+	}
+	if c.String("log-format") != "json" && len(rows) > 0 {
+		table(c.App.Writer, []string{"metric", "accumulated", "mean per image", "images"}, rows)
+	}
+	summary(c, text, fields)
+}

@@ -1,0 +1,101 @@
+package eval
+
+import (
+	"errors"
+	"fmt"
+	"image"
+
+	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/models"
+)
+
+// Config is one evaluation run: a dataset, and either a model or a folder
+// of saved predictions.
+type Config struct {
+	Dataset string   // canonical dataset folder
+	Splits  []string // splits to score, in canonical order; nil = all
+	Limit   int      // score at most this many samples (0 = all), for quick looks
+
+	// Model is the ONNX file to run; Preds is a folder of <id>.png
+	// predictions made elsewhere. Exactly one is set.
+	Model   string
+	Preds   string
+	Spec    models.Spec // resolved against the model (models.Detect)
+	Session models.SessionOptions
+	Batch   int // items per inference call; 1 when the model's batch is fixed at 1
+
+	// Geometry: how an image becomes model input.
+	Fit     models.Fit
+	Tile    image.Point // tile size in image pixels; zero = no tiling
+	Overlap int         // tile overlap in pixels
+
+	Metrics Options // threshold and sweep
+
+	Out          string // run folder
+	Resume       bool   // continue an interrupted run in Out
+	Force        bool   // replace an existing run in Out
+	SavePreds    bool   // write preds/<id>.png
+	SaveOverlays bool   // write overlays/<id>.jpg
+	Warmup       int    // untimed inference calls before the first timed one
+	Workers      int    // decode/preprocess and postprocess/metrics goroutines each
+	FailFast     bool   // stop at the first per-image error
+
+	// Version and Commit identify the segtool build in results.json.
+	Version, Commit string
+
+	// Progress, when set, is called after each finished image.
+	Progress func(done, total int)
+}
+
+// ErrExists reports an existing run folder without --resume or --force.
+var ErrExists = errors.New("run folder already holds results; pass --resume to continue it or --force to start over")
+
+// ErrNoSamples reports an empty selection (a split with no samples).
+var ErrNoSamples = errors.New("no samples to evaluate")
+
+// Validate checks what can be checked before any work starts.
+func (c *Config) Validate() error {
+	if (c.Model == "") == (c.Preds == "") {
+		return &OptionError{Option: "--model", Err: errors.New("give exactly one of --model and --preds")}
+	}
+	if c.Dataset == "" {
+		return &OptionError{Option: "--dataset", Err: errors.New("is required")}
+	}
+	if c.Out == "" {
+		return &OptionError{Option: "--out", Err: errors.New("is required")}
+	}
+	if c.Resume && c.Force {
+		return &OptionError{Option: "--resume", Err: errors.New("--resume and --force contradict each other")}
+	}
+	if c.Metrics.Threshold <= 0 || c.Metrics.Threshold >= 1 {
+		return &OptionError{Option: "--threshold", Err: fmt.Errorf("%g is not in (0, 1)", c.Metrics.Threshold)}
+	}
+	if c.Batch < 1 {
+		return &OptionError{Option: "--batch", Err: fmt.Errorf("%d: want at least 1", c.Batch)}
+	}
+	if c.Model != "" {
+		if c.Spec.Batch > 0 && c.Batch != c.Spec.Batch && c.Spec.Batch != 1 {
+			return &OptionError{Option: "--batch", Err: fmt.Errorf("the model's batch dimension is fixed at %d", c.Spec.Batch)}
+		}
+		if c.Spec.Batch == 1 && c.Batch != 1 {
+			return &OptionError{Option: "--batch", Err: errors.New("the model's batch dimension is fixed at 1")}
+		}
+		if c.Spec.Width <= 0 || c.Spec.Height <= 0 {
+			return &OptionError{Option: "--size", Err: errors.New("the model takes any input size: give --size WxH (or --tile)")}
+		}
+		if c.Tile != (image.Point{}) && c.Tile != image.Pt(c.Spec.Width, c.Spec.Height) {
+			return &OptionError{Option: "--tile", Err: fmt.Errorf("tiles are model-sized: the model takes %dx%d, not %dx%d", c.Spec.Width, c.Spec.Height, c.Tile.X, c.Tile.Y)}
+		}
+		if c.Tile != (image.Point{}) && (c.Overlap < 0 || c.Overlap*2 >= min(c.Tile.X, c.Tile.Y)) {
+			return &OptionError{Option: "--overlap", Err: fmt.Errorf("%d px: want 0 <= overlap < half the tile", c.Overlap)}
+		}
+	}
+	if c.Workers < 1 {
+		c.Workers = 1
+	}
+	return nil
+}
+
+// OptionError names the flag at fault (see dataset.OptionError); the CLI
+// exits 2 on it.
+type OptionError = dataset.OptionError

@@ -1,0 +1,258 @@
+package eval
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/segtool/segtool/models"
+)
+
+// Results is results.json: what was measured, on what, how, and the
+// numbers.
+type Results struct {
+	Segtool     Build           `json:"segtool"`
+	Environment Environment     `json:"environment"`
+	Model       *ModelRef       `json:"model,omitempty"`
+	Preds       string          `json:"preds,omitempty"`
+	Dataset     DatasetRef      `json:"dataset"`
+	Options     RunOptions      `json:"options"`
+	Counts      Counts          `json:"counts"`
+	Metrics     []MetricSummary `json:"metrics"`
+	Sweep       []SweepPoint    `json:"sweep,omitempty"`
+	Totals      Totals          `json:"totals"`
+	Problems    []Problem       `json:"problems,omitempty"`
+	Timing      Timing          `json:"timing"`
+}
+
+// Build identifies the segtool that measured.
+type Build struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit,omitempty"`
+}
+
+// Environment is where it ran.
+type Environment struct {
+	ONNXRuntime string `json:"onnxruntime,omitempty"`
+	Provider    string `json:"provider,omitempty"`
+	Fallback    string `json:"fallback,omitempty"` // why CUDA was not used
+	Device      string `json:"device,omitempty"`
+	CPU         string `json:"cpu"`
+	GPU         string `json:"gpu,omitempty"`
+	Cores       int    `json:"cores"`
+	Threads     int    `json:"threads,omitempty"` // ONNX Runtime intra-op threads
+	Go          string `json:"go"`
+	OS          string `json:"os"`
+}
+
+// ModelRef is the model and the spec it ran with.
+type ModelRef struct {
+	Path   string      `json:"path"`
+	SHA256 string      `json:"sha256"`
+	Spec   models.Spec `json:"spec"`
+}
+
+// DatasetRef is the dataset and the selection scored.
+type DatasetRef struct {
+	Path           string   `json:"path"`
+	ManifestSHA256 string   `json:"manifest_sha256"`
+	Splits         []string `json:"splits"`
+	Samples        int      `json:"samples"`
+}
+
+// RunOptions are the run's options as given.
+type RunOptions struct {
+	Threshold    float64   `json:"threshold"`
+	Sweep        []float64 `json:"sweep"`
+	Fit          string    `json:"fit,omitempty"`
+	Tile         [2]int    `json:"tile,omitempty"`
+	Overlap      int       `json:"overlap,omitempty"`
+	Batch        int       `json:"batch,omitempty"`
+	Workers      int       `json:"workers"`
+	Warmup       int       `json:"warmup,omitempty"`
+	Limit        int       `json:"limit,omitempty"`
+	SavePreds    bool      `json:"save_preds,omitempty"`
+	SaveOverlays bool      `json:"save_overlays,omitempty"`
+}
+
+// Counts says what happened to the selected samples.
+type Counts struct {
+	Selected  int `json:"selected"`
+	Scored    int `json:"scored"`
+	Errors    int `json:"errors"`
+	Skipped   int `json:"skipped"`
+	NonFinite int `json:"nonfinite"` // images with NaN or Inf output, not scored
+	Resumed   int `json:"resumed"`   // rows kept from an interrupted run
+}
+
+// Problem is an image that was not scored, and why.
+type Problem struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Path   string `json:"path,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Latency is a distribution of per-image times in milliseconds.
+type Latency struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+}
+
+// Timing is the run's speed. The latencies cover every row (resumed ones
+// included); throughput and wall time cover this invocation only.
+type Timing struct {
+	SessionMS     float64            `json:"session_ms,omitempty"`
+	WarmupRuns    int                `json:"warmup_runs,omitempty"`
+	Images        int                `json:"images"` // images timed in this invocation
+	WallS         float64            `json:"wall_s"`
+	Throughput    float64            `json:"images_per_s"`
+	Calls         int                `json:"inference_calls,omitempty"`
+	Inference     Latency            `json:"inference_ms"`
+	EndToEnd      Latency            `json:"end_to_end_ms"`
+	Stages        map[string]float64 `json:"stage_mean_ms"`
+	PeakRSSMiB    float64            `json:"peak_rss_mib"`
+	PeakGPUMemMiB float64            `json:"peak_gpu_mem_mib,omitempty"`
+}
+
+func (r *Results) fill(cfg *Config, key runKey, st *stages, rows []Row, resumed, timed int, wall time.Duration) error {
+	r.Segtool = Build{Version: cfg.Version, Commit: cfg.Commit}
+	r.Environment = Environment{
+		CPU: cpuName(), Cores: runtime.NumCPU(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
+	}
+	if st.sess != nil {
+		rt, _ := models.InitRuntime()
+		r.Environment.ONNXRuntime = rt.Version
+		r.Environment.Provider = st.sess.Provider
+		r.Environment.Fallback = st.sess.Fallback
+		r.Environment.Device = cfg.Session.Device.String()
+		r.Environment.Threads = st.sess.Threads
+		r.Model = &ModelRef{Path: cfg.Model, SHA256: key.ModelSHA256, Spec: cfg.Spec}
+	} else {
+		r.Preds = cfg.Preds
+	}
+	r.Dataset = DatasetRef{Path: cfg.Dataset, ManifestSHA256: key.ManifestSHA256, Splits: key.Splits, Samples: len(rows)}
+	r.Options = RunOptions{
+		Threshold: cfg.Metrics.Threshold, Sweep: cfg.Metrics.Sweep, Workers: cfg.Workers,
+		Limit: cfg.Limit, SavePreds: cfg.SavePreds, SaveOverlays: cfg.SaveOverlays,
+	}
+	if st.sess != nil {
+		r.Options.Fit, r.Options.Tile, r.Options.Overlap = string(cfg.Fit), key.Tile, cfg.Overlap
+		r.Options.Batch, r.Options.Warmup = cfg.Batch, cfg.Warmup
+	}
+	r.Counts = Counts{Selected: len(rows), Resumed: resumed}
+	for _, row := range rows {
+		switch row.Status {
+		case StatusOK:
+			r.Counts.Scored++
+		case StatusError:
+			r.Counts.Errors++
+		case StatusSkipped:
+			r.Counts.Skipped++
+		case StatusNonFinite:
+			r.Counts.NonFinite++
+		}
+		if row.Status != StatusOK {
+			r.Problems = append(r.Problems, Problem{ID: row.ID, Status: row.Status, Path: row.Path, Reason: row.Reason})
+		}
+	}
+	agg := NewAggregator(DefaultRegistry().Metrics())
+	for i := range rows {
+		if rows[i].Status == StatusOK && rows[i].Score != nil {
+			if err := agg.Add(rows[i].Score); err != nil {
+				return fmt.Errorf("%s: %w", rows[i].ID, err)
+			}
+		}
+	}
+	a := agg.Result()
+	r.Metrics, r.Sweep, r.Totals = a.Metrics, a.Sweep, a.Totals
+	r.Timing = timing(rows, st, timed, wall)
+	return nil
+}
+
+func timing(rows []Row, st *stages, timed int, wall time.Duration) Timing {
+	t := Timing{Images: timed, WallS: wall.Seconds(), Stages: map[string]float64{}, PeakRSSMiB: peakRSSMiB()}
+	if wall > 0 {
+		t.Throughput = float64(timed) / wall.Seconds()
+	}
+	if st.sess != nil {
+		t.SessionMS = ms(st.sess.Created)
+		t.WarmupRuns = st.cfg.Warmup
+		t.Calls = len(st.batchMS)
+	}
+	var inf, e2e []float64
+	sums := map[string]float64{}
+	n := 0
+	for _, r := range rows {
+		if r.Status != StatusOK && r.Status != StatusNonFinite {
+			continue
+		}
+		n++
+		inf = append(inf, r.MS.Inference)
+		e2e = append(e2e, r.MS.Total)
+		sums["decode"] += r.MS.Decode
+		sums["preprocess"] += r.MS.Preprocess
+		sums["inference"] += r.MS.Inference
+		sums["postprocess"] += r.MS.Postprocess
+		sums["metrics"] += r.MS.Metrics
+	}
+	for k, v := range sums {
+		t.Stages[k] = v / float64(max(n, 1))
+	}
+	if st.sess != nil {
+		t.Inference = latency(inf)
+	}
+	t.EndToEnd = latency(e2e)
+	return t
+}
+
+// latency summarises times with nearest-rank percentiles.
+func latency(xs []float64) Latency {
+	if len(xs) == 0 {
+		return Latency{}
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	rank := func(p float64) float64 {
+		k := int(p*float64(len(s))+0.999999) - 1 // ceil(p*n) - 1
+		return s[min(max(k, 0), len(s)-1)]
+	}
+	var sum float64
+	for _, x := range s {
+		sum += x
+	}
+	return Latency{Mean: sum / float64(len(s)), P50: rank(0.5), P90: rank(0.9), P99: rank(0.99)}
+}
+
+// peakRSSMiB is the process's peak resident set size (getrusage ru_maxrss,
+// in KiB on Linux).
+func peakRSSMiB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
+}
+
+// cpuName reads the CPU model from /proc/cpuinfo (Linux), else GOARCH.
+func cpuName() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}

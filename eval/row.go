@@ -1,0 +1,80 @@
+package eval
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+// Row statuses.
+const (
+	StatusOK        = "ok"        // scored
+	StatusError     = "error"     // could not be scored: unreadable image, missing or wrong-sized prediction
+	StatusSkipped   = "skipped"   // no ground truth
+	StatusNonFinite = "nonfinite" // the model gave NaN or Inf; counted, never averaged in
+)
+
+// Row is one image's result: a line of per_image.jsonl, and of
+// per_image.csv.
+type Row struct {
+	ID        string `json:"id"`
+	Split     string `json:"split"`
+	Status    string `json:"status"`
+	Reason    string `json:"reason,omitempty"`
+	Path      string `json:"path,omitempty"` // the file the reason is about
+	Width     int    `json:"width,omitempty"`
+	Height    int    `json:"height,omitempty"`
+	Tiles     int    `json:"tiles,omitempty"`
+	NonFinite int    `json:"nonfinite,omitempty"` // NaN or Inf output values
+	Score     *Image `json:"score,omitempty"`
+	MS        Times  `json:"ms"`
+}
+
+// Times are one image's stage times in milliseconds. Inference is the
+// image's share of its batch call: the call's time times the image's share
+// of the batch's items. Total runs from the start of decoding to the end of
+// the metrics, queueing between stages included.
+type Times struct {
+	Decode      float64 `json:"decode"`
+	Preprocess  float64 `json:"preprocess"`
+	Inference   float64 `json:"inference"`
+	Postprocess float64 `json:"postprocess"`
+	Metrics     float64 `json:"metrics"`
+	Total       float64 `json:"total"`
+}
+
+// readJournal reads the rows of an interrupted run. A last line cut short
+// by a kill is dropped (its image is redone); any other bad line is an
+// error, since it means the file is not ours.
+func readJournal(path string) ([]Row, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rows []Row
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var r Row
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			if line == bytes.Count(b, []byte("\n"))+1 { // the unterminated tail
+				break
+			}
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		rows = append(rows, r)
+	}
+	return rows, sc.Err()
+}

@@ -1,0 +1,325 @@
+package eval
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/models"
+)
+
+// Files in a run folder.
+const (
+	JournalFile = "per_image.jsonl" // rows appended as images finish
+	CSVFile     = "per_image.csv"
+	ResultsFile = "results.json"
+	RunFile     = "run.json" // what the run measures, checked by --resume
+	PredsDir    = "preds"
+	OverlaysDir = "overlays"
+)
+
+// runKey is everything that decides the metrics. --resume refuses to mix
+// rows measured under a different key.
+type runKey struct {
+	Model          string       `json:"model,omitempty"`
+	ModelSHA256    string       `json:"model_sha256,omitempty"`
+	Preds          string       `json:"preds,omitempty"`
+	Spec           *models.Spec `json:"spec,omitempty"`
+	Dataset        string       `json:"dataset"`
+	ManifestSHA256 string       `json:"manifest_sha256"`
+	Splits         []string     `json:"splits"`
+	Limit          int          `json:"limit,omitempty"`
+	Fit            models.Fit   `json:"fit,omitempty"`
+	Tile           [2]int       `json:"tile,omitempty"`
+	Overlap        int          `json:"overlap,omitempty"`
+	Threshold      float64      `json:"threshold"`
+	Sweep          []float64    `json:"sweep"`
+}
+
+// Run evaluates cfg and writes the run folder. Per-image failures are rows,
+// not errors: Run fails only for bad options, an unreadable dataset, an
+// empty selection, a failing session, cancellation or --fail-fast.
+func Run(ctx context.Context, cfg Config) (*Results, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ds, err := dataset.Open(cfg.Dataset)
+	if err != nil {
+		return nil, &OptionError{Option: "--dataset", Err: err}
+	}
+	samples, err := selectSamples(ds.Samples, cfg.Splits, cfg.Limit)
+	if err != nil {
+		return nil, err
+	}
+	if len(samples) == 0 {
+		return nil, fmt.Errorf("%w: split %s of %s is empty", ErrNoSamples, strings.Join(cfg.Splits, ","), cfg.Dataset)
+	}
+	if cfg.Preds != "" {
+		if st, err := os.Stat(cfg.Preds); err != nil || !st.IsDir() {
+			return nil, &OptionError{Option: "--preds", Err: fmt.Errorf("%s is not a folder", cfg.Preds)}
+		}
+	}
+	key, err := makeKey(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	done, err := prepareOut(&cfg, key)
+	if err != nil {
+		return nil, err
+	}
+
+	res := &Results{}
+	st := &stages{cfg: &cfg}
+	if cfg.Model != "" {
+		sess, err := models.Open(cfg.Model, cfg.Spec, cfg.Session)
+		if err != nil {
+			return nil, err
+		}
+		defer sess.Close()
+		st.sess = sess
+		if err := warmup(sess, cfg.Batch, cfg.Warmup); err != nil {
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+
+	// Rows from an interrupted run are kept; the rest are scheduled.
+	rows := make([]*Row, len(samples))
+	pos := map[string]int{}
+	for i, s := range samples {
+		pos[s.ID] = i
+	}
+	resumed := 0
+	for i := range done {
+		if k, ok := pos[done[i].ID]; ok && rows[k] == nil {
+			rows[k] = &done[i]
+			resumed++
+		}
+	}
+	var todo []int
+	for i := range samples {
+		if rows[i] == nil {
+			todo = append(todo, i)
+		}
+	}
+	jf, err := os.OpenFile(filepath.Join(cfg.Out, JournalFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer jf.Close()
+
+	finished := resumed
+	if cfg.Progress != nil {
+		cfg.Progress(finished, len(samples))
+	}
+	start := time.Now()
+	runErr := st.run(ctx, samples, todo, func(r Row) error {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := jf.Write(append(b, '\n')); err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		rows[pos[r.ID]] = &r
+		finished++
+		if cfg.Progress != nil {
+			cfg.Progress(finished, len(samples))
+		}
+		if cfg.FailFast && r.Status == StatusError {
+			return fmt.Errorf("--fail-fast: %s (%s): %s", r.ID, r.Path, r.Reason)
+		}
+		return nil
+	})
+	wall := time.Since(start)
+	if runErr != nil {
+		return nil, runErr
+	}
+	if err := jf.Close(); err != nil {
+		return nil, err
+	}
+
+	all := make([]Row, len(rows))
+	for i, r := range rows {
+		all[i] = *r
+	}
+	if err := res.fill(&cfg, key, st, all, resumed, len(todo), wall); err != nil {
+		return nil, err
+	}
+	if err := writeCSV(filepath.Join(cfg.Out, CSVFile), all); err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := dataset.WriteFileAtomic(filepath.Join(cfg.Out, ResultsFile), append(b, '\n')); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func selectSamples(all []dataset.Sample, splits []string, limit int) ([]dataset.Sample, error) {
+	for _, s := range splits {
+		if !slices.Contains(dataset.SplitNames(), s) {
+			return nil, &OptionError{Option: "--split", Err: fmt.Errorf("unknown split %q (want %s or all)", s, strings.Join(dataset.SplitNames(), ", "))}
+		}
+	}
+	var out []dataset.Sample
+	for _, s := range all {
+		if len(splits) == 0 || slices.Contains(splits, s.Split) {
+			out = append(out, s)
+		}
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func makeKey(cfg *Config) (runKey, error) {
+	k := runKey{
+		Dataset: cfg.Dataset, Splits: cfg.Splits, Limit: cfg.Limit,
+		Threshold: cfg.Metrics.Threshold, Sweep: cfg.Metrics.Sweep,
+	}
+	if k.Splits == nil {
+		k.Splits = []string{}
+	}
+	var err error
+	if k.ManifestSHA256, err = fileSHA256(filepath.Join(cfg.Dataset, dataset.ManifestFile)); err != nil {
+		return k, err
+	}
+	if cfg.Model != "" {
+		k.Model = cfg.Model
+		if k.ModelSHA256, err = fileSHA256(cfg.Model); err != nil {
+			return k, &OptionError{Option: "--model", Err: err}
+		}
+		spec := cfg.Spec
+		k.Spec = &spec
+		k.Fit = cfg.Fit
+		k.Tile = [2]int{cfg.Tile.X, cfg.Tile.Y}
+		k.Overlap = cfg.Overlap
+	} else {
+		k.Preds = cfg.Preds
+	}
+	return k, nil
+}
+
+// prepareOut makes the run folder ready and returns the rows of an
+// interrupted run when resuming.
+func prepareOut(cfg *Config, key runKey) ([]Row, error) {
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return nil, err
+	}
+	ours := []string{JournalFile, CSVFile, ResultsFile, RunFile, PredsDir, OverlaysDir}
+	used := false
+	for _, n := range ours {
+		if _, err := os.Lstat(filepath.Join(cfg.Out, n)); err == nil {
+			used = true
+		}
+	}
+	keyJSON, err := json.MarshalIndent(key, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	keyJSON = append(keyJSON, '\n')
+	var rows []Row
+	switch {
+	case used && cfg.Resume:
+		old, err := os.ReadFile(filepath.Join(cfg.Out, RunFile))
+		if err != nil {
+			return nil, fmt.Errorf("--resume: %s has no %s to check the run against: %w", cfg.Out, RunFile, err)
+		}
+		if string(old) != string(keyJSON) {
+			return nil, &OptionError{Option: "--resume", Err: fmt.Errorf("the run in %s measured something else (%s differs: %s); pass --force to start over", cfg.Out, RunFile, firstDiff(old, keyJSON))}
+		}
+		if rows, err = readJournal(filepath.Join(cfg.Out, JournalFile)); err != nil {
+			return nil, err
+		}
+		// Rewrite the journal without a torn last line before appending.
+		var buf []byte
+		for _, r := range rows {
+			b, err := json.Marshal(r)
+			if err != nil {
+				return nil, err
+			}
+			buf = append(append(buf, b...), '\n')
+		}
+		if err := dataset.WriteFileAtomic(filepath.Join(cfg.Out, JournalFile), buf); err != nil {
+			return nil, err
+		}
+		os.Remove(filepath.Join(cfg.Out, ResultsFile))
+	case used && !cfg.Force:
+		return nil, fmt.Errorf("%s: %w", cfg.Out, ErrExists)
+	case used:
+		for _, n := range ours {
+			if err := os.RemoveAll(filepath.Join(cfg.Out, n)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := dataset.WriteFileAtomic(filepath.Join(cfg.Out, RunFile), keyJSON); err != nil {
+		return nil, err
+	}
+	for _, d := range []struct {
+		on   bool
+		name string
+	}{{cfg.SavePreds, PredsDir}, {cfg.SaveOverlays, OverlaysDir}} {
+		if d.on {
+			if err := os.MkdirAll(filepath.Join(cfg.Out, d.name), 0o755); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return rows, nil
+}
+
+func firstDiff(a, b []byte) string {
+	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("was %s, now %s", strings.TrimSpace(al[i]), strings.TrimSpace(bl[i]))
+		}
+	}
+	return "length"
+}
+
+// warmup runs untimed inference calls on zero input, so that lazy
+// allocation and kernel selection stay out of the timings.
+func warmup(s *models.Session, batch, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	items := batch
+	if s.Spec.Batch > 0 {
+		items = s.Spec.Batch
+	}
+	x := make([]float32, items*3*s.Spec.Width*s.Spec.Height)
+	for range n {
+		if _, _, err := s.Run(x, items); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,425 @@
+package eval_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/models/onnxbuild"
+)
+
+// needORT skips when the ONNX Runtime library is not installed.
+func needORT(t *testing.T) {
+	t.Helper()
+	if _, err := models.LibraryPath(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+}
+
+// rect is a half-open pixel rectangle [x0,x1) x [y0,y1).
+type rect struct{ x0, y0, x1, y1 int }
+
+func (r rect) has(x, y int) bool { return x >= r.x0 && x < r.x1 && y >= r.y0 && y < r.y1 }
+
+// oracleSample is an image whose red channel is 255 inside pred (so the
+// oracle model predicts exactly that rectangle) and a mask that is 255
+// inside truth.
+type oracleSample struct {
+	id          string
+	pred, truth rect
+	corrupt     bool // write a truncated PNG instead of the image
+}
+
+const oracleW, oracleH = 40, 30
+
+// writeOracleDataset writes a canonical dataset (test split) of the
+// samples, all PNG so that pixel values survive exactly.
+func writeOracleDataset(t *testing.T, dir string, samples []oracleSample) {
+	t.Helper()
+	for _, d := range []string{"images", "masks"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rows []dataset.Sample
+	for _, s := range samples {
+		bgr := make([]byte, 3*oracleW*oracleH)
+		mask := make([]byte, oracleW*oracleH)
+		for y := range oracleH {
+			for x := range oracleW {
+				i := y*oracleW + x
+				bgr[3*i], bgr[3*i+1] = 90, 200 // blue and green: noise the oracle ignores
+				if s.pred.has(x, y) {
+					bgr[3*i+2] = 255
+				} else {
+					bgr[3*i+2] = 127 // just under the oracle's 128
+				}
+				if s.truth.has(x, y) {
+					mask[i] = 255
+				}
+			}
+		}
+		img := encodePNG(t, bgr, gocv.MatTypeCV8UC3)
+		if s.corrupt {
+			img = img[:len(img)/2]
+		}
+		imgRel, maskRel := "images/"+s.id+".png", "masks/"+s.id+".png"
+		writeFile(t, filepath.Join(dir, imgRel), img)
+		writeFile(t, filepath.Join(dir, maskRel), encodePNG(t, mask, gocv.MatTypeCV8UC1))
+		rows = append(rows, dataset.Sample{ID: s.id, Split: "test", Image: imgRel, Mask: maskRel,
+			Width: oracleW, Height: oracleH, Source: []string{imgRel}, SHA256: map[string]string{}})
+	}
+	info, _ := json.Marshal(dataset.Info{Name: "oracle"})
+	writeFile(t, filepath.Join(dir, dataset.InfoFile), info)
+	if err := dataset.WriteManifest(dir, rows); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func encodePNG(t *testing.T, px []byte, typ gocv.MatType) []byte {
+	t.Helper()
+	m, err := gocv.NewMatFromBytes(oracleH, oracleW, typ, px)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	buf, err := gocv.IMEncode(gocv.PNGFileExt, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer buf.Close()
+	return append([]byte(nil), buf.GetBytes()...)
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeOracleModel writes the oracle ONNX model and returns its path and
+// spec, resolved against the file as segtool eval resolves it.
+func writeOracleModel(t *testing.T, dir string) (string, models.Spec) {
+	t.Helper()
+	b, err := onnxbuild.Oracle(onnxbuild.DefaultOracle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "oracle.onnx")
+	writeFile(t, path, b)
+	base := models.Presets()["oracle"]
+	base.Width, base.Height = oracleW, oracleH
+	info, err := models.ReadModelInfo(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := models.Detect(base, info.Inputs, info.Outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return path, spec
+}
+
+// The hand-worked fixture. Images are 40x30 = 1200 pixels.
+//
+//	half:  prediction x in [0,20), truth x in [10,30), all rows:
+//	       TP = 10*30 = 300, FP = 300, FN = 300, TN = 1200-900 = 300
+//	       IoU 300/900 = 1/3, Dice 600/1200 = 1/2, background IoU 300/900 = 1/3,
+//	       accuracy 600/1200 = 1/2, precision = recall = 1/2;
+//	       |pred - truth| is 1 on FP+FN = 600 pixels: MAD 0.5, MSE 0.5, SAD 0.6
+//	exact: prediction = truth = rows [0,15): TP 600, TN 600: every score perfect, MAD 0
+//	broken: a truncated PNG: an error row, not averaged in
+//
+// Accumulated over half+exact: IoU (300+600)/(900+600) = 0.6,
+// Dice 2*900/(2*900+600) = 0.75, mIoU (0.6 + (300+600)/(900+600))/2 = 0.6.
+// Means of per-image values: IoU (1/3+1)/2 = 2/3, Dice (1/2+1)/2 = 3/4,
+// mIoU (1/3+1)/2 = 2/3, MAD 0.25, SAD 0.3.
+var oracleSamples = []oracleSample{
+	{id: "half", pred: rect{0, 0, 20, 30}, truth: rect{10, 0, 30, 30}},
+	{id: "exact", pred: rect{0, 0, 40, 15}, truth: rect{0, 0, 40, 15}},
+	{id: "broken", pred: rect{0, 0, 40, 15}, truth: rect{0, 0, 40, 15}, corrupt: true},
+}
+
+type want struct{ acc, mean float64 }
+
+var oracleWant = map[string]want{
+	"iou":       {0.6, 2.0 / 3},
+	"dice":      {0.75, 0.75},
+	"miou":      {0.6, 2.0 / 3},
+	"accuracy":  {(900.0 + 900) / 2400, 0.75},
+	"precision": {900.0 / 1200, 0.75},
+	"recall":    {900.0 / 1200, 0.75},
+	"mad":       {math.NaN(), 0.25},
+	"mse":       {math.NaN(), 0.25},
+	"sad":       {math.NaN(), 0.3},
+}
+
+func oracleConfig(t *testing.T) eval.Config {
+	t.Helper()
+	needORT(t)
+	dir := t.TempDir()
+	writeOracleDataset(t, filepath.Join(dir, "ds"), oracleSamples)
+	model, spec := writeOracleModel(t, dir)
+	return eval.Config{
+		Dataset: filepath.Join(dir, "ds"), Model: model, Spec: spec,
+		Session: models.SessionOptions{Device: models.Device{Kind: "cpu"}, Threads: 1},
+		Batch:   1, Fit: models.FitResize, Metrics: eval.DefaultOptions(),
+		Out: filepath.Join(dir, "run"), Workers: 2, Warmup: 1,
+	}
+}
+
+func metricMap(r *eval.Results) map[string]eval.MetricSummary {
+	m := map[string]eval.MetricSummary{}
+	for _, s := range r.Metrics {
+		m[s.Name] = s
+	}
+	return m
+}
+
+func checkOracle(t *testing.T, res *eval.Results) {
+	t.Helper()
+	if res.Counts.Scored != 2 || res.Counts.Errors != 1 || res.Counts.Selected != 3 {
+		t.Fatalf("counts %+v, want 2 scored and 1 error of 3", res.Counts)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].ID != "broken" || !strings.Contains(res.Problems[0].Path, "broken.png") {
+		t.Errorf("problems %+v, want the broken image with its path", res.Problems)
+	}
+	got := metricMap(res)
+	const tol = 1e-9
+	for name, w := range oracleWant {
+		g, ok := got[name]
+		if !ok {
+			t.Errorf("metric %s missing", name)
+			continue
+		}
+		if g.Mean == nil || math.Abs(*g.Mean-w.mean) > tol {
+			t.Errorf("%s mean = %v, want %v", name, g.Mean, w.mean)
+		}
+		if g.MeanImages != 2 {
+			t.Errorf("%s averaged over %d images, want 2", name, g.MeanImages)
+		}
+		if math.IsNaN(w.acc) {
+			continue
+		}
+		if g.Accumulated == nil || math.Abs(*g.Accumulated-w.acc) > tol {
+			t.Errorf("%s accumulated = %v, want %v", name, g.Accumulated, w.acc)
+		}
+	}
+}
+
+// TestOracleEndToEnd runs the oracle model through ONNX Runtime on the
+// hand-worked dataset and checks the exact metrics.
+func TestOracleEndToEnd(t *testing.T) {
+	cfg := oracleConfig(t)
+	cfg.SavePreds, cfg.SaveOverlays = true, true
+	res, err := eval.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOracle(t, res)
+	for _, f := range []string{eval.ResultsFile, eval.CSVFile, eval.JournalFile, "preds/half.png", "overlays/half.jpg"} {
+		if _, err := os.Stat(filepath.Join(cfg.Out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	// The saved prediction is the oracle's: 255 exactly on the red rectangle.
+	pred := gocv.IMRead(filepath.Join(cfg.Out, "preds/half.png"), gocv.IMReadGrayScale)
+	defer pred.Close()
+	px := pred.ToBytes()
+	if px[0] != 255 || px[25] != 0 || px[19] != 255 || px[20] != 0 {
+		t.Errorf("saved prediction row 0 = %v, want 255 on x < 20", px[:40])
+	}
+
+	// Those predictions, scored with --preds, give the same metrics.
+	pcfg := cfg
+	pcfg.Model, pcfg.Preds, pcfg.Out = "", filepath.Join(cfg.Out, "preds"), cfg.Out+"-preds"
+	pcfg.SavePreds, pcfg.SaveOverlays = false, false
+	pres, err := eval.Run(context.Background(), pcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(res.Metrics, pres.Metrics) {
+		t.Errorf("--preds metrics differ from the model run's")
+	}
+
+	// An existing run is not overwritten without --force.
+	if _, err := eval.Run(context.Background(), cfg); !errors.Is(err, eval.ErrExists) {
+		t.Errorf("second run into the same folder: %v, want ErrExists", err)
+	}
+	cfg.Force = true
+	if _, err := eval.Run(context.Background(), cfg); err != nil {
+		t.Errorf("--force: %v", err)
+	}
+}
+
+// TestDeterminism: the metrics do not depend on --workers or --batch.
+func TestDeterminism(t *testing.T) {
+	base := oracleConfig(t)
+	var first []byte
+	for _, c := range []struct{ workers, batch int }{{1, 1}, {2, 4}, {2, 1}, {1, 4}} {
+		cfg := base
+		cfg.Workers, cfg.Batch = c.workers, c.batch
+		cfg.Out = filepath.Join(t.TempDir(), "run")
+		res, err := eval.Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOracle(t, res)
+		b, _ := json.Marshal(struct {
+			M any
+			S any
+			T any
+		}{res.Metrics, res.Sweep, res.Totals})
+		if first == nil {
+			first = b
+		} else if string(b) != string(first) {
+			t.Errorf("workers %d batch %d: metrics differ from workers 1 batch 1", c.workers, c.batch)
+		}
+	}
+}
+
+// TestResume cancels a run after its first image (as a kill would stop
+// it), tears the journal's last line, and resumes: the results are those
+// of an uninterrupted run, and finished images are not redone.
+func TestResume(t *testing.T) {
+	cfg := oracleConfig(t)
+	cfg.Workers = 1
+	full, err := eval.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cut := cfg
+	cut.Out = filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	cut.Progress = func(done, total int) {
+		if done == 1 {
+			cancel()
+		}
+	}
+	if _, err := eval.Run(ctx, cut); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run: %v, want context.Canceled", err)
+	}
+	journal := filepath.Join(cut.Out, eval.JournalFile)
+	b, err := os.ReadFile(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n != 1 {
+		t.Fatalf("journal has %d rows after the cut, want 1", n)
+	}
+	if _, err := os.Stat(filepath.Join(cut.Out, eval.ResultsFile)); err == nil {
+		t.Error("an interrupted run wrote results.json")
+	}
+	// A kill in mid-write leaves half a line.
+	f, _ := os.OpenFile(journal, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"id":"exact","split":"te`)
+	f.Close()
+
+	cut.Progress = nil
+	if _, err := eval.Run(context.Background(), cut); !errors.Is(err, eval.ErrExists) {
+		t.Errorf("rerun without --resume: %v, want ErrExists", err)
+	}
+	cut.Resume = true
+	res, err := eval.Run(context.Background(), cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts.Resumed != 1 {
+		t.Errorf("resumed %d rows, want 1", res.Counts.Resumed)
+	}
+	if !reflect.DeepEqual(res.Metrics, full.Metrics) || !reflect.DeepEqual(res.Sweep, full.Sweep) {
+		t.Error("resumed metrics differ from the uninterrupted run's")
+	}
+	// A resume under other options is refused.
+	cut.Metrics.Threshold = 0.4
+	var oe *eval.OptionError
+	if _, err := eval.Run(context.Background(), cut); !errors.As(err, &oe) {
+		t.Errorf("resume with another threshold: %v, want an option error", err)
+	}
+}
+
+// TestBadInput: missing predictions are rows, an empty split exits with
+// ErrNoSamples, --fail-fast stops.
+func TestBadInput(t *testing.T) {
+	cfg := oracleConfig(t)
+	preds := filepath.Join(t.TempDir(), "preds")
+	os.MkdirAll(preds, 0o755)
+	// One right prediction, one of the wrong size, one missing.
+	writeFile(t, filepath.Join(preds, "half.png"), encodePNG(t, make([]byte, oracleW*oracleH), gocv.MatTypeCV8UC1))
+	small := gocv.NewMatWithSize(10, 10, gocv.MatTypeCV8UC1)
+	gocv.IMWrite(filepath.Join(preds, "exact.png"), small)
+	small.Close()
+	pc := cfg
+	pc.Model, pc.Preds = "", preds
+	res, err := eval.Run(context.Background(), pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts.Scored != 1 || res.Counts.Errors != 2 {
+		t.Errorf("counts %+v, want 1 scored, 2 errors", res.Counts)
+	}
+	reasons := map[string]string{}
+	for _, p := range res.Problems {
+		reasons[p.ID] = p.Reason
+	}
+	if !strings.Contains(reasons["exact"], "10x10") {
+		t.Errorf("wrong-sized prediction: %q, want the sizes named", reasons["exact"])
+	}
+	// An all-zero prediction of a half-person image: IoU 0, MAD 0.5.
+	m := metricMap(res)
+	if iou := m["iou"]; iou.Mean == nil || *iou.Mean != 0 {
+		t.Errorf("all-zero prediction IoU = %v, want 0", iou.Mean)
+	}
+
+	empty := cfg
+	empty.Splits = []string{"train"}
+	empty.Out = filepath.Join(t.TempDir(), "run")
+	if _, err := eval.Run(context.Background(), empty); !errors.Is(err, eval.ErrNoSamples) {
+		t.Errorf("empty split: %v, want ErrNoSamples", err)
+	}
+
+	ff := cfg
+	ff.FailFast, ff.Workers = true, 1
+	ff.Out = filepath.Join(t.TempDir(), "run")
+	if _, err := eval.Run(context.Background(), ff); err == nil || !strings.Contains(err.Error(), "broken") {
+		t.Errorf("--fail-fast: %v, want a stop naming the broken sample", err)
+	}
+
+	// A tile that is not model-sized is refused before any work.
+	tc := cfg
+	tc.Tile, tc.Out = image.Pt(16, 16), filepath.Join(t.TempDir(), "run")
+	if _, err := eval.Run(context.Background(), tc); !errors.As(err, new(*eval.OptionError)) {
+		t.Errorf("--tile 16: %v, want an option error", err)
+	}
+}
+
+// TestTiledOracle: tiles of 16x16 over the 40x30 images, stitched, give
+// the same exact prediction (the oracle is pointwise, so blending equal
+// values is exact).
+func TestTiledOracle(t *testing.T) {
+	cfg := oracleConfig(t)
+	cfg.Spec.Width, cfg.Spec.Height = 16, 16
+	cfg.Tile, cfg.Overlap = image.Pt(16, 16), 4
+	res, err := eval.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOracle(t, res)
+}
