@@ -15,6 +15,7 @@ type Config struct {
 	Dataset string   // canonical dataset folder
 	Splits  []string // splits to score, in canonical order; nil = all
 	Limit   int      // score at most this many samples (0 = all), for quick looks
+	Shard   Shard    // score one of Count disjoint shards (zero = everything)
 
 	// Model is the ONNX file to run; Preds is a folder of <id>.png
 	// predictions made elsewhere. Exactly one is set.
@@ -45,6 +46,14 @@ type Config struct {
 
 	// Progress, when set, is called after each finished image.
 	Progress func(done, total int)
+}
+
+// Shard picks every Count-th sample of the selection, starting at Index:
+// disjoint shards that together cover it, for one evaluation split over
+// several machines (report merge puts them back together).
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
 }
 
 // ErrExists reports an existing run folder without --resume or --force.
@@ -89,6 +98,9 @@ func (c *Config) Validate() error {
 		if c.Tile != (image.Point{}) && (c.Overlap < 0 || c.Overlap*2 >= min(c.Tile.X, c.Tile.Y)) {
 			return &OptionError{Option: "--overlap", Err: fmt.Errorf("%d px: want 0 <= overlap < half the tile", c.Overlap)}
 		}
+	}
+	if c.Shard != (Shard{}) && (c.Shard.Count < 1 || c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count) {
+		return &OptionError{Option: "--shard", Err: fmt.Errorf("%d/%d: want i/n with 0 <= i < n", c.Shard.Index, c.Shard.Count)}
 	}
 	if c.Workers < 1 {
 		c.Workers = 1

@@ -62,6 +62,7 @@ type DatasetRef struct {
 	Path           string   `json:"path"`
 	ManifestSHA256 string   `json:"manifest_sha256"`
 	Splits         []string `json:"splits"`
+	Shard          *Shard   `json:"shard,omitempty"`
 	Samples        int      `json:"samples"`
 }
 
@@ -138,7 +139,7 @@ func (r *Results) fill(cfg *Config, key runKey, st *stages, rows []Row, resumed,
 	} else {
 		r.Preds = cfg.Preds
 	}
-	r.Dataset = DatasetRef{Path: cfg.Dataset, ManifestSHA256: key.ManifestSHA256, Splits: key.Splits, Samples: len(rows)}
+	r.Dataset = DatasetRef{Path: cfg.Dataset, ManifestSHA256: key.ManifestSHA256, Splits: key.Splits, Shard: key.Shard, Samples: len(rows)}
 	r.Options = RunOptions{
 		Threshold: cfg.Metrics.Threshold, Sweep: cfg.Metrics.Sweep, Workers: cfg.Workers,
 		Limit: cfg.Limit, SavePreds: cfg.SavePreds, SaveOverlays: cfg.SaveOverlays,

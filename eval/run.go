@@ -38,6 +38,7 @@ type runKey struct {
 	ManifestSHA256 string       `json:"manifest_sha256"`
 	Splits         []string     `json:"splits"`
 	Limit          int          `json:"limit,omitempty"`
+	Shard          *Shard       `json:"shard,omitempty"`
 	Fit            models.Fit   `json:"fit,omitempty"`
 	Tile           [2]int       `json:"tile,omitempty"`
 	Overlap        int          `json:"overlap,omitempty"`
@@ -56,7 +57,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err != nil {
 		return nil, &OptionError{Option: "--dataset", Err: err}
 	}
-	samples, err := selectSamples(ds.Samples, cfg.Splits, cfg.Limit)
+	samples, err := selectSamples(ds.Samples, cfg.Splits, cfg.Limit, cfg.Shard)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +168,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	return res, nil
 }
 
-func selectSamples(all []dataset.Sample, splits []string, limit int) ([]dataset.Sample, error) {
+func selectSamples(all []dataset.Sample, splits []string, limit int, shard Shard) ([]dataset.Sample, error) {
 	for _, s := range splits {
 		if !slices.Contains(dataset.SplitNames(), s) {
 			return nil, &OptionError{Option: "--split", Err: fmt.Errorf("unknown split %q (want %s or all)", s, strings.Join(dataset.SplitNames(), ", "))}
@@ -181,6 +182,15 @@ func selectSamples(all []dataset.Sample, splits []string, limit int) ([]dataset.
 	}
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
+	}
+	if shard.Count > 1 {
+		var mine []dataset.Sample
+		for i, s := range out {
+			if i%shard.Count == shard.Index {
+				mine = append(mine, s)
+			}
+		}
+		out = mine
 	}
 	return out, nil
 }
@@ -205,6 +215,10 @@ func makeKey(cfg *Config) (runKey, error) {
 	}
 	if k.Splits == nil {
 		k.Splits = []string{}
+	}
+	if cfg.Shard.Count > 1 {
+		sh := cfg.Shard
+		k.Shard = &sh
 	}
 	var err error
 	if k.ManifestSHA256, err = fileSHA256(filepath.Join(cfg.Dataset, dataset.ManifestFile)); err != nil {

@@ -103,7 +103,7 @@ func encodePNG(t *testing.T, px []byte, typ gocv.MatType) []byte {
 	return append([]byte(nil), buf.GetBytes()...)
 }
 
-func writeFile(t *testing.T, path string, b []byte) {
+func writeFile(t testing.TB, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
@@ -422,4 +422,80 @@ func TestTiledOracle(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkOracle(t, res)
+}
+
+// TestNonFiniteOutput: an oracle with an infinite gain gives NaN where the
+// red channel is 0 (Inf * 0): those images are counted and reported, never
+// averaged in.
+func TestNonFiniteOutput(t *testing.T) {
+	cfg := oracleConfig(t)
+	b, err := onnxbuild.Oracle(onnxbuild.OracleOptions{Channel: 0, Gain: float32(math.Inf(1)), Bias: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg.Model, b)
+	// Make one image black in red everywhere but its person: "half" keeps
+	// red 127 outside (Inf*127 = Inf, sigmoid 1), "exact" gets red 0.
+	m := gocv.IMRead(filepath.Join(cfg.Dataset, "images/exact.png"), gocv.IMReadColor)
+	px := m.ToBytes()
+	m.Close()
+	for i := 0; i < len(px); i += 3 {
+		if px[i+2] != 255 {
+			px[i+2] = 0
+		}
+	}
+	writeFile(t, filepath.Join(cfg.Dataset, "images/exact.png"), encodePNG(t, px, gocv.MatTypeCV8UC3))
+	res, err := eval.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts.NonFinite != 1 || res.Counts.Scored != 1 {
+		t.Fatalf("counts %+v, want 1 non-finite and 1 scored", res.Counts)
+	}
+	var nf eval.Problem
+	for _, p := range res.Problems {
+		if p.Status == eval.StatusNonFinite {
+			nf = p
+		}
+	}
+	// Rows 15..29 of exact are outside its person: 40*15 = 600 NaN values.
+	if nf.ID != "exact" || !strings.Contains(nf.Reason, "600 of 1200") {
+		t.Errorf("non-finite problem %+v, want exact with 600 of 1200 values", nf)
+	}
+	if iou := metricMap(res)["iou"]; iou.MeanImages != 1 {
+		t.Errorf("IoU averaged over %d images, want only the finite one", iou.MeanImages)
+	}
+}
+
+// TestShards: shards are disjoint, cover the selection, and each carries
+// its shard in run.json.
+func TestShards(t *testing.T) {
+	cfg := oracleConfig(t)
+	seen := map[string]int{}
+	for i := range 2 {
+		c := cfg
+		c.Shard = eval.Shard{Index: i, Count: 2}
+		c.Out = filepath.Join(t.TempDir(), "run")
+		res, err := eval.Run(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Dataset.Shard == nil || *res.Dataset.Shard != c.Shard {
+			t.Errorf("shard %d: results.json shard %v", i, res.Dataset.Shard)
+		}
+		b, _ := os.ReadFile(filepath.Join(c.Out, eval.JournalFile))
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var r eval.Row
+			json.Unmarshal([]byte(l), &r)
+			seen[r.ID]++
+		}
+	}
+	if len(seen) != len(oracleSamples) {
+		t.Errorf("shards covered %v, want all %d samples once", seen, len(oracleSamples))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s scored by %d shards", id, n)
+		}
+	}
 }

@@ -157,6 +157,12 @@ func newOptions(threads int) (*ort.SessionOptions, error) {
 		so.Destroy()
 		return nil, err
 	}
+	// Idle pool threads sleep instead of spinning, so they leave the cores
+	// to eval's decode and metrics stages between calls.
+	if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+		so.Destroy()
+		return nil, err
+	}
 	return so, nil
 }
 

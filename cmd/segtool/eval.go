@@ -62,13 +62,15 @@ Examples:
    segtool eval --model modnet.onnx --spec modnet --size 512x512 --dataset ds --letterbox
    segtool eval --model prisma_nchw.onnx --spec prisma --dataset ds --batch 4 --tile 256 --overlap 32
    segtool eval --preds torch_out/ --dataset ds --out runs/torch
-   segtool eval --model big.onnx --dataset ds --out runs/big --resume     # after a kill`,
+   segtool eval --model big.onnx --dataset ds --out runs/big --resume     # after a kill
+   segtool eval --model m.onnx --dataset ds --shard /8 --out runs/m-$JOB_COMPLETION_INDEX   # one of 8 machines`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: "ONNX model file"},
 			&cli.StringFlag{Name: "preds", Usage: "folder of <id>.png predictions (8-bit matte or mask) to score instead of a model"},
 			&cli.StringFlag{Name: "dataset", Usage: "canonical dataset (required)"},
 			&cli.StringFlag{Name: "split", Value: "test", Usage: "split(s) to score: test, val, train, a comma list, or all"},
 			&cli.IntFlag{Name: "limit", Usage: "score only the first N samples of the selection"},
+			&cli.StringFlag{Name: "shard", Usage: "score shard i of n (every n-th sample from the i-th, 0-based): i/n, or /n to take i from $JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or $SLURM_ARRAY_TASK_ID; join the runs with segtool report merge"},
 			&cli.StringFlag{Name: "out", DefaultText: "runs/<model or preds name>", Usage: "run folder"},
 			&cli.StringFlag{Name: "spec", Usage: "model spec: a preset name or a YAML file"},
 			&cli.StringFlag{Name: "input", Usage: "spec override: input tensor name"},
@@ -119,6 +121,13 @@ func runEval(c *cli.Context) error {
 	if (cfg.Model == "") == (cfg.Preds == "") {
 		return usageError("give exactly one of --model FILE and --preds DIR (see `%s --help`)", c.Command.HelpName)
 	}
+	if s := c.String("shard"); s != "" {
+		sh, err := parseShard(s)
+		if err != nil {
+			return usageError("--shard: %v", err)
+		}
+		cfg.Shard = sh
+	}
 	if s := c.String("split"); s != "all" {
 		cfg.Splits = strings.Split(s, ",")
 	}
@@ -129,6 +138,9 @@ func runEval(c *cli.Context) error {
 	cfg.Out = c.String("out")
 	if cfg.Out == "" {
 		cfg.Out = filepath.Join("runs", strings.TrimSuffix(filepath.Base(filepath.Clean(name)), ".onnx"))
+		if cfg.Shard.Count > 1 {
+			cfg.Out += fmt.Sprintf("-shard-%d-of-%d", cfg.Shard.Index, cfg.Shard.Count)
+		}
 	}
 	if cfg.Model != "" {
 		dev, err := models.ParseDevice(c.String("device"))
@@ -172,6 +184,35 @@ func runEval(c *cli.Context) error {
 	}
 	printEvalSummary(c, cfg, res)
 	return nil
+}
+
+// parseShard reads --shard i/n, or /n (or n) with i from the job array's
+// index variable.
+func parseShard(s string) (eval.Shard, error) {
+	is, ns, ok := strings.Cut(s, "/")
+	if !ok {
+		is, ns = "", s
+	}
+	n, err := strconv.Atoi(ns)
+	if err != nil || n < 1 {
+		return eval.Shard{}, fmt.Errorf("%q: want i/n with n >= 1", s)
+	}
+	if is == "" {
+		for _, env := range []string{"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"} {
+			if v := os.Getenv(env); v != "" {
+				is = v
+				break
+			}
+		}
+		if is == "" {
+			return eval.Shard{}, fmt.Errorf("%q names no shard index and neither $JOB_COMPLETION_INDEX nor $SLURM_ARRAY_TASK_ID is set", s)
+		}
+	}
+	i, err := strconv.Atoi(is)
+	if err != nil || i < 0 || i >= n {
+		return eval.Shard{}, fmt.Errorf("shard index %q: want 0 <= i < %d", is, n)
+	}
+	return eval.Shard{Index: i, Count: n}, nil
 }
 
 // parseTile reads --tile: SIZE or WxH.
