@@ -62,14 +62,14 @@ func TestAugmentCommand(t *testing.T) {
 		t.Fatalf("augment: exit %d: %s", code, output)
 	}
 	for _, want := range []string{"9 of 9 planned samples", "2 copies of each of 3 samples", "plus originals", "Ops applied:", "preview.png"} {
-		if !strings.Contains(output, want) {
+		if !strings.Contains(flat(output), want) {
 			t.Errorf("summary lacks %q: %s", want, output)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(out, "preview.png")); err != nil {
 		t.Error(err)
 	}
-	if code, output := run(t, "validate", out); code != 0 || !strings.Contains(output, "0 problems") {
+	if code, output := run(t, "validate", out); code != 0 || !strings.Contains(flat(output), "0 problems") {
 		t.Errorf("validate: exit %d: %s", code, output)
 	}
 	// One worker: the same bytes.
@@ -86,13 +86,13 @@ func TestAugmentCommand(t *testing.T) {
 			t.Errorf("%s differs between --workers 2 and 1", rel)
 		}
 	}
-	if code, output := run(t, append(args, "--resume")...); code != 0 || !strings.Contains(output, "0 files written, 9 samples reused") {
+	if code, output := run(t, append(args, "--resume")...); code != 0 || !strings.Contains(flat(output), "0 files written, 9 samples reused") {
 		t.Errorf("resume: exit %d: %s", code, output)
 	}
 	if code, output := run(t, args...); code != 2 || !strings.Contains(output, "--force") {
 		t.Errorf("existing output: exit %d: %s", code, output)
 	}
-	if code, output := run(t, append(args, "--force", "--copies", "1")...); code != 0 || !strings.Contains(output, "6 of 6 planned") {
+	if code, output := run(t, append(args, "--force", "--copies", "1")...); code != 0 || !strings.Contains(flat(output), "6 of 6 planned") {
 		t.Errorf("--force: exit %d: %s", code, output)
 	}
 }
@@ -137,12 +137,12 @@ func TestAugmentExitCodes(t *testing.T) {
 		}
 	}
 	code, output := run(t, "augment", "--check", augmentConfig)
-	if code != 0 || !strings.Contains(output, "ok: 4 ops") {
+	if code != 0 || !strings.Contains(flat(output), "ok: 4 ops") {
 		t.Errorf("--check: exit %d: %s", code, output)
 	}
 	// Nothing in the selected splits: exit 1 naming them.
 	code, output = run(t, append(base, "--splits", "val,test")...)
-	if code != 1 || !strings.Contains(output, "val, test") || !strings.Contains(output, "no sample selected") {
+	if code != 1 || !strings.Contains(flat(output), "val, test") || !strings.Contains(flat(output), "no sample selected") {
 		t.Errorf("empty selection: exit %d: %s", code, output)
 	}
 	if _, err := os.Stat(out); err == nil {
@@ -155,7 +155,7 @@ func TestAugmentPreviewOnly(t *testing.T) {
 	dir := t.TempDir()
 	sheet := filepath.Join(dir, "sheet.png")
 	code, output := run(t, "augment", "--config", augmentConfig, "--dataset", ds, "--preview", "2", "--preview-out", sheet)
-	if code != 0 || !strings.Contains(output, "no dataset written") || !strings.Contains(output, "3 copies") {
+	if code != 0 || !strings.Contains(flat(output), "no dataset written") || !strings.Contains(flat(output), "3 copies") {
 		t.Fatalf("preview only: exit %d: %s", code, output)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 || entries[0].Name() != "sheet.png" {
@@ -178,11 +178,11 @@ func TestAugmentHelpTeaches(t *testing.T) {
 func TestBenchAugment(t *testing.T) {
 	ds := augmentSource(t)
 	code, out := run(t, "bench", "augment", "--config", augmentConfig, "--size", "64x64", "-n", "3")
-	if code != 0 || !strings.Contains(out, "images/s") || !strings.Contains(out, "pipeline") || !strings.Contains(out, "some_of") || strings.Contains(out, "all cores") {
+	if code != 0 || !strings.Contains(out, "images/s") || !strings.Contains(out, "pipeline") || !strings.Contains(out, "some_of") || strings.Contains(flat(out), "all cores") {
 		t.Errorf("bench augment --size: exit %d: %s", code, out)
 	}
 	code, out = run(t, "--workers", "2", "bench", "augment", "--config", augmentConfig, "--dataset", ds, "-n", "4")
-	if code != 0 || !strings.Contains(out, "all cores") || !strings.Contains(out, "2 workers over 3 samples") {
+	if code != 0 || !strings.Contains(flat(out), "all cores") || !strings.Contains(flat(out), "2 workers over 3 samples") {
 		t.Errorf("bench augment --dataset: exit %d: %s", code, out)
 	}
 	code, out = run(t, "--log-format", "json", "bench", "augment", "--config", augmentConfig, "--size", "64x64", "-n", "2")

@@ -49,7 +49,7 @@ func TestCompositeCommand(t *testing.T) {
 	if code, output := run(t, "validate", out); code != 0 {
 		t.Errorf("validate: exit %d: %s", code, output)
 	}
-	if code, output := run(t, append(args, "--resume")...); code != 0 || !strings.Contains(output, "0 files written, 4 composites reused") {
+	if code, output := run(t, append(args, "--resume")...); code != 0 || !strings.Contains(flat(output), "0 files written, 4 composites reused") {
 		t.Errorf("resume: exit %d: %s", code, output)
 	}
 	if code, output := run(t, args...); code != 2 || !strings.Contains(output, "--force") {
@@ -92,7 +92,7 @@ func TestCompositeExitCodes(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join(bg, "a.jpg"))
 	os.WriteFile(filepath.Join(rgb, "photo.jpg"), data, 0o644)
 	code, output := run(t, "composite", "--fg", rgb, "--bg", "procedural", "--out", out)
-	if code != 1 || !strings.Contains(output, "no composite made") {
+	if code != 1 || !strings.Contains(flat(output), "no composite made") {
 		t.Errorf("no usable foreground: exit %d: %s", code, output)
 	}
 }

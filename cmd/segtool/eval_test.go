@@ -40,7 +40,7 @@ func TestEvalCommand(t *testing.T) {
 		t.Fatalf("eval: exit %d: %s", code, text)
 	}
 	for _, want := range []string{"3 of 3 images scored", "iou", "accumulated", "images/s", "results.json"} {
-		if !strings.Contains(text, want) {
+		if !strings.Contains(flat(text), want) {
 			t.Errorf("summary lacks %q:\n%s", want, text)
 		}
 	}
@@ -78,7 +78,7 @@ func TestEvalCommand(t *testing.T) {
 
 	// bench --model and bench model time the same model.
 	for _, args := range [][]string{{"bench", "--model", model, "--size", "64x80", "-n", "3"}, {"bench", "model", "--model", model, "--size", "64x80", "-n", "3", "--batch", "2"}} {
-		if code, text := run(t, args...); code != 0 || !strings.Contains(text, "images/s") {
+		if code, text := run(t, args...); code != 0 || !strings.Contains(flat(text), "images/s") {
 			t.Errorf("segtool %s: exit %d: %s", strings.Join(args, " "), code, text)
 		}
 	}
@@ -118,7 +118,7 @@ func TestEvalExitCodes(t *testing.T) {
 		{[]string{"models", "presets", "nope"}, 2, "sinet"},
 	} {
 		code, out := run(t, tc.args...)
-		if code != tc.code || !strings.Contains(out, tc.want) {
+		if code != tc.code || !strings.Contains(flat(out), tc.want) {
 			t.Errorf("segtool %s: exit %d, output %q; want exit %d naming %s", strings.Join(tc.args, " "), code, out, tc.code, tc.want)
 		}
 	}

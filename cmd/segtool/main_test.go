@@ -34,6 +34,10 @@ func runApp(t *testing.T, app *cli.App, args ...string) (int, string) {
 	return code, out.String() + errOut.String()
 }
 
+// flat joins a summary's lines: it is wrapped at 100 columns, so where a
+// phrase breaks depends on the length of the temp paths in it.
+func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 func TestUsageErrorsExit2(t *testing.T) {
 	src := t.TempDir()
 	os.MkdirAll(filepath.Join(src, "images"), 0o755)
