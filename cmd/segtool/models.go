@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/segtool/segtool/dataset"
@@ -260,8 +261,9 @@ func runModelsBuild(c *cli.Context) error {
 	if arch.Dynamic {
 		size, flops = "any size", fmt.Sprintf("%d FLOPs per pixel", m.FLOPs)
 	}
-	summary(c, fmt.Sprintf("models build: %s (%s, %s %s, %s) written to %s: %.1f MB, %d parameters, %s.",
-		arch.Name, arch.Framework, arch.Layout, size, arch.Kind, out, float64(len(m.Data))/1e6, m.Params, flops),
+	what := strings.Join(slices.DeleteFunc([]string{arch.Framework, arch.Layout + " " + size, arch.Kind}, func(s string) bool { return s == "" }), ", ")
+	summary(c, fmt.Sprintf("models build: %s (%s) written to %s: %.1f MB, %d parameters, %s.",
+		arch.Name, what, out, float64(len(m.Data))/1e6, m.Params, flops),
 		map[string]any{"command": "models build", "arch": arch.Name, "out": out, "bytes": len(m.Data), "params": m.Params, "flops": m.FLOPs, "width": m.Width, "height": m.Height})
 	return nil
 }
