@@ -24,7 +24,7 @@ prediction against the ground truth, resized back to the ground-truth size
 first (OpenCV linear).
 
 What is measured (results.json lists every metric with its definition):
-  segmentation, on prediction >= --threshold against the mask: iou (person),
+  segmentation, on prediction > --threshold against the mask: iou (person),
     miou (mean of background and person IoU), dice, accuracy, precision,
     recall, f1, and boundary_iou (Cheng et al. 2021) and boundary_f (DAVIS);
     each both accumulated over the dataset (sum intersections and unions,
