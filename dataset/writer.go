@@ -142,7 +142,7 @@ func (w *Writer) Previous(id string) (Sample, bool) {
 		return s, false
 	}
 	for _, rel := range s.Files() {
-		sum, err := fileSHA256(filepath.Join(w.dir, rel))
+		sum, err := FileSHA256(filepath.Join(w.dir, rel))
 		if err != nil || sum != s.SHA256[rel] {
 			return s, false
 		}
@@ -150,7 +150,8 @@ func (w *Writer) Previous(id string) (Sample, bool) {
 	return s, true
 }
 
-func fileSHA256(p string) (string, error) {
+// FileSHA256 returns the hex sha256 of a file's bytes.
+func FileSHA256(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", err

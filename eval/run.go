@@ -2,11 +2,8 @@ package eval
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -195,19 +192,6 @@ func selectSamples(all []dataset.Sample, splits []string, limit int, shard Shard
 	return out, nil
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 func makeKey(cfg *Config) (runKey, error) {
 	k := runKey{
 		Dataset: cfg.Dataset, Splits: cfg.Splits, Limit: cfg.Limit,
@@ -221,12 +205,12 @@ func makeKey(cfg *Config) (runKey, error) {
 		k.Shard = &sh
 	}
 	var err error
-	if k.ManifestSHA256, err = fileSHA256(filepath.Join(cfg.Dataset, dataset.ManifestFile)); err != nil {
+	if k.ManifestSHA256, err = dataset.FileSHA256(filepath.Join(cfg.Dataset, dataset.ManifestFile)); err != nil {
 		return k, err
 	}
 	if cfg.Model != "" {
 		k.Model = cfg.Model
-		if k.ModelSHA256, err = fileSHA256(cfg.Model); err != nil {
+		if k.ModelSHA256, err = dataset.FileSHA256(cfg.Model); err != nil {
 			return k, &OptionError{Option: "--model", Err: err}
 		}
 		spec := cfg.Spec

@@ -50,14 +50,9 @@ func runBenchModel(c *cli.Context) error {
 	if c.Int("runs") < 1 || c.Int("batch") < 1 {
 		return usageError("--runs and --batch must be at least 1")
 	}
-	dev, err := models.ParseDevice(c.String("device"))
+	so, err := sessionOptions(c)
 	if err != nil {
-		return usageError("--device: %v", err)
-	}
-	switch c.String("fallback") {
-	case "", "cpu":
-	default:
-		return usageError("--fallback: %q: the only fallback is cpu", c.String("fallback"))
+		return err
 	}
 	spec, _, err := resolveSpec(c, c.String("model"))
 	if err != nil {
@@ -66,7 +61,7 @@ func runBenchModel(c *cli.Context) error {
 	if spec.Batch > 0 && c.IsSet("batch") && c.Int("batch") != spec.Batch {
 		return usageError("--batch: the model's batch dimension is fixed at %d", spec.Batch)
 	}
-	sess, err := models.Open(c.String("model"), spec, models.SessionOptions{Device: dev, Threads: c.Int("threads"), FallbackCPU: c.String("fallback") == "cpu"})
+	sess, err := models.Open(c.String("model"), spec, so)
 	if err != nil {
 		return err
 	}

@@ -143,16 +143,11 @@ func runEval(c *cli.Context) error {
 		}
 	}
 	if cfg.Model != "" {
-		dev, err := models.ParseDevice(c.String("device"))
+		so, err := sessionOptions(c)
 		if err != nil {
-			return usageError("--device: %v", err)
+			return err
 		}
-		switch c.String("fallback") {
-		case "", "cpu":
-		default:
-			return usageError("--fallback: %q: the only fallback is cpu", c.String("fallback"))
-		}
-		cfg.Session = models.SessionOptions{Device: dev, Threads: c.Int("threads"), FallbackCPU: c.String("fallback") == "cpu"}
+		cfg.Session = so
 		spec, how, err := resolveSpec(c, cfg.Model)
 		if err != nil {
 			return err
@@ -226,10 +221,10 @@ func parseTile(s string) (image.Point, error) {
 	return parseSize("tile", s)
 }
 
-// resolveSpec builds the model spec: --spec, else a preset named like the
-// file, else nothing; then flag overrides; then what the model itself
-// declares fills the rest and is checked.
-func resolveSpec(c *cli.Context, model string) (models.Spec, string, error) {
+// baseSpec is the spec before the model is read: --spec, else a preset
+// named like the file, else empty; then the flag overrides. how says where
+// it came from.
+func baseSpec(c *cli.Context, model string) (models.Spec, string, error) {
 	var base models.Spec
 	how := "detected from the model"
 	if s := c.String("spec"); s != "" {
@@ -242,6 +237,16 @@ func resolveSpec(c *cli.Context, model string) (models.Spec, string, error) {
 		base, how = sp, "preset "+sp.Name+" (matched by file name; --spec overrides)"
 	}
 	if err := overrideSpec(c, &base); err != nil {
+		return base, "", err
+	}
+	return base, how, nil
+}
+
+// resolveSpec builds the model spec: baseSpec, then what the model itself
+// declares fills the rest, and the whole is checked.
+func resolveSpec(c *cli.Context, model string) (models.Spec, string, error) {
+	base, how, err := baseSpec(c, model)
+	if err != nil {
 		return base, "", err
 	}
 	if _, err := os.Stat(model); err != nil {
@@ -272,6 +277,20 @@ func resolveSpec(c *cli.Context, model string) (models.Spec, string, error) {
 		spec.Name = strings.TrimSuffix(filepath.Base(model), filepath.Ext(model))
 	}
 	return spec, how, nil
+}
+
+// sessionOptions reads --device, --threads and --fallback.
+func sessionOptions(c *cli.Context) (models.SessionOptions, error) {
+	dev, err := models.ParseDevice(c.String("device"))
+	if err != nil {
+		return models.SessionOptions{}, usageError("--device: %v", err)
+	}
+	switch c.String("fallback") {
+	case "", "cpu":
+	default:
+		return models.SessionOptions{}, usageError("--fallback: %q: the only fallback is cpu", c.String("fallback"))
+	}
+	return models.SessionOptions{Device: dev, Threads: c.Int("threads"), FallbackCPU: c.String("fallback") == "cpu"}, nil
 }
 
 func overrideSpec(c *cli.Context, s *models.Spec) error {

@@ -124,18 +124,8 @@ func runModelsInspect(c *cli.Context) error {
 // inspectSpec is resolveSpec without the completeness check, so a model
 // that takes any size can be shown with size 0.
 func inspectSpec(c *cli.Context, path string, mi models.ModelInfo) (models.Spec, string, error) {
-	var base models.Spec
-	how := "detected from the model"
-	if s := c.String("spec"); s != "" {
-		sp, err := models.ResolveSpec(s)
-		if err != nil {
-			return base, "", usageError("--spec: %v", err)
-		}
-		base, how = sp, "--spec "+s
-	} else if sp, ok := presetForFile(path); ok {
-		base, how = sp, "preset "+sp.Name+", matched by file name"
-	}
-	if err := overrideSpec(c, &base); err != nil {
+	base, how, err := baseSpec(c, path)
+	if err != nil {
 		return base, "", err
 	}
 	spec, err := models.Detect(base, mi.Inputs, mi.Outputs)
