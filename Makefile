@@ -20,9 +20,9 @@ LDFLAGS := -X main.version=$(shell git describe --tags --always --dirty 2>/dev/n
            -X github.com/segtool/segtool/models.DefaultORTDir=$(ORT_DIR)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps opencv ort build test check lint unit matprofile bench demo clean
+.PHONY: deps opencv ort chromium build test check lint unit matprofile gate bench demo clean
 
-deps: opencv ort
+deps: opencv ort chromium
 
 # Debian's libopencv-dev (OpenCV 4.6) matches gocv v0.31.
 opencv:
@@ -31,6 +31,15 @@ opencv:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libopencv-dev pkg-config >/dev/null; }
 	@echo "opencv $$(pkg-config --modversion opencv4)"
+
+# Debian's Chromium renders report.html in the report package's browser
+# test; without it that test skips, so a failed install is not an error.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "installing chromium (for the HTML report test)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null || \
+	  echo "chromium not installed: the HTML report test will skip"; }
 
 ort:
 	@if [ -f $(ORT_LIB) ] && echo "$(ORT_LIB_SHA256)  $(ORT_LIB)" | sha256sum -c --status; then \
@@ -69,7 +78,21 @@ unit: deps
 matprofile: deps
 	$(GO) test -count=1 -tags matprofile -run MatProfile ./...
 
-test: deps check lint unit matprofile
+test: deps check lint unit matprofile gate
+
+# segtool gates itself: the oracle model on the demo dataset against the run
+# committed in configs/baseline/oracle-demo (see configs/gate-demo.yaml).
+# A change that moves a metric fails here, with the report in $(GATE)/report.
+GATE := .cache/gate
+gate: build
+	@rm -rf $(GATE)
+	$(SEGTOOL) --quiet demo-data --out $(GATE)/src --count 12 --seed 7
+	$(SEGTOOL) --quiet build-dataset --src $(GATE)/src/folder --out $(GATE)/ds
+	$(SEGTOOL) --quiet models build oracle --out $(GATE)/oracle.onnx
+	$(SEGTOOL) --quiet eval --model $(GATE)/oracle.onnx --size 256x320 --dataset $(GATE)/ds --split all \
+	  --out $(GATE)/run --save-preds
+	$(SEGTOOL) report $(GATE)/run --baseline configs/baseline/oracle-demo --gate configs/gate-demo.yaml \
+	  --out $(GATE)/report --worst 4 --format md,junit,json
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
@@ -106,10 +129,24 @@ demo: deps build
 	$(SEGTOOL) eval --preds $(DEMO)/runs/oracle/preds --dataset $(DEMO)/ds --split all --out $(DEMO)/runs/oracle-preds --force
 	$(SEGTOOL) eval --model $(DEMO)/unet_aspp.onnx --dataset $(DEMO)/ds --split all --out $(DEMO)/runs/unet_aspp --force
 	$(SEGTOOL) bench --model $(DEMO)/unet_aspp.onnx -n 5
+	$(SEGTOOL) eval --model $(DEMO)/oracle.onnx --size 128x160 --dataset $(DEMO)/ds --split all \
+	  --out $(DEMO)/runs/oracle-small --save-preds --force
+	$(SEGTOOL) eval --model $(DEMO)/oracle.onnx --size 256x320 --dataset $(DEMO)/ds --split all --shard 0/2 \
+	  --out $(DEMO)/runs/oracle-shard0 --save-preds --force
+	$(SEGTOOL) eval --model $(DEMO)/oracle.onnx --size 256x320 --dataset $(DEMO)/ds --split all --shard 1/2 \
+	  --out $(DEMO)/runs/oracle-shard1 --save-preds --force
+	$(SEGTOOL) report merge $(DEMO)/runs/oracle-shard0 $(DEMO)/runs/oracle-shard1 --out $(DEMO)/runs/oracle-merged --force
+	$(SEGTOOL) report compare $(DEMO)/runs/oracle-small $(DEMO)/runs/oracle
+	$(SEGTOOL) report $(DEMO)/runs/oracle $(DEMO)/runs/unet_aspp --baseline $(DEMO)/runs/oracle-small --out $(DEMO)/report --worst 6 --force
+	$(SEGTOOL) report $(DEMO)/runs/oracle --baseline $(DEMO)/runs/oracle-merged --out $(DEMO)/report-gate --strict \
+	  --rule "dice >= 0.40" --max-drop dice=0.005 --max-drop miou=0.005 --force
+	@command -v chromium >/dev/null && chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1500 \
+	  --screenshot=$(DEMO)/report/screenshot.png file://$(CURDIR)/$(DEMO)/report/report.html 2>/dev/null || true
 	@echo "demo: datasets in $(DEMO)/ds, $(DEMO)/ds-pennfudan, $(DEMO)/comp and $(DEMO)/aug"
 	@echo "demo: trimaps in $(DEMO)/ds/trimaps-sp and $(DEMO)/ds/trimaps-erode"
 	@echo "demo: look at $(DEMO)/comp/preview.png, $(DEMO)/aug/preview.png and $(DEMO)/superpixels.png"
 	@echo "demo: eval runs in $(DEMO)/runs (results.json, per_image.csv, overlays/)"
+	@echo "demo: reports in $(DEMO)/report/report.html (three runs) and $(DEMO)/report-gate/report.html (a passing gate)"
 
 clean:
 	rm -rf bin demo
