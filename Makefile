@@ -140,12 +140,19 @@ demo: deps build
 	$(SEGTOOL) report $(DEMO)/runs/oracle $(DEMO)/runs/unet_aspp --baseline $(DEMO)/runs/oracle-small --out $(DEMO)/report --worst 6 --force
 	$(SEGTOOL) report $(DEMO)/runs/oracle --baseline $(DEMO)/runs/oracle-merged --out $(DEMO)/report-gate --strict \
 	  --rule "dice >= 0.40" --max-drop dice=0.005 --max-drop miou=0.005 --force
+	$(SEGTOOL) apply --model $(DEMO)/oracle.onnx --size 256x320 --in $(DEMO)/src/folder/images --out $(DEMO)/apply/oracle \
+	  --effect all --bg $(DEMO)/src/pennfudan/PNGImages/SynthPed00002.png --blur-fg-edge --sheet $(DEMO)/apply/oracle-sheet.jpg --force
+	$(SEGTOOL) apply --preds $(DEMO)/src/folder/alphas --in $(DEMO)/src/folder/images --out $(DEMO)/apply/truth \
+	  --effect all --bg $(DEMO)/src/pennfudan/PNGImages/SynthPed00002.png --refine --blur-fg-edge \
+	  --sheet $(DEMO)/apply/sheet.jpg --sheet-rows 4 --force
+	$(SEGTOOL) apply --model $(DEMO)/unet_aspp.onnx --in $(DEMO)/src/folder/images --out $(DEMO)/apply/unet_aspp --effect blur --force
 	@command -v chromium >/dev/null && chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1500 \
 	  --screenshot=$(DEMO)/report/screenshot.png file://$(CURDIR)/$(DEMO)/report/report.html 2>/dev/null || true
 	@echo "demo: datasets in $(DEMO)/ds, $(DEMO)/ds-pennfudan, $(DEMO)/comp and $(DEMO)/aug"
 	@echo "demo: trimaps in $(DEMO)/ds/trimaps-sp and $(DEMO)/ds/trimaps-erode"
 	@echo "demo: look at $(DEMO)/comp/preview.png, $(DEMO)/aug/preview.png and $(DEMO)/superpixels.png"
 	@echo "demo: eval runs in $(DEMO)/runs (results.json, per_image.csv, overlays/)"
+	@echo "demo: apply outputs in $(DEMO)/apply; look at $(DEMO)/apply/sheet.jpg and $(DEMO)/apply/oracle-sheet.jpg"
 	@echo "demo: reports in $(DEMO)/report/report.html (three runs) and $(DEMO)/report-gate/report.html (a passing gate)"
 
 clean:

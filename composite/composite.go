@@ -186,7 +186,7 @@ func Composite(ctx context.Context, fg, second *Foreground, bg *Background, inde
 		layers = append(layers, l)
 		if o.Harmonize > 0 {
 			if vis := p.rect().Intersect(image.Rect(0, 0, w, h)); !vis.Empty() {
-				harmonize(l.f, l.a, bgm, vis, o.Harmonize)
+				Harmonize(l.f, l.a, bgm, vis, o.Harmonize)
 			}
 		}
 		rec.Layers = append(rec.Layers, p)

@@ -7,11 +7,14 @@ import (
 	"gocv.io/x/gocv"
 )
 
-// harmonize moves the Lab mean and standard deviation of the foreground
+// Harmonize moves the Lab mean and standard deviation of the foreground
 // layer f (within rect, weighted by alpha a) toward those of bg by strength
 // s in 0..1: Reinhard-style colour transfer, so a pasted subject picks up
-// the scene's cast and contrast instead of looking lit elsewhere.
-func harmonize(f, a, bg gocv.Mat, rect image.Rectangle, s float64) {
+// the scene's cast and contrast instead of looking lit elsewhere. f is
+// 8-bit BGR and is changed in place (pixels where a is 0 are left alone);
+// a is 8UC1 the size of f; bg is 8-bit BGR of any size. apply's replace
+// effect shares it.
+func Harmonize(f, a, bg gocv.Mat, rect image.Rectangle, s float64) {
 	var bgMean, bgStd [3]float64
 	{
 		// Scene statistics barely change with resolution; a thumbnail is

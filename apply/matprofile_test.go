@@ -1,0 +1,190 @@
+//go:build matprofile
+
+package apply
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/models/onnxbuild"
+)
+
+// TestMatProfileApply runs every effect, refinement and runner path (skips,
+// notes, sheets, the EMA, refusals, cancellation) and every error path of
+// the Mat-handling functions, and checks after each step that gocv's
+// live-Mat count is back where it started.
+func TestMatProfileApply(t *testing.T) {
+	in := photoFolder(t)
+	bg := filepath.Join(t.TempDir(), "bg.jpg")
+	portrait(t, bg, 70, 30)
+	ctx := context.Background()
+
+	base := gocv.MatProfile.Count()
+	check := func(step string) {
+		t.Helper()
+		if n := gocv.MatProfile.Count(); n != base {
+			var buf bytes.Buffer
+			gocv.MatProfile.WriteTo(&buf, 1)
+			t.Errorf("%s: %d Mats live, %d before (%+d leaked); live Mats by creation stack:\n%s", step, n, base, n-base, buf.String())
+			base = n
+		}
+	}
+	runs := []struct {
+		step string
+		o    Options
+	}{
+		{"all effects, fg-edge blur, harmonize, feather, png sheet", Options{Effects: Effects(), Background: bg, Harmonize: 0.5,
+			Blur: BlurOptions{FgEdge: true}, Refine: RefineOptions{Feather: 2}, Sheet: "sheet.png", SheetCell: 32}},
+		{"trimap refine, soft, jpg sheet", Options{Effects: []Effect{EffectBlur, EffectCutout}, Refine: RefineOptions{Soft: true, Trimap: true},
+			Sheet: "sheet.jpg", SheetRows: 2}},
+		{"temporal EMA, one worker", Options{Effects: []Effect{EffectMatte, EffectReplace}, Background: in, TemporalEMA: 0.5, Workers: 1}},
+	}
+	for _, r := range runs {
+		o := r.o
+		o.In, o.Out = in, filepath.Join(t.TempDir(), "out")
+		if o.Sheet != "" {
+			o.Sheet = filepath.Join(o.Out, o.Sheet)
+		}
+		if _, err := Run(ctx, redModel{}, o); err != nil {
+			t.Fatalf("%s: %v", r.step, err)
+		}
+		check(r.step)
+		if _, err := Run(ctx, redModel{}, o); err == nil {
+			t.Errorf("%s again: no refusal", r.step)
+		}
+		check(r.step + ", refused")
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	o := Options{In: in, Out: filepath.Join(t.TempDir(), "c"), Effects: Effects(), Background: bg, TemporalEMA: 0.3, Workers: 2,
+		Progress: func(done, _ int) {
+			if done == 1 {
+				cancel()
+			}
+		}}
+	Run(cctx, redModel{}, o)
+	cancel()
+	check("cancelled run")
+
+	// The functions on their own, including their error paths.
+	img := bgrMat(t, 40, 30, stripes(40, 30))
+	defer img.Close()
+	grey := gocv.NewMatWithSize(30, 40, gocv.MatTypeCV8UC1)
+	defer grey.Close()
+	view := img.Region(image.Rect(4, 4, 36, 26))
+	defer view.Close()
+	alpha := make([]float32, 40*30)
+	for i := range alpha {
+		alpha[i] = float32(i%40) / 40
+	}
+	valpha := alpha[:32*22]
+	small := bgrMat(t, 10, 10, solid(10, 10, 1, 2, 3))
+	defer small.Close()
+	base = gocv.MatProfile.Count() // the fixtures above stay open
+	closeIf := func(m gocv.Mat, err error) {
+		if err == nil {
+			m.Close()
+		}
+	}
+	closeIf(Blur(img, alpha, BlurOptions{Sigma: 2}))
+	closeIf(Blur(view, valpha, BlurOptions{Sigma: 2, FgEdge: true}))
+	closeIf(Blur(img, alpha, BlurOptions{Kernel: 2}))
+	closeIf(Blur(grey, alpha, BlurOptions{}))
+	check("blur")
+	fit, _, err := FitCover(small, 40, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeIf(Replace(img, fit, alpha, 0.7))
+	closeIf(Replace(img, fit, alpha, 0))
+	closeIf(Replace(img, small, alpha, 0.7))
+	closeIf(Replace(img, small, alpha, 0))
+	fit.Close()
+	closeIf2 := func(m gocv.Mat, _ Fitted, err error) { closeIf(m, err) }
+	closeIf2(FitCover(img, 10, 50))
+	closeIf2(FitCover(view, 64, 64))
+	empty := gocv.NewMat()
+	closeIf2(FitCover(empty, 10, 10))
+	empty.Close()
+	check("replace and fit")
+	closeIf(Cutout(view, valpha))
+	closeIf(Cutout(img, valpha))
+	closeIf(Matte(alpha, 40, 30))
+	closeIf(Matte(alpha, 4, 3))
+	check("cutout and matte")
+	if _, err := GuidedFilter(view, valpha, 3, 1e-3, image.Rect(2, 2, 20, 20)); err != nil {
+		t.Error(err)
+	}
+	GuidedFilter(img, alpha, 0, 1e-3, image.Rect(0, 0, 40, 30))
+	Feather(alpha, 40, 30, 3)
+	Refine(ctx, img, alpha, RefineOptions{Trimap: true, Feather: 1})
+	Refine(ctx, grey, alpha, RefineOptions{Trimap: true})
+	check("refine")
+	s := NewSheet([]string{"input", "cutout", "matte"}, 24)
+	cut, _ := Cutout(img, alpha)
+	m, _ := Matte(alpha, 40, 30)
+	s.Add(0, 0, "x", view)
+	s.Add(0, 1, "", cut)
+	s.Add(1, 2, "", m)
+	s.Add(1, 5, "", m)
+	f32 := gocv.NewMatWithSize(4, 4, gocv.MatTypeCV32FC1)
+	s.Add(2, 0, "", f32)
+	f32.Close()
+	cut.Close()
+	m.Close()
+	s.Encode(gocv.PNGFileExt)
+	s.Encode(gocv.JPEGFileExt)
+	NewSheet([]string{"a"}, 0).Encode(gocv.PNGFileExt)
+	check("sheet")
+
+	// models.Predictor down its paths (whole image, letterbox, tiles,
+	// padded tiles, a grey image's error), with the oracle model.
+	if _, err := models.LibraryPath(); err != nil {
+		t.Logf("predictor part skipped: %v", err)
+		return
+	}
+	ob, err := onnxbuild.Oracle(onnxbuild.DefaultOracle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := filepath.Join(t.TempDir(), "oracle.onnx")
+	if err := os.WriteFile(op, ob, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		fit  models.Fit
+		size image.Point
+		tile image.Point
+	}{
+		{models.FitResize, image.Pt(16, 16), image.Point{}},
+		{models.FitLetterbox, image.Pt(16, 16), image.Point{}},
+		{models.FitResize, image.Pt(16, 16), image.Pt(16, 16)},
+		{models.FitResize, image.Pt(64, 64), image.Pt(64, 64)},
+	} {
+		spec := models.Presets()["oracle"]
+		spec.Width, spec.Height = c.size.X, c.size.Y
+		sess, err := models.Open(op, spec, models.SessionOptions{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := models.NewPredictor(sess, c.fit, c.tile, 4)
+		if _, err := p.Predict(img); err != nil {
+			t.Error(err)
+		}
+		if _, err := p.Predict(view); err != nil {
+			t.Error(err)
+		}
+		if _, err := p.Predict(grey); err == nil {
+			t.Error("grey image accepted")
+		}
+		sess.Close()
+		check(fmt.Sprintf("predictor %s %v tile %v", c.fit, c.size, c.tile))
+	}
+}
