@@ -2,7 +2,6 @@ package eval
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 	"runtime"
 	"slices"
@@ -148,32 +147,10 @@ func (r *Results) fill(cfg *Config, key runKey, st *stages, rows []Row, resumed,
 		r.Options.Fit, r.Options.Tile, r.Options.Overlap = string(cfg.Fit), key.Tile, cfg.Overlap
 		r.Options.Batch, r.Options.Warmup = cfg.Batch, cfg.Warmup
 	}
-	r.Counts = Counts{Selected: len(rows), Resumed: resumed}
-	for _, row := range rows {
-		switch row.Status {
-		case StatusOK:
-			r.Counts.Scored++
-		case StatusError:
-			r.Counts.Errors++
-		case StatusSkipped:
-			r.Counts.Skipped++
-		case StatusNonFinite:
-			r.Counts.NonFinite++
-		}
-		if row.Status != StatusOK {
-			r.Problems = append(r.Problems, Problem{ID: row.ID, Status: row.Status, Path: row.Path, Reason: row.Reason})
-		}
+	r.Counts = Counts{Resumed: resumed}
+	if err := Rebuild(r, rows); err != nil {
+		return err
 	}
-	agg := NewAggregator(DefaultRegistry().Metrics())
-	for i := range rows {
-		if rows[i].Status == StatusOK && rows[i].Score != nil {
-			if err := agg.Add(rows[i].Score); err != nil {
-				return fmt.Errorf("%s: %w", rows[i].ID, err)
-			}
-		}
-	}
-	a := agg.Result()
-	r.Metrics, r.Sweep, r.Totals = a.Metrics, a.Sweep, a.Totals
 	r.Timing = timing(rows, st, timed, wall)
 	return nil
 }
