@@ -115,7 +115,7 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 			if !o.FallbackCPU {
 				s.Close()
 				lib, _ := LibraryPath()
-				return nil, fmt.Errorf("--device %s: %w: %v (the ONNX Runtime at %s has no usable CUDA provider; see docs/gpu.md, or pass --fallback cpu)", o.Device, ErrNoCUDA, cudaErr, lib)
+				return nil, fmt.Errorf("--device %s: %w: %v (the ONNX Runtime at %s has no usable CUDA provider: point $%s at a CUDA build of ONNX Runtime, or pass --fallback cpu)", o.Device, ErrNoCUDA, cudaErr, lib, LibEnv)
 			}
 			// The failed append may have left state behind: start over.
 			so.Destroy()
