@@ -37,17 +37,8 @@ type job struct {
 	mask, alpha, trimap []uint8
 	bgr                 []uint8 // the image, kept only for overlays
 
-	units []unit    // model inputs: one, or one per tile
-	prob  []float32 // the prediction at ground-truth size, in [0, 1]
-}
-
-// unit is one model input and, after inference, its raw output.
-type unit struct {
-	in    []float32
-	place models.Placement
-	tile  models.Tile
-	out   []float32
-	dims  []int64 // output dims without the batch dimension
+	units []models.Input // model inputs: one, or one per tile
+	prob  []float32      // the prediction at ground-truth size, in [0, 1]
 }
 
 type stages struct {
@@ -224,33 +215,13 @@ func (st *stages) prepare(j *job) {
 		j.row.MS.Preprocess = ms(time.Since(t))
 		return
 	}
-	spec := st.sess.Spec
-	n := 3 * spec.Width * spec.Height
-	tiles := []models.Tile{{X: 0, Y: 0, W: j.w, H: j.h}}
-	if st.cfg.Tile != (image.Point{}) {
-		tiles = models.Tiles(j.w, j.h, st.cfg.Tile.X, st.cfg.Tile.Y, st.cfg.Overlap)
-		j.row.Tiles = len(tiles)
+	var err error
+	if j.units, err = st.sess.Spec.Inputs(img, st.cfg.Fit, st.cfg.Tile, st.cfg.Overlap); err != nil {
+		st.fail(j, filepath.Join(dir, j.s.Image), err)
+		return
 	}
-	for _, tl := range tiles {
-		u := unit{in: make([]float32, n), tile: tl}
-		src := img
-		if len(tiles) > 1 || tl.W != j.w || tl.H != j.h {
-			src = img.Region(image.Rect(tl.X, tl.Y, tl.X+tl.W, tl.Y+tl.H))
-		}
-		fit := st.cfg.Fit
-		if j.row.Tiles > 0 && (tl.W < spec.Width || tl.H < spec.Height) {
-			fit = models.FitPad // an image smaller than a tile: pad, don't scale
-		}
-		u.place = models.Place(fit, tl.W, tl.H, spec.Width, spec.Height)
-		err := spec.Preprocess(src, u.place, u.in)
-		if src.Ptr() != img.Ptr() {
-			src.Close()
-		}
-		if err != nil {
-			st.fail(j, filepath.Join(dir, j.s.Image), err)
-			return
-		}
-		j.units = append(j.units, u)
+	if st.cfg.Tile != (image.Point{}) {
+		j.row.Tiles = len(j.units)
 	}
 	j.row.MS.Preprocess = ms(time.Since(t))
 }
@@ -274,14 +245,14 @@ func (st *stages) infer(ctx context.Context, in <-chan *job, out chan<- *job) er
 		if st.sess.Spec.Batch > 0 {
 			items = st.sess.Spec.Batch // a fixed batch is padded
 		}
-		per := len(pending[0].j.units[pending[0].k].in)
+		per := len(pending[0].j.units[pending[0].k].Data)
 		var x []float32
 		if items == 1 {
-			x = pending[0].j.units[pending[0].k].in
+			x = pending[0].j.units[pending[0].k].Data
 		} else {
 			x = make([]float32, items*per)
 			for i, r := range pending {
-				copy(x[i*per:], r.j.units[r.k].in)
+				copy(x[i*per:], r.j.units[r.k].Data)
 			}
 		}
 		t := time.Now()
@@ -296,16 +267,16 @@ func (st *stages) infer(ctx context.Context, in <-chan *job, out chan<- *job) er
 		outPer := len(y) / items
 		for i, r := range pending {
 			u := &r.j.units[r.k]
-			u.out = y[i*outPer : (i+1)*outPer : (i+1)*outPer]
-			u.dims = shape[1:]
-			u.in = nil
+			u.Out = y[i*outPer : (i+1)*outPer : (i+1)*outPer]
+			u.Dims = shape[1:]
+			u.Data = nil
 			r.j.row.MS.Inference += d / float64(n)
 		}
 		pending = pending[:0]
 		// Send every job whose units have all come back, in arrival order.
 		k := 0
 		for _, j := range jobs {
-			if j.units[len(j.units)-1].out == nil {
+			if j.units[len(j.units)-1].Out == nil {
 				jobs[k] = j
 				k++
 				continue
@@ -355,7 +326,7 @@ func (st *stages) finish(j *job, scorer *Scorer) {
 	}
 	t := time.Now()
 	if st.sess != nil {
-		prob, err := st.assemble(j)
+		prob, err := st.sess.Spec.Assemble(j.units, j.w, j.h, j.row.Tiles > 0, st.cfg.Overlap)
 		if err != nil {
 			st.fail(j, filepath.Join(st.cfg.Dataset, j.s.Image), err)
 			return
@@ -391,30 +362,6 @@ func (st *stages) finish(j *job, scorer *Scorer) {
 			j.row.Reason = "overlay not written: " + err.Error()
 		}
 	}
-}
-
-// assemble builds the image-sized prediction from the units' outputs.
-func (st *stages) assemble(j *job) ([]float32, error) {
-	spec := st.sess.Spec
-	var blend *models.Blender
-	if j.row.Tiles > 0 {
-		blend = models.NewBlender(j.w, j.h, st.cfg.Overlap)
-	}
-	plane := make([]float32, spec.Width*spec.Height)
-	for _, u := range j.units {
-		if err := spec.Probability(u.out, u.dims, plane); err != nil {
-			return nil, err
-		}
-		p, err := models.Restore(plane, u.place, u.tile.W, u.tile.H)
-		if err != nil {
-			return nil, err
-		}
-		if blend == nil {
-			return p, nil
-		}
-		blend.Add(u.tile, p)
-	}
-	return blend.Result(), nil
 }
 
 var errEmptyDecode = errors.New("cannot decode")

@@ -47,11 +47,75 @@ func (p *Predictor) TileCount(w, h int) int {
 	return len(Tiles(w, h, p.Tile.X, p.Tile.Y, p.Overlap))
 }
 
-// predUnit is one model input of an image and its placement.
-type predUnit struct {
-	in    []float32
-	tile  Tile
-	place Placement
+// Input is one model input cut from an image and, once run, its raw
+// output.
+type Input struct {
+	Tile  Tile      // the part of the image it covers
+	Place Placement // where that part sits in the model input
+	Data  []float32 // the preprocessed item, Spec.ItemLen() values
+	Out   []float32 // the item's raw output, set after inference
+	Dims  []int64   // Out's dims without the batch dimension
+}
+
+// Inputs cuts img (8-bit BGR) into model inputs: the whole image, or with a
+// non-zero tile, tiles of tile.X x tile.Y image pixels overlapping by
+// overlap (see Tiles). Each is placed by fit (an image smaller than a tile
+// is padded, not scaled) and preprocessed.
+func (s Spec) Inputs(img gocv.Mat, fit Fit, tile image.Point, overlap int) ([]Input, error) {
+	w, h := img.Cols(), img.Rows()
+	tiled := tile != (image.Point{})
+	tiles := []Tile{{X: 0, Y: 0, W: w, H: h}}
+	if tiled {
+		tiles = Tiles(w, h, tile.X, tile.Y, overlap)
+	}
+	ins := make([]Input, 0, len(tiles))
+	for _, tl := range tiles {
+		in := Input{Data: make([]float32, s.ItemLen()), Tile: tl}
+		src := img
+		if len(tiles) > 1 || tl.W != w || tl.H != h {
+			src = img.Region(image.Rect(tl.X, tl.Y, tl.X+tl.W, tl.Y+tl.H))
+		}
+		f := fit
+		if tiled && (tl.W < s.Width || tl.H < s.Height) {
+			f = FitPad // an image smaller than a tile: pad, don't scale
+		}
+		in.Place = Place(f, tl.W, tl.H, s.Width, s.Height)
+		err := s.Preprocess(src, in.Place, in.Data)
+		if src.Ptr() != img.Ptr() {
+			src.Close()
+		}
+		if err != nil {
+			return nil, err
+		}
+		ins = append(ins, in)
+	}
+	return ins, nil
+}
+
+// Assemble turns the run inputs of one w x h image into its probability
+// plane: each output is read as probabilities (Probability), cropped and
+// resized back to its part of the image (Restore) and, when tiled, the
+// parts are stitched with a Blender feathered over overlap.
+func (s Spec) Assemble(ins []Input, w, h int, tiled bool, overlap int) ([]float32, error) {
+	var blend *Blender
+	if tiled {
+		blend = NewBlender(w, h, overlap)
+	}
+	plane := make([]float32, s.Width*s.Height)
+	for _, in := range ins {
+		if err := s.Probability(in.Out, in.Dims, plane); err != nil {
+			return nil, err
+		}
+		p, err := Restore(plane, in.Place, in.Tile.W, in.Tile.H)
+		if err != nil {
+			return nil, err
+		}
+		if blend == nil {
+			return p, nil
+		}
+		blend.Add(in.Tile, p)
+	}
+	return blend.Result(), nil
 }
 
 // Predict returns the probability of the person class for every pixel of
@@ -66,53 +130,25 @@ func (p *Predictor) Predict(img gocv.Mat) ([]float32, error) {
 	if w <= 0 || h <= 0 {
 		return nil, fmt.Errorf("predict: empty image")
 	}
-	tiled := p.Tile != (image.Point{})
-	tiles := []Tile{{X: 0, Y: 0, W: w, H: h}}
-	if tiled {
-		tiles = Tiles(w, h, p.Tile.X, p.Tile.Y, p.Overlap)
+	ins, err := spec.Inputs(img, p.Fit, p.Tile, p.Overlap)
+	if err != nil {
+		return nil, err
 	}
-	units := make([]predUnit, 0, len(tiles))
-	for _, tl := range tiles {
-		u := predUnit{in: make([]float32, spec.ItemLen()), tile: tl}
-		src := img
-		if len(tiles) > 1 || tl.W != w || tl.H != h {
-			src = img.Region(image.Rect(tl.X, tl.Y, tl.X+tl.W, tl.Y+tl.H))
-		}
-		fit := p.Fit
-		if tiled && (tl.W < spec.Width || tl.H < spec.Height) {
-			fit = FitPad // an image smaller than a tile: pad, don't scale
-		}
-		u.place = Place(fit, tl.W, tl.H, spec.Width, spec.Height)
-		err := spec.Preprocess(src, u.place, u.in)
-		if src.Ptr() != img.Ptr() {
-			src.Close()
-		}
-		if err != nil {
-			return nil, err
-		}
-		units = append(units, u)
-	}
-
 	per := max(p.Batch, 1)
 	if spec.Batch > 0 {
 		per = spec.Batch
 	}
-	var blend *Blender
-	if tiled {
-		blend = NewBlender(w, h, p.Overlap)
-	}
-	plane := make([]float32, spec.Width*spec.Height)
-	for start := 0; start < len(units); start += per {
-		group := units[start:min(start+per, len(units))]
+	for start := 0; start < len(ins); start += per {
+		group := ins[start:min(start+per, len(ins))]
 		items := len(group)
 		if spec.Batch > 0 {
 			items = spec.Batch
 		}
-		x := group[0].in
+		x := group[0].Data
 		if items > 1 {
 			x = make([]float32, items*spec.ItemLen())
-			for i, u := range group {
-				copy(x[i*spec.ItemLen():], u.in)
+			for i, in := range group {
+				copy(x[i*spec.ItemLen():], in.Data)
 			}
 		}
 		p.mu.Lock()
@@ -122,19 +158,9 @@ func (p *Predictor) Predict(img gocv.Mat) ([]float32, error) {
 			return nil, fmt.Errorf("inference: %w", err)
 		}
 		outPer := len(y) / items
-		for i, u := range group {
-			if err := spec.Probability(y[i*outPer:(i+1)*outPer], shape[1:], plane); err != nil {
-				return nil, err
-			}
-			prob, err := Restore(plane, u.place, u.tile.W, u.tile.H)
-			if err != nil {
-				return nil, err
-			}
-			if blend == nil {
-				return prob, nil
-			}
-			blend.Add(u.tile, prob)
+		for i := range group {
+			group[i].Out, group[i].Dims = y[i*outPer:(i+1)*outPer], shape[1:]
 		}
 	}
-	return blend.Result(), nil
+	return spec.Assemble(ins, w, h, p.Tile != (image.Point{}), p.Overlap)
 }
