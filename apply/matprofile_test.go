@@ -3,7 +3,6 @@
 package apply
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -13,6 +12,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/segtool/segtool/internal/matleak"
 	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/models/onnxbuild"
 )
@@ -27,16 +27,8 @@ func TestMatProfileApply(t *testing.T) {
 	portrait(t, bg, 70, 30)
 	ctx := context.Background()
 
-	base := gocv.MatProfile.Count()
-	check := func(step string) {
-		t.Helper()
-		if n := gocv.MatProfile.Count(); n != base {
-			var buf bytes.Buffer
-			gocv.MatProfile.WriteTo(&buf, 1)
-			t.Errorf("%s: %d Mats live, %d before (%+d leaked); live Mats by creation stack:\n%s", step, n, base, n-base, buf.String())
-			base = n
-		}
-	}
+	leaks := matleak.Start(t)
+	check := leaks.Check
 	runs := []struct {
 		step string
 		o    Options
@@ -87,7 +79,7 @@ func TestMatProfileApply(t *testing.T) {
 	valpha := alpha[:32*22]
 	small := bgrMat(t, 10, 10, solid(10, 10, 1, 2, 3))
 	defer small.Close()
-	base = gocv.MatProfile.Count() // the fixtures above stay open
+	leaks.Reset() // the fixtures above stay open
 	closeIf := func(m gocv.Mat, err error) {
 		if err == nil {
 			m.Close()

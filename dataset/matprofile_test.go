@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/internal/matleak"
 	"gocv.io/x/gocv"
 )
 
@@ -28,17 +29,8 @@ func TestMatProfileBuild(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "src")
 	writeMatProfileSource(t, src)
 
-	base := gocv.MatProfile.Count()
-	check := func(step string) {
-		t.Helper()
-		if n := gocv.MatProfile.Count(); n != base {
-			var buf bytes.Buffer
-			gocv.MatProfile.WriteTo(&buf, 1)
-			t.Errorf("%s: %d Mats live, %d before the builds (%+d leaked); live Mats by creation stack:\n%s",
-				step, n, base, n-base, buf.String())
-			base = n // report each step's own leaks only once
-		}
-	}
+	leaks := matleak.Start(t)
+	check := leaks.Check
 	ctx := context.Background()
 	outDir := t.TempDir()
 	build := func(step string, o dataset.BuildOptions) dataset.BuildSummary {

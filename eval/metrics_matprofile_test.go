@@ -3,12 +3,11 @@
 package eval
 
 import (
-	"bytes"
 	"math"
 	"math/rand/v2"
 	"testing"
 
-	"gocv.io/x/gocv"
+	"github.com/segtool/segtool/internal/matleak"
 )
 
 // TestMatProfileScore scores pairs of changing sizes with the package-level
@@ -16,16 +15,8 @@ import (
 // that gocv's live-Mat count is back where it started: every Mat the
 // metrics open is closed. Run with go test -tags matprofile ./eval/.
 func TestMatProfileScore(t *testing.T) {
-	base := gocv.MatProfile.Count()
-	check := func(step string) {
-		t.Helper()
-		if n := gocv.MatProfile.Count(); n != base {
-			var buf bytes.Buffer
-			gocv.MatProfile.WriteTo(&buf, 1)
-			t.Errorf("%s: %d Mats live, %d before (%+d leaked); live Mats by creation stack:\n%s", step, n, base, n-base, buf.String())
-			base = n
-		}
-	}
+	leaks := matleak.Start(t)
+	check := leaks.Check
 	rng := rand.New(rand.NewPCG(21, 22))
 	sizes := [][2]int{{64, 48}, {17, 5}, {64, 48}, {1, 1}, {120, 90}}
 	for i, sz := range sizes {

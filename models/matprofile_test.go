@@ -3,11 +3,12 @@
 package models
 
 import (
-	"bytes"
 	"image"
 	"testing"
 
 	"gocv.io/x/gocv"
+
+	"github.com/segtool/segtool/internal/matleak"
 )
 
 // TestMatProfileGeometry runs Preprocess and Restore down every path (resize,
@@ -22,16 +23,8 @@ func TestMatProfileGeometry(t *testing.T) {
 	grey := gocv.NewMatWithSize(48, 64, gocv.MatTypeCV8UC1)
 	defer grey.Close()
 
-	base := gocv.MatProfile.Count()
-	check := func(step string) {
-		t.Helper()
-		if n := gocv.MatProfile.Count(); n != base {
-			var buf bytes.Buffer
-			gocv.MatProfile.WriteTo(&buf, 1)
-			t.Errorf("%s: %d Mats live, %d before (%+d leaked); live Mats by creation stack:\n%s", step, n, base, n-base, buf.String())
-			base = n
-		}
-	}
+	leaks := matleak.Start(t)
+	check := leaks.Check
 	s := Presets()["modnet"]
 	s.Width, s.Height = 32, 32
 	dst := make([]float32, s.ItemLen())

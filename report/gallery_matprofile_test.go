@@ -3,12 +3,13 @@
 package report
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"gocv.io/x/gocv"
+
+	"github.com/segtool/segtool/internal/matleak"
 )
 
 // TestMatProfileGallery draws gallery panels, including ones that fail
@@ -27,7 +28,7 @@ func TestMatProfileGallery(t *testing.T) {
 	gocv.IMWrite(filepath.Join(newDir, "preds", items[2].ID+".png"), small)
 	small.Close()
 
-	base := gocv.MatProfile.Count()
+	leaks := matleak.Start(t)
 	g := &Gallery{Run: run.Name, By: "dice", Items: items}
 	if err := drawGallery(t.TempDir(), run, g); err != nil {
 		t.Fatal(err)
@@ -35,9 +36,5 @@ func TestMatProfileGallery(t *testing.T) {
 	if g.Items[0].Panel == "" || g.Items[1].Note == "" || g.Items[2].Note == "" {
 		t.Errorf("gallery %+v: want a panel, then two notes", g.Items)
 	}
-	if n := gocv.MatProfile.Count(); n != base {
-		var buf bytes.Buffer
-		gocv.MatProfile.WriteTo(&buf, 1)
-		t.Errorf("%d Mats live, %d before; by creation stack:\n%s", n, base, buf.String())
-	}
+	leaks.Check("gallery")
 }
