@@ -101,14 +101,7 @@ func Compare(a, b *Run, metric string, top int) (*Comparison, error) {
 		}
 		if row.A != nil && row.B != nil {
 			d := *row.B - *row.A
-			row.Delta = &d
-			switch {
-			case d == 0:
-			case (d > 0) == hb:
-				row.Better = 1
-			default:
-				row.Better = -1
-			}
+			row.Delta, row.Better = &d, better(d, hb)
 		}
 		c.Rows = append(c.Rows, row)
 	}

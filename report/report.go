@@ -369,18 +369,23 @@ func summaryTable(runs []*Run, base *Run, headline []string, g *Gate) Table {
 		}
 		if base != nil && row.Cells[0] != nil && row.Cells[len(cols)-1] != nil {
 			d := *row.Cells[0] - *row.Cells[len(cols)-1]
-			row.Delta = &d
-			switch {
-			case d == 0:
-			case (d > 0) == hb:
-				row.Better = 1
-			default:
-				row.Better = -1
-			}
+			row.Delta, row.Better = &d, better(d, hb)
 		}
 		t.Rows = append(t.Rows, row)
 	}
 	return t
+}
+
+// better is the sign of a change d for a value where higher is better when
+// hb: 1 better, -1 worse, 0 unchanged.
+func better(d float64, hb bool) int {
+	switch {
+	case d == 0:
+		return 0
+	case (d > 0) == hb:
+		return 1
+	}
+	return -1
 }
 
 // summary is summary.json.
