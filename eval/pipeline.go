@@ -44,9 +44,9 @@ type job struct {
 type stages struct {
 	cfg  *Config
 	sess *models.Session // nil when scoring saved predictions
-	mu   sync.Mutex
-	// batchMS records each inference call, for the latency figures.
-	batchMS []float64
+	// calls counts inference calls. Only the inference goroutine writes
+	// it; it is read after run has returned.
+	calls int
 }
 
 func (st *stages) run(ctx context.Context, samples []dataset.Sample, idx []int, emit func(Row) error) error {
@@ -261,9 +261,7 @@ func (st *stages) infer(ctx context.Context, in <-chan *job, out chan<- *job) er
 		if err != nil {
 			return fmt.Errorf("inference on %s: %w", pending[0].j.s.ID, err)
 		}
-		st.mu.Lock()
-		st.batchMS = append(st.batchMS, d)
-		st.mu.Unlock()
+		st.calls++
 		outPer := len(y) / items
 		for i, r := range pending {
 			u := &r.j.units[r.k]

@@ -163,7 +163,7 @@ func timing(rows []Row, st *stages, timed int, wall time.Duration) Timing {
 	if st.sess != nil {
 		t.SessionMS = ms(st.sess.Created)
 		t.WarmupRuns = st.cfg.Warmup
-		t.Calls = len(st.batchMS)
+		t.Calls = st.calls
 	}
 	var inf, e2e []float64
 	sums := map[string]float64{}
