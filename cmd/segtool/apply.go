@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"image"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -178,32 +177,21 @@ func runApply(c *cli.Context) error {
 // openPredictor resolves the model spec, opens the session and wraps it
 // in a predictor with the geometry flags. The caller closes the session.
 func openPredictor(c *cli.Context, log *slog.Logger) (*models.Predictor, *models.Session, error) {
-	dev, err := models.ParseDevice(c.String("device"))
+	so, err := sessionOptions(c)
 	if err != nil {
-		return nil, nil, usageError("--device: %v", err)
-	}
-	switch c.String("fallback") {
-	case "", "cpu":
-	default:
-		return nil, nil, usageError("--fallback: %q: the only fallback is cpu", c.String("fallback"))
+		return nil, nil, err
 	}
 	model := c.String("model")
 	spec, how, err := resolveSpec(c, model)
 	if err != nil {
 		return nil, nil, err
 	}
-	fit := models.FitResize
-	if c.Bool("letterbox") {
-		fit = models.FitLetterbox
-	}
-	var tile image.Point
-	if t := c.String("tile"); t != "" {
-		if tile, err = parseTile(t); err != nil {
-			return nil, nil, usageError("--tile: %v", err)
-		}
+	fit, tile, err := geometry(c)
+	if err != nil {
+		return nil, nil, err
 	}
 	log.Info("model spec", "spec", spec.Name, "from", how)
-	sess, err := models.Open(model, spec, models.SessionOptions{Device: dev, Threads: c.Int("threads"), FallbackCPU: c.String("fallback") == "cpu"})
+	sess, err := models.Open(model, spec, so)
 	if err != nil {
 		return nil, nil, err
 	}

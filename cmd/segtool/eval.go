@@ -154,16 +154,8 @@ func runEval(c *cli.Context) error {
 		}
 		cfg.Spec = spec
 		logger(c).Info("model spec", "spec", spec.Name, "from", how)
-		cfg.Fit = models.FitResize
-		if c.Bool("letterbox") {
-			cfg.Fit = models.FitLetterbox
-		}
-		if t := c.String("tile"); t != "" {
-			p, err := parseTile(t)
-			if err != nil {
-				return usageError("--tile: %v", err)
-			}
-			cfg.Tile = p
+		if cfg.Fit, cfg.Tile, err = geometry(c); err != nil {
+			return err
 		}
 	}
 	var finish func()
@@ -179,6 +171,24 @@ func runEval(c *cli.Context) error {
 	}
 	printEvalSummary(c, cfg, res)
 	return nil
+}
+
+// geometry reads --letterbox and --tile: how an image (or each tile of
+// it) becomes model input.
+func geometry(c *cli.Context) (models.Fit, image.Point, error) {
+	fit := models.FitResize
+	if c.Bool("letterbox") {
+		fit = models.FitLetterbox
+	}
+	var tile image.Point
+	if t := c.String("tile"); t != "" {
+		p, err := parseTile(t)
+		if err != nil {
+			return fit, tile, usageError("--tile: %v", err)
+		}
+		tile = p
+	}
+	return fit, tile, nil
 }
 
 // parseShard reads --shard i/n, or /n (or n) with i from the job array's
