@@ -313,7 +313,7 @@ func warmup(s *models.Session, batch, n int) error {
 	if s.Spec.Batch > 0 {
 		items = s.Spec.Batch
 	}
-	x := make([]float32, items*3*s.Spec.Width*s.Spec.Height)
+	x := make([]float32, items*s.Spec.ItemLen())
 	for range n {
 		if _, _, err := s.Run(x, items); err != nil {
 			return err

@@ -29,7 +29,7 @@ func Bench(ctx context.Context, s *Session, batch, runs, warmup int, seed uint64
 		batch = s.Spec.Batch
 	}
 	r := BenchResult{Batch: batch, Runs: runs, Warmup: warmup}
-	x := make([]float32, batch*3*s.Spec.Width*s.Spec.Height)
+	x := make([]float32, batch*s.Spec.ItemLen())
 	rng := rand.New(rand.NewPCG(seed, 0))
 	for i := range x {
 		x[i] = rng.Float32()

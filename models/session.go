@@ -178,20 +178,11 @@ func appendCUDA(so *ort.SessionOptions, id int) error {
 	return so.AppendExecutionProviderCUDA(cuda)
 }
 
-// InputShape is the input tensor shape for a batch of n items.
-func (s *Session) InputShape(n int) ort.Shape {
-	w, h := int64(s.Spec.Width), int64(s.Spec.Height)
-	if s.Spec.Layout == NHWC {
-		return ort.NewShape(int64(n), h, w, 3)
-	}
-	return ort.NewShape(int64(n), 3, h, w)
-}
-
 // Run runs one batch. in holds n preprocessed items back to back (see
 // Spec.Preprocess); the output is copied into Go memory and returned with
 // its shape, batch dimension first.
 func (s *Session) Run(in []float32, n int) ([]float32, []int64, error) {
-	shape := s.InputShape(n)
+	shape := ort.NewShape(s.Spec.InputShape(n)...)
 	x, err := ort.NewTensor(shape, in)
 	if err != nil {
 		return nil, nil, fmt.Errorf("input tensor %v: %w", shape, err)
