@@ -36,7 +36,9 @@ that dataset. Start with:
    segtool inspect demo/ds
    segtool validate demo/ds
    segtool models build unet-aspp --out demo/unet_aspp.onnx
-   segtool eval --model demo/unet_aspp.onnx --dataset demo/ds
+   segtool eval --model demo/unet_aspp.onnx --dataset demo/ds --split all --save-preds
+   segtool report runs/unet_aspp --out report             # plots, report.html, a gate
+   segtool apply --model demo/unet_aspp.onnx --in demo/src/folder/images --out blurred
 
 Long commands show a progress bar on a terminal (or with --progress), use all
 cores (--workers), print a summary at the end, and exit 2 on usage errors,
