@@ -185,7 +185,7 @@ func modelsBuildCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "build",
 		Usage:     "write a published portrait architecture with deterministic random weights, for speed benchmarks",
-		UsageText: "segtool models build " + strings.Join(onnxbuild.ArchNames(), "|") + " --out FILE.onnx [--size WxH] [--seed S] [--batch N]",
+		UsageText: "segtool models build " + strings.Join(onnxbuild.ArchNames(), "|") + " --out FILE.onnx [--size WxH] [--seed S] [--batch N] [--fp16 io|weights|all]",
 		Description: `The graphs have the published layer structure (so inference costs what the
 real model costs, FLOP for FLOP) and He-initialised random weights from
 --seed: the same options write the same bytes. They are for timing, not for
@@ -195,16 +195,25 @@ the metrics a dataset must score.
 
 Each model matches the preset of the same name (segtool models presets).
 
+--fp16 writes a half-precision variant of the same graph, to test fp16
+handling: io makes the input and output float16 (fp32 inside), weights
+stores the weights as float16 behind Casts (fp32 input, output and compute),
+all computes in fp16 between Casts at the fp32 input and output (as
+onnxconverter-common's keep_io_types conversion). The oracle then uses gain
+256 so that its weights fit float16; its output is the same.
+
 Examples:
 
    segtool models build unet-aspp --out unet_aspp.onnx          # NHWC 800x600, as the TensorFlow original
    segtool models build mobilenetv2-unet --out mnv2.onnx --size 512x512
-   segtool models build oracle --out oracle.onnx`,
+   segtool models build oracle --out oracle.onnx
+   segtool models build oracle --out oracle_fp16.onnx --fp16 all`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "output file (required)"},
 			&cli.StringFlag{Name: "size", DefaultText: "the architecture's", Usage: "input size WxH"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "weight seed"},
 			&cli.IntFlag{Name: "batch", Usage: "fix the batch dimension at N (default: dynamic)"},
+			&cli.StringFlag{Name: "fp16", DefaultText: "none: fp32", Usage: "write an fp16 variant: io (float16 input and output), weights (float16 weights), all (fp16 compute, fp32 I/O)"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing --out"},
 		},
 		Action: runModelsBuild,
@@ -233,6 +242,15 @@ func runModelsBuild(c *cli.Context) error {
 	if _, _, err := arch.Size(o); err != nil {
 		return usageError("--size: %v", err)
 	}
+	prec := onnxbuild.FP32
+	if c.IsSet("fp16") {
+		p, ok := map[string]onnxbuild.Precision{"io": onnxbuild.FP16IO, "weights": onnxbuild.FP16Weights, "all": onnxbuild.FP16}[c.String("fp16")]
+		if !ok {
+			return usageError("--fp16 %q: want io, weights or all", c.String("fp16"))
+		}
+		prec = p
+	}
+	o.Precision = prec
 	out := c.String("out")
 	if _, err := os.Stat(out); err == nil && !c.Bool("force") {
 		return usageError("--out %s: %v (pass --force to replace it)", out, dataset.ErrExists)
@@ -251,9 +269,9 @@ func runModelsBuild(c *cli.Context) error {
 	if arch.Dynamic {
 		size, flops = "any size", fmt.Sprintf("%d FLOPs per pixel", m.FLOPs)
 	}
-	what := strings.Join(slices.DeleteFunc([]string{arch.Framework, arch.Layout + " " + size, arch.Kind}, func(s string) bool { return s == "" }), ", ")
+	what := strings.Join(slices.DeleteFunc([]string{arch.Framework, arch.Layout + " " + size, arch.Kind, string(prec)}, func(s string) bool { return s == "" }), ", ")
 	summary(c, fmt.Sprintf("models build: %s (%s) written to %s: %.1f MB, %d parameters, %s.",
 		arch.Name, what, out, float64(len(m.Data))/1e6, m.Params, flops),
-		map[string]any{"command": "models build", "arch": arch.Name, "out": out, "bytes": len(m.Data), "params": m.Params, "flops": m.FLOPs, "width": m.Width, "height": m.Height})
+		map[string]any{"command": "models build", "arch": arch.Name, "precision": string(prec), "out": out, "bytes": len(m.Data), "params": m.Params, "flops": m.FLOPs, "width": m.Width, "height": m.Height})
 	return nil
 }

@@ -9,9 +9,10 @@ import (
 
 // Options select one build of an architecture.
 type Options struct {
-	Width, Height int    // input size; 0 = the arch's default
-	Seed          uint64 // weight stream; the same seed gives the same bytes
-	Batch         int    // 0 = dynamic batch dimension "N"; n > 0 = fixed n
+	Width, Height int       // input size; 0 = the arch's default
+	Seed          uint64    // weight stream; the same seed gives the same bytes
+	Batch         int       // 0 = dynamic batch dimension "N"; n > 0 = fixed n
+	Precision     Precision // "" = FP32; FP16IO, FP16Weights or FP16 write an fp16 variant
 }
 
 // Arch describes one buildable architecture: how to feed it and read its
@@ -118,12 +119,16 @@ func (a Arch) Build(o Options) (Model, error) {
 	if o.Batch < 0 {
 		return Model{}, fmt.Errorf("onnxbuild: %s: batch %d", a.Name, o.Batch)
 	}
+	if _, err := ParsePrecision(string(o.Precision)); err != nil {
+		return Model{}, err
+	}
 	batch := Dynamic("N", 1)
 	if o.Batch > 0 {
 		batch = Fixed(int64(o.Batch))
 	}
 	g := NewGraph(strings.ReplaceAll(a.Name, "-", "_"))
 	g.Doc = a.Doc
+	g.Precision = o.Precision // before build: the oracle picks float16-safe weights
 	g.SetMeta("segtool.arch", a.Name)
 	g.SetMeta("segtool.seed", strconv.FormatUint(o.Seed, 10))
 	if a.Dynamic {

@@ -91,8 +91,9 @@ type node struct {
 
 // Tensor element types, TensorProto.DataType in onnx.proto.
 const (
-	TypeFloat = 1
-	TypeInt64 = 7
+	TypeFloat   = 1
+	TypeInt64   = 7
+	TypeFloat16 = 10
 )
 
 type initializer struct {
@@ -100,6 +101,7 @@ type initializer struct {
 	dims []int64
 	f32  []float32 // TypeFloat
 	i64  []int64   // TypeInt64
+	f16  []uint16  // TypeFloat16 (IEEE half bits); only Marshal's precision conversion sets it
 }
 
 type valueInfo struct {
@@ -117,8 +119,9 @@ type metaEntry struct{ key, value string }
 // return "", and Err and Marshal report it, so builders need not check
 // every call.
 type Graph struct {
-	Name string // GraphProto.name
-	Doc  string // ModelProto.doc_string (ORT's metadata "description")
+	Name      string    // GraphProto.name
+	Doc       string    // ModelProto.doc_string (ORT's metadata "description")
+	Precision Precision // how Marshal writes it: FP32 (or ""), FP16IO, FP16Weights, FP16
 
 	nodes   []node
 	inits   []initializer

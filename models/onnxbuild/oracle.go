@@ -71,6 +71,13 @@ func oracleArch() Arch {
 		Input: OracleInput, Output: OracleOutput, Layout: "NCHW", Order: "RGB",
 		Scale: 1, Mean: [3]float32{0, 0, 0}, Std: [3]float32{1, 1, 1},
 		Kind: "sigmoid", OutputChannels: 1,
-		build: func(g *Graph, _ *net, _, _ int, batch Dim) { buildOracle(g, DefaultOracle(), batch) },
+		build: func(g *Graph, _ *net, _, _ int, batch Dim) {
+			o := DefaultOracle()
+			if g.Precision.halfWeights() {
+				o = FP16Oracle() // DefaultOracle's bias overflows float16
+				g.Doc = "oracle: prob = sigmoid(256*(image[:,0] - 127.5)) (FP16Oracle), a 1x1 Conv + Sigmoid: exactly 1 where the red value (raw 0..255 RGB) is >= 128, else 0"
+			}
+			buildOracle(g, o, batch)
+		},
 	}
 }

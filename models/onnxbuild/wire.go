@@ -139,29 +139,31 @@ func appendTensor(b []byte, num protowire.Number, t initializer) []byte {
 	for _, d := range t.dims {
 		head = appendInt(head, tensorDims, d)
 	}
-	elem := int64(TypeFloat)
-	n := len(t.f32)
-	if t.i64 != nil {
-		elem = TypeInt64
-		n = len(t.i64)
+	elem, raw := int64(TypeFloat), 4*len(t.f32)
+	switch {
+	case t.i64 != nil:
+		elem, raw = TypeInt64, 8*len(t.i64)
+	case t.f16 != nil:
+		elem, raw = TypeFloat16, 2*len(t.f16)
 	}
 	head = appendInt(head, tensorDataType, elem)
 	head = appendStr(head, tensorName, t.name)
-	raw := 8 * n
-	if t.i64 == nil {
-		raw = 4 * n
-	}
 	size := len(head) + protowire.SizeTag(tensorRawData) + protowire.SizeBytes(raw)
 	b = protowire.AppendTag(b, num, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(size))
 	b = append(b, head...)
 	b = protowire.AppendTag(b, tensorRawData, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(raw))
-	if t.i64 != nil {
+	switch {
+	case t.i64 != nil:
 		for _, v := range t.i64 {
 			b = binary.LittleEndian.AppendUint64(b, uint64(v))
 		}
-	} else {
+	case t.f16 != nil:
+		for _, v := range t.f16 {
+			b = binary.LittleEndian.AppendUint16(b, v)
+		}
+	default:
 		for _, v := range t.f32 {
 			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 		}
@@ -226,15 +228,23 @@ func (g *Graph) check() error {
 }
 
 // Marshal encodes the graph as an ONNX ModelProto: IR version IRVersion,
-// the default-domain opset Opset, producer Producer. The bytes depend only
-// on the calls that built the graph.
+// the default-domain opset Opset, producer Producer, in g.Precision (see
+// Precision). The bytes depend only on the calls that built the graph and
+// the precision.
 func (g *Graph) Marshal() ([]byte, error) {
 	if err := g.check(); err != nil {
 		return nil, err
 	}
+	if g.Precision != "" && g.Precision != FP32 {
+		h, err := g.convert()
+		if err != nil {
+			return nil, err
+		}
+		return h.Marshal()
+	}
 	size := 0
 	for _, t := range g.inits {
-		size += 4*len(t.f32) + 8*len(t.i64) + len(t.name) + 64
+		size += 4*len(t.f32) + 8*len(t.i64) + 2*len(t.f16) + len(t.name) + 64
 	}
 	gb := make([]byte, 0, size+4096)
 	for _, n := range g.nodes {
