@@ -19,38 +19,59 @@ type BenchResult struct {
 	P90MS      float64   `json:"p90_ms"`
 	P99MS      float64   `json:"p99_ms"`
 	Throughput float64   `json:"images_per_s"` // batch * runs / total call time
+	// GPU is NVML's view of the timed calls on CUDA (utilisation; the
+	// caller fills the memory peak from a monitor started before the
+	// session, see GPUStats.PeakMemMiB).
+	GPU *GPUStats `json:"gpu,omitempty"`
 }
 
 // Bench times runs calls of batch items after warmup untimed calls. The
 // input is uniform noise in [0, 1) from a PCG seeded with seed, so two runs
-// feed the same tensor.
+// feed the same tensor. The batch's tensors are allocated and committed
+// once (a float16 input converted once), so each timed call is Run alone.
+// On CUDA, NVML's utilisation over the timed calls is in GPU when NVML is
+// there.
 func Bench(ctx context.Context, s *Session, batch, runs, warmup int, seed uint64) (BenchResult, error) {
 	if s.Spec.Batch > 0 {
 		batch = s.Spec.Batch
 	}
 	r := BenchResult{Batch: batch, Runs: runs, Warmup: warmup}
-	x := make([]float32, batch*s.Spec.ItemLen())
-	rng := rand.New(rand.NewPCG(seed, 0))
-	for i := range x {
-		x[i] = rng.Float32()
+	b, err := s.NewBatch(batch)
+	if err != nil {
+		return r, err
 	}
+	defer b.Close()
+	rng := rand.New(rand.NewPCG(seed, 0))
+	for i := range b.In {
+		b.In[i] = rng.Float32()
+	}
+	b.Commit()
 	for range warmup {
-		if _, _, err := s.Run(x, batch); err != nil {
+		if err := s.RunBatch(b); err != nil {
 			return r, err
 		}
 	}
+	var mon *GPUMonitor
+	if s.Provider == ProviderCUDA {
+		mon, _ = StartGPUMonitor(s.Device.ID, 0)
+	}
+	defer mon.Stop()
 	var total float64
 	for range runs {
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
 		t := time.Now()
-		if _, _, err := s.Run(x, batch); err != nil {
+		if err := s.RunBatch(b); err != nil {
 			return r, err
 		}
 		d := float64(time.Since(t).Microseconds()) / 1000
 		r.CallMS = append(r.CallMS, d)
 		total += d
+	}
+	if mon != nil {
+		g := mon.Stop()
+		r.GPU = &g
 	}
 	if runs == 0 {
 		return r, nil

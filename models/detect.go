@@ -21,8 +21,11 @@ import (
 //   - output layout and channel count; with no output kind set, 1 channel
 //     means sigmoid and 2 channels softmax2 with foreground 1.
 //
+// It also records the input and output element types (float32 or float16)
+// and the output rank.
+//
 // It fails, before any work, when a named input or output is missing, the
-// input is not a float32 rank-4 tensor with 3 channels, or the output's
+// input is not a float32 or float16 rank-4 tensor with 3 channels, or the output's
 // channel count does not fit the output kind. It does not require a
 // complete spec (a dynamic size without one stays 0): call Validate on the
 // result before running.
@@ -43,6 +46,9 @@ func Detect(base Spec, inputs, outputs []ort.InputOutputInfo) (Spec, error) {
 		return fail("%v", err)
 	}
 	s.Input = in.Name
+	if s.InputType, err = elemType("input", in, base.InputType); err != nil {
+		return fail("%v", err)
+	}
 	d := in.Dimensions
 	layout, err := inputLayout(d, base.Layout)
 	if err != nil {
@@ -79,7 +85,11 @@ func Detect(base Spec, inputs, outputs []ort.InputOutputInfo) (Spec, error) {
 		return fail("%v", err)
 	}
 	s.Output = out.Name
+	if s.OutputType, err = elemType("output", out, base.OutputType); err != nil {
+		return fail("%v", err)
+	}
 	od := out.Dimensions
+	s.OutputRank = len(od)
 	channels := int64(1) // a rank-3 output [N,H,W] is one plane
 	var oh, ow int64
 	if len(od) == 3 {
@@ -157,8 +167,8 @@ func checkTensor(what string, i ort.InputOutputInfo, minRank, maxRank int) error
 	if i.OrtValueType != ort.ONNXTypeTensor {
 		return fmt.Errorf("%s %q is a %v, not a tensor", what, i.Name, i.OrtValueType)
 	}
-	if i.DataType != ort.TensorElementDataTypeFloat {
-		return fmt.Errorf("%s %q holds %v; segtool exchanges float32 tensors", what, i.Name, i.DataType)
+	if i.DataType != ort.TensorElementDataTypeFloat && i.DataType != ort.TensorElementDataTypeFloat16 {
+		return fmt.Errorf("%s %q holds %v; segtool exchanges float32 or float16 tensors", what, i.Name, i.DataType)
 	}
 	if r := len(i.Dimensions); r < minRank || r > maxRank {
 		want := fmt.Sprintf("rank %d", minRank)
@@ -168,6 +178,19 @@ func checkTensor(what string, i ort.InputOutputInfo, minRank, maxRank int) error
 		return fmt.Errorf("%s %q has shape %v, want %s", what, i.Name, i.Dimensions, want)
 	}
 	return nil
+}
+
+// elemType names the tensor's element type, and checks it against the
+// spec's (want, "" = any).
+func elemType(what string, i ort.InputOutputInfo, want string) (string, error) {
+	got := Float32
+	if i.DataType == ort.TensorElementDataTypeFloat16 {
+		got = Float16
+	}
+	if want != "" && want != got {
+		return "", fmt.Errorf("%s %q holds %s, but the spec's %s_type says %s", what, i.Name, got, what, want)
+	}
+	return got, nil
 }
 
 // inputLayout reads the layout from which dimension is 3. A shape that

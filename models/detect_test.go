@@ -13,6 +13,11 @@ func tensor(name string, dims ...int64) ort.InputOutputInfo {
 	return ort.InputOutputInfo{Name: name, OrtValueType: ort.ONNXTypeTensor, Dimensions: dims, DataType: ort.TensorElementDataTypeFloat}
 }
 
+func half(i ort.InputOutputInfo) ort.InputOutputInfo {
+	i.DataType = ort.TensorElementDataTypeFloat16
+	return i
+}
+
 func infos(list ...ort.InputOutputInfo) []ort.InputOutputInfo { return list }
 
 func TestDetect(t *testing.T) {
@@ -55,6 +60,19 @@ func TestDetect(t *testing.T) {
 			infos(tensor("x", -1, 3, 64, 64)), infos(tensor("y", -1, 64, 64)),
 			func(s *Spec) {
 				s.Input, s.Output, s.Layout, s.Width, s.Height, s.Kind = "x", "y", NCHW, 64, 64, Sigmoid
+				s.OutputRank = 3
+			}, true},
+		{"float16 input and output", base,
+			infos(half(tensor("x", -1, 3, 64, 64))), infos(half(tensor("y", -1, 1, 64, 64))),
+			func(s *Spec) {
+				s.Input, s.Output, s.Layout, s.OutputLayout, s.Width, s.Height, s.Kind = "x", "y", NCHW, NCHW, 64, 64, Sigmoid
+				s.InputType, s.OutputType = Float16, Float16
+			}, true},
+		{"float16 input, float32 output", with(func(s *Spec) { s.InputType = Float16 }),
+			infos(half(tensor("x", -1, 3, 64, 64))), infos(tensor("y", -1, 1, 64, 64)),
+			func(s *Spec) {
+				s.Input, s.Output, s.Layout, s.OutputLayout, s.Width, s.Height, s.Kind = "x", "y", NCHW, NCHW, 64, 64, Sigmoid
+				s.InputType = Float16
 			}, true},
 		{"several outputs: the first", base,
 			infos(tensor("x", 1, 3, 32, 32)), infos(tensor("d1", 1, 1, 32, 32), tensor("d2", 1, 1, 32, 32)),
@@ -83,6 +101,7 @@ func TestDetect(t *testing.T) {
 			continue
 		}
 		want := c.base
+		want.InputType, want.OutputType, want.OutputRank = Float32, Float32, 4
 		c.want(&want)
 		if got != want {
 			t.Errorf("%s:\n got %+v\nwant %+v", c.name, got, want)
@@ -122,6 +141,8 @@ func TestDetectErrors(t *testing.T) {
 		{"unknown kind", func(s *Spec) { s.Kind = "softmax" }, in, out, "output_kind"},
 		{"foreground out of range", func(s *Spec) { s.Kind, s.Foreground = Softmax2, 2 }, in, infos(tensor("y", 1, 2, 32, 32)), "foreground 2"},
 		{"output at another size", nil, in, infos(tensor("y", 1, 1, 16, 16)), "input resolution"},
+		{"spec says float32, model float16", func(s *Spec) { s.InputType = Float32 }, infos(half(tensor("x", 1, 3, 32, 32))), out, "input_type says float32"},
+		{"spec says float16, model float32", func(s *Spec) { s.OutputType = Float16 }, in, out, "output_type says float16"},
 	} {
 		s := base
 		if c.edit != nil {
@@ -167,6 +188,7 @@ func TestDetectShared(t *testing.T) {
 		}
 		want := p
 		want.Batch = c.batch
+		want.InputType, want.OutputType, want.OutputRank = Float32, Float32, 4
 		if want.OutputLayout == "" {
 			want.OutputLayout = NCHW
 		}
@@ -176,6 +198,7 @@ func TestDetectShared(t *testing.T) {
 		if err := got.Validate(); err != nil {
 			t.Errorf("%s: %v", c.file, err)
 		}
+		c.blank.InputType, c.blank.OutputType, c.blank.OutputRank = Float32, Float32, 4
 		if blank, err := Detect(Spec{}, in, out); err != nil || blank != c.blank {
 			t.Errorf("%s with an empty spec:\n got %+v, %v\nwant %+v", c.file, blank, err, c.blank)
 		}

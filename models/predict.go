@@ -62,6 +62,16 @@ type Input struct {
 // overlap (see Tiles). Each is placed by fit (an image smaller than a tile
 // is padded, not scaled) and preprocessed.
 func (s Spec) Inputs(img gocv.Mat, fit Fit, tile image.Point, overlap int) ([]Input, error) {
+	return s.InputsWith(img, fit, tile, overlap, nil)
+}
+
+// InputsWith is Inputs with each item's Data taken from data (which must
+// return Spec.ItemLen() values), so a pipeline can recycle the buffers;
+// nil allocates.
+func (s Spec) InputsWith(img gocv.Mat, fit Fit, tile image.Point, overlap int, data func() []float32) ([]Input, error) {
+	if data == nil {
+		data = func() []float32 { return make([]float32, s.ItemLen()) }
+	}
 	w, h := img.Cols(), img.Rows()
 	tiled := tile != (image.Point{})
 	tiles := []Tile{{X: 0, Y: 0, W: w, H: h}}
@@ -70,7 +80,7 @@ func (s Spec) Inputs(img gocv.Mat, fit Fit, tile image.Point, overlap int) ([]In
 	}
 	ins := make([]Input, 0, len(tiles))
 	for _, tl := range tiles {
-		in := Input{Data: make([]float32, s.ItemLen()), Tile: tl}
+		in := Input{Data: data(), Tile: tl}
 		src := img
 		if len(tiles) > 1 || tl.W != w || tl.H != h {
 			src = img.Region(image.Rect(tl.X, tl.Y, tl.X+tl.W, tl.Y+tl.H))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,57 @@ type SessionOptions struct {
 	// FallbackCPU runs on the CPU, instead of failing, when the CUDA
 	// provider cannot be created.
 	FallbackCPU bool
+	// CUDA tunes the CUDA provider; zero values keep ONNX Runtime's
+	// defaults.
+	CUDA CUDAOptions
+}
+
+// CUDAOptions are the CUDA execution provider's options that matter for a
+// benchmark, named as ONNX Runtime's CUDA provider documents them
+// (onnxruntime.ai/docs/execution-providers/CUDA-ExecutionProvider.html).
+type CUDAOptions struct {
+	// ConvAlgoSearch is cudnn_conv_algo_search: EXHAUSTIVE (ORT's
+	// default: time every cuDNN algorithm on first use of a shape),
+	// HEURISTIC or DEFAULT.
+	ConvAlgoSearch string `json:"cudnn_conv_algo_search,omitempty"`
+	// MemLimitMiB is gpu_mem_limit, the arena's cap, in MiB; 0 = no cap.
+	MemLimitMiB int `json:"gpu_mem_limit_mib,omitempty"`
+	// ArenaGrowth is arena_extend_strategy: kNextPowerOfTwo (ORT's
+	// default) or kSameAsRequested, which wastes less memory.
+	ArenaGrowth string `json:"arena_extend_strategy,omitempty"`
+	// NoTF32 sets use_tf32 to 0: full float32 matrix maths on Ampere and
+	// later, slower but bit-closer to the CPU. ORT's default uses TF32.
+	NoTF32 bool `json:"no_tf32,omitempty"`
+}
+
+// providerOptions maps o onto the CUDA provider's option names.
+func (o CUDAOptions) providerOptions(id int) (map[string]string, error) {
+	m := map[string]string{"device_id": strconv.Itoa(id)}
+	switch strings.ToUpper(o.ConvAlgoSearch) {
+	case "":
+	case "EXHAUSTIVE", "HEURISTIC", "DEFAULT":
+		m["cudnn_conv_algo_search"] = strings.ToUpper(o.ConvAlgoSearch)
+	default:
+		return nil, fmt.Errorf("cudnn_conv_algo_search %q: want exhaustive, heuristic or default", o.ConvAlgoSearch)
+	}
+	if o.MemLimitMiB < 0 {
+		return nil, fmt.Errorf("gpu_mem_limit %d MiB is negative", o.MemLimitMiB)
+	}
+	if o.MemLimitMiB > 0 {
+		m["gpu_mem_limit"] = strconv.FormatInt(int64(o.MemLimitMiB)<<20, 10)
+	}
+	switch o.ArenaGrowth {
+	case "":
+	case "kNextPowerOfTwo", "kSameAsRequested":
+		m["arena_extend_strategy"] = o.ArenaGrowth
+	default:
+		return nil, fmt.Errorf("arena_extend_strategy %q: want kNextPowerOfTwo or kSameAsRequested", o.ArenaGrowth)
+	}
+	m["use_tf32"] = "1"
+	if o.NoTF32 {
+		m["use_tf32"] = "0"
+	}
+	return m, nil
 }
 
 // ErrNoCUDA is wrapped by Open's error when --device cuda was asked for
@@ -66,13 +118,15 @@ var ErrNoCUDA = errors.New("the CUDA execution provider is not available")
 // safe for concurrent use; eval feeds one session from one goroutine.
 type Session struct {
 	Spec     Spec
+	Device   Device        // the device asked for
 	Provider string        // the provider that runs it
 	Fallback string        // why CUDA was not used, when it fell back to CPU
 	Created  time.Duration // session creation time
 	Threads  int
 
-	sess *ort.DynamicAdvancedSession
-	opts *ort.SessionOptions
+	sess    *ort.DynamicAdvancedSession
+	opts    *ort.SessionOptions
+	batches map[int]*Batch // Run's own, one per size
 }
 
 // ModelInfo is what ONNX Runtime reports of a model's inputs and outputs.
@@ -103,7 +157,14 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	s := &Session{Spec: spec, Provider: ProviderCPU, Threads: threads}
+	s := &Session{Spec: spec, Device: o.Device, Provider: ProviderCPU, Threads: threads}
+	var cudaOpts map[string]string
+	if o.Device.Kind == "cuda" {
+		var err error
+		if cudaOpts, err = o.CUDA.providerOptions(o.Device.ID); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	so, err := newOptions(threads)
 	if err != nil {
@@ -111,7 +172,7 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 	}
 	s.opts = so
 	if o.Device.Kind == "cuda" {
-		if cudaErr := appendCUDA(so, o.Device.ID); cudaErr != nil {
+		if cudaErr := appendCUDA(so, cudaOpts); cudaErr != nil {
 			if !o.FallbackCPU {
 				s.Close()
 				lib, _ := LibraryPath()
@@ -166,13 +227,13 @@ func newOptions(threads int) (*ort.SessionOptions, error) {
 	return so, nil
 }
 
-func appendCUDA(so *ort.SessionOptions, id int) error {
+func appendCUDA(so *ort.SessionOptions, opts map[string]string) error {
 	cuda, err := ort.NewCUDAProviderOptions()
 	if err != nil {
 		return err
 	}
 	defer cuda.Destroy()
-	if err := cuda.Update(map[string]string{"device_id": strconv.Itoa(id)}); err != nil {
+	if err := cuda.Update(opts); err != nil {
 		return err
 	}
 	return so.AppendExecutionProviderCUDA(cuda)
@@ -180,31 +241,42 @@ func appendCUDA(so *ort.SessionOptions, id int) error {
 
 // Run runs one batch. in holds n preprocessed items back to back (see
 // Spec.Preprocess); the output is copied into Go memory and returned with
-// its shape, batch dimension first.
+// its shape, batch dimension first. It reuses one Batch per size, so only
+// the returned copy is allocated; pipelines that want no copy use a
+// BatchPool and RunBatch.
 func (s *Session) Run(in []float32, n int) ([]float32, []int64, error) {
-	shape := ort.NewShape(s.Spec.InputShape(n)...)
-	x, err := ort.NewTensor(shape, in)
-	if err != nil {
-		return nil, nil, fmt.Errorf("input tensor %v: %w", shape, err)
+	b := s.batches[n]
+	if b == nil {
+		var err error
+		if b, err = s.NewBatch(n); err != nil {
+			return nil, nil, err
+		}
+		if s.batches == nil {
+			s.batches = map[int]*Batch{}
+		}
+		s.batches[n] = b
 	}
-	defer x.Destroy()
-	outs := []ort.Value{nil}
-	if err := s.sess.Run([]ort.Value{x}, outs); err != nil {
+	if len(in) != len(b.In) {
+		return nil, nil, fmt.Errorf("run: %d input values for %d items of %d", len(in), n, s.Spec.ItemLen())
+	}
+	copy(b.In, in)
+	b.Commit()
+	if err := s.RunBatch(b); err != nil {
 		return nil, nil, err
 	}
-	defer outs[0].Destroy()
-	y, ok := outs[0].(*ort.Tensor[float32])
-	if !ok {
-		return nil, nil, fmt.Errorf("output %q is %T, want a float32 tensor", s.Spec.Output, outs[0])
+	out := make([]float32, 0, n*b.outLen)
+	for i := range n {
+		out = append(out, b.Item(i)...)
 	}
-	data := y.GetData()
-	out := make([]float32, len(data))
-	copy(out, data)
-	return out, []int64(y.GetShape().Clone()), nil
+	return out, slices.Clone(b.outDims), nil
 }
 
 // Close releases the session. It is safe to call more than once.
 func (s *Session) Close() {
+	for n, b := range s.batches {
+		b.Close()
+		delete(s.batches, n)
+	}
 	if s.sess != nil {
 		s.sess.Destroy()
 		s.sess = nil

@@ -81,7 +81,19 @@ type Spec struct {
 	Kind         OutputKind `yaml:"output_kind"`
 	Foreground   int        `yaml:"foreground"` // channel index for softmax2/logits2
 	Matte        bool       `yaml:"matte"`      // soft alpha output (matting model) rather than a mask
-	Source       string     `yaml:"source,omitempty"`
+	// InputType and OutputType are the tensors' element types, float32 or
+	// float16 ("" = detected). segtool preprocesses in float32 and converts
+	// a float16 input once per batch (Batch.Commit).
+	InputType  string `yaml:"input_type,omitempty"`
+	OutputType string `yaml:"output_type,omitempty"`
+	// Weights is the precision the weights are stored in, fp32 or fp16, as
+	// the model's maker says; a model with fp16 weights and float32 inputs
+	// needs nothing from segtool, so it is only reported.
+	Weights string `yaml:"weights,omitempty"`
+	Source  string `yaml:"source,omitempty"`
+	// OutputRank is the output tensor's rank, 3 ([N,H,W]) or 4, as Detect
+	// found it; 0 means 4.
+	OutputRank int `yaml:"-" json:"-"`
 }
 
 // Channel orders.
@@ -141,6 +153,14 @@ func (s Spec) check(complete bool) error {
 	if s.Batch < 0 {
 		bad("batch: %d is negative", s.Batch)
 	}
+	for _, t := range []struct{ field, v string }{{"input_type", s.InputType}, {"output_type", s.OutputType}} {
+		if t.v != "" && t.v != Float32 && t.v != Float16 {
+			bad("%s: %q, want float32 or float16", t.field, t.v)
+		}
+	}
+	if s.Weights != "" && s.Weights != "fp32" && s.Weights != "fp16" {
+		bad("weights: %q, want fp32 or fp16", s.Weights)
+	}
 	if s.Order != RGB && s.Order != BGR {
 		bad("order: %q, want RGB or BGR", s.Order)
 	}
@@ -182,6 +202,24 @@ func (s Spec) InputShape(n int) []int64 {
 		return []int64{int64(n), int64(s.Height), int64(s.Width), 3}
 	}
 	return []int64{int64(n), 3, int64(s.Height), int64(s.Width)}
+}
+
+// OutputShape is the output tensor shape for a batch of n images: the
+// output is at input resolution with Kind.Channels() channels, laid out
+// per OutputLayout (else Layout), or [N,H,W] when OutputRank is 3.
+func (s Spec) OutputShape(n int) []int64 {
+	h, w, c := int64(s.Height), int64(s.Width), int64(s.Kind.Channels())
+	ol := s.OutputLayout
+	if ol == "" {
+		ol = s.Layout
+	}
+	switch {
+	case s.OutputRank == 3:
+		return []int64{int64(n), h, w}
+	case ol == NHWC:
+		return []int64{int64(n), h, w, c}
+	}
+	return []int64{int64(n), c, h, w}
 }
 
 // ItemLen is the number of float32 values of one image in the input tensor.

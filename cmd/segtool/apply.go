@@ -44,6 +44,7 @@ func applyCommand() *cli.Command {
 		&cli.BoolFlag{Name: "force", Usage: "replace existing outputs"},
 	}
 	flags = append(flags, specFlags()...)
+	flags = append(flags, cudaFlags()...)
 	return &cli.Command{
 		Name:      "apply",
 		Usage:     "blur or replace the background of your photos, or cut the person out, with any segmentation model",

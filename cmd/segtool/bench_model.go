@@ -18,7 +18,8 @@ func benchModelFlags() []cli.Flag {
 		&cli.IntFlag{Name: "warmup", Value: 2, Usage: "untimed calls first"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random input"},
 	}
-	return append(fs, specFlags()...)
+	fs = append(fs, specFlags()...)
+	return append(fs, cudaFlags()...)
 }
 
 func benchModelCommand() *cli.Command {
@@ -61,6 +62,16 @@ func runBenchModel(c *cli.Context) error {
 	if spec.Batch > 0 && c.IsSet("batch") && c.Int("batch") != spec.Batch {
 		return usageError("--batch: the model's batch dimension is fixed at %d", spec.Batch)
 	}
+	// GPU memory is watched from before the session, so the baseline
+	// excludes the CUDA context and the arena.
+	var memMon *models.GPUMonitor
+	var gpuErr string
+	if so.Device.Kind == "cuda" {
+		if memMon, err = models.StartGPUMonitor(so.Device.ID, 0); err != nil {
+			gpuErr = err.Error()
+		}
+		defer memMon.Stop()
+	}
 	sess, err := models.Open(c.String("model"), spec, so)
 	if err != nil {
 		return err
@@ -70,8 +81,25 @@ func runBenchModel(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	summary(c, fmt.Sprintf("bench model: %s %dx%d batch %d on %s (%d threads): %d calls, mean %.1f ms, p50 %.1f ms, p90 %.1f ms, p99 %.1f ms per call; %.2f images/s; session created in %.0f ms.",
-		c.String("model"), spec.Width, spec.Height, r.Batch, sess.Provider, sess.Threads, r.Runs, r.MeanMS, r.P50MS, r.P90MS, r.P99MS, r.Throughput, float64(sess.Created.Microseconds())/1000),
-		map[string]any{"command": "bench model", "model": c.String("model"), "provider": sess.Provider, "threads": sess.Threads, "result": r})
+	gpu := ""
+	var peak float64
+	if memMon != nil && r.GPU != nil {
+		g := memMon.Stop()
+		g.MeanUtilPct, g.MaxUtilPct, g.UtilSamples = r.GPU.MeanUtilPct, r.GPU.MaxUtilPct, r.GPU.UtilSamples
+		r.GPU, peak = &g, g.PeakMemMiB()
+		gpu = fmt.Sprintf(" %s: peak GPU memory %.0f MiB, utilisation %.0f%% mean.", g.Device, peak, g.MeanUtilPct)
+	}
+	summary(c, fmt.Sprintf("bench model: %s %dx%d batch %d on %s (%d threads): %d calls, mean %.1f ms, p50 %.1f ms, p90 %.1f ms, p99 %.1f ms per call; %.2f images/s; session created in %.0f ms.%s",
+		c.String("model"), spec.Width, spec.Height, r.Batch, sess.Provider, sess.Threads, r.Runs, r.MeanMS, r.P50MS, r.P90MS, r.P99MS, r.Throughput, float64(sess.Created.Microseconds())/1000, gpu),
+		map[string]any{"command": "bench model", "model": c.String("model"), "provider": sess.Provider, "threads": sess.Threads,
+			"input_type": sess.Spec.InputType, "cuda": cudaReport(so), "result": r, "peak_gpu_mem_mib": peak, "gpu_error": gpuErr})
 	return nil
+}
+
+// cudaReport is the CUDA options a run used, or nil off CUDA.
+func cudaReport(o models.SessionOptions) *models.CUDAOptions {
+	if o.Device.Kind != "cuda" {
+		return nil
+	}
+	return &o.CUDA
 }

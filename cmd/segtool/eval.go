@@ -64,7 +64,7 @@ Examples:
    segtool eval --preds torch_out/ --dataset ds --out runs/torch
    segtool eval --model big.onnx --dataset ds --out runs/big --resume     # after a kill
    segtool eval --model m.onnx --dataset ds --shard /8 --out runs/m-$JOB_COMPLETION_INDEX   # one of 8 machines`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: "ONNX model file"},
 			&cli.StringFlag{Name: "preds", Usage: "folder of <id>.png predictions (8-bit matte or mask) to score instead of a model"},
 			&cli.StringFlag{Name: "dataset", Usage: "canonical dataset (required)"},
@@ -99,7 +99,7 @@ Examples:
 			&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted run in --out"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing run in --out"},
 			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first per-image error"},
-		},
+		}, cudaFlags()...),
 		Action: runEval,
 	}
 }
@@ -290,19 +290,6 @@ func resolveSpec(c *cli.Context, model string) (models.Spec, string, error) {
 }
 
 // sessionOptions reads --device, --threads and --fallback.
-func sessionOptions(c *cli.Context) (models.SessionOptions, error) {
-	dev, err := models.ParseDevice(c.String("device"))
-	if err != nil {
-		return models.SessionOptions{}, usageError("--device: %v", err)
-	}
-	switch c.String("fallback") {
-	case "", "cpu":
-	default:
-		return models.SessionOptions{}, usageError("--fallback: %q: the only fallback is cpu", c.String("fallback"))
-	}
-	return models.SessionOptions{Device: dev, Threads: c.Int("threads"), FallbackCPU: c.String("fallback") == "cpu"}, nil
-}
-
 func overrideSpec(c *cli.Context, s *models.Spec) error {
 	if c.IsSet("input") {
 		s.Input = c.String("input")

@@ -1,0 +1,262 @@
+package models
+
+import (
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/x448/float16"
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// Element types of a model's input or output tensor, as a spec names them.
+const (
+	Float32 = "float32"
+	Float16 = "float16"
+)
+
+// Batch is one pre-allocated input and output tensor pair for N items,
+// reused call after call, so that inference allocates nothing per batch:
+// fill In, Commit, RunBatch, then read Item(i).
+//
+// For a float16 model, In is a float32 staging buffer that Commit converts
+// into the tensor once per batch, and Item converts an item's float16
+// output on demand; for float32 models both are views of the tensors.
+type Batch struct {
+	N  int
+	In []float32 // N items back to back, Spec.ItemLen() values each
+
+	s       *Session
+	in, out ort.Value
+	in16    []byte    // the float16 input tensor's data
+	out32   []float32 // the float32 output: the tensor's data, or converted
+	out16   []byte    // the float16 output tensor's data
+	outDims []int64
+	outLen  int // values per output item
+
+	// pool bookkeeping (BatchPool)
+	pool *BatchPool
+	mu   sync.Mutex
+	refs int
+}
+
+// NewBatch allocates the tensors for a batch of n items. The output shape
+// is the spec's (see Spec.OutputShape): segtool reads outputs at input
+// resolution, so it is known before the first call.
+func (s *Session) NewBatch(n int) (*Batch, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("batch of %d items", n)
+	}
+	if s.Spec.Batch > 0 && n != s.Spec.Batch {
+		return nil, fmt.Errorf("batch of %d items, but the model's batch is fixed at %d", n, s.Spec.Batch)
+	}
+	b := &Batch{N: n, s: s, In: make([]float32, n*s.Spec.ItemLen())}
+	inShape := ort.NewShape(s.Spec.InputShape(n)...)
+	outShape := ort.NewShape(s.Spec.OutputShape(n)...)
+	b.outDims = []int64(outShape)
+	b.outLen = int(outShape.FlattenedSize()) / n
+	var err error
+	if s.Spec.InputType == Float16 {
+		b.in16 = make([]byte, 2*len(b.In))
+		b.in, err = ort.NewCustomDataTensor(inShape, b.in16, ort.TensorElementDataTypeFloat16)
+	} else {
+		b.in, err = ort.NewTensor(inShape, b.In)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("input tensor %v: %w", inShape, err)
+	}
+	b.out32 = make([]float32, n*b.outLen)
+	if s.Spec.OutputType == Float16 {
+		b.out16 = make([]byte, 2*len(b.out32))
+		b.out, err = ort.NewCustomDataTensor(outShape, b.out16, ort.TensorElementDataTypeFloat16)
+	} else {
+		b.out, err = ort.NewTensor(outShape, b.out32)
+	}
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("output tensor %v: %w", outShape, err)
+	}
+	return b, nil
+}
+
+// Commit makes the input tensor hold In: for a float16 input it converts
+// In once, on as many goroutines as there are cores (a batch of 32
+// 800x600 images is 46 million values); for float32 it does nothing, as
+// the tensor reads In itself. Call it after filling In and before
+// RunBatch; eval calls it on the goroutine that fills batches, so the
+// conversion overlaps the previous call.
+func (b *Batch) Commit() {
+	if b.in16 == nil {
+		return
+	}
+	parallel(len(b.In), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			binary.LittleEndian.PutUint16(b.in16[2*i:], float16.Fromfloat32(b.In[i]).Bits())
+		}
+	})
+}
+
+// Item returns item i's raw output (its values without the batch
+// dimension). It stays valid until the batch runs again. For a float16
+// output it converts the item on each call; different items may be read
+// from different goroutines at once.
+func (b *Batch) Item(i int) []float32 {
+	lo, hi := i*b.outLen, (i+1)*b.outLen
+	if b.out16 != nil {
+		for k := lo; k < hi; k++ {
+			b.out32[k] = float16.Frombits(binary.LittleEndian.Uint16(b.out16[2*k:])).Float32()
+		}
+	}
+	return b.out32[lo:hi:hi]
+}
+
+// ItemDims is an output item's shape, without the batch dimension.
+func (b *Batch) ItemDims() []int64 { return b.outDims[1:] }
+
+// Dims is the output tensor's shape, batch first.
+func (b *Batch) Dims() []int64 { return b.outDims }
+
+// Close frees the tensors. It is safe to call more than once.
+func (b *Batch) Close() {
+	if b.in != nil {
+		b.in.Destroy()
+		b.in = nil
+	}
+	if b.out != nil {
+		b.out.Destroy()
+		b.out = nil
+	}
+}
+
+// RunBatch runs the session on b's committed input into b's output. Only
+// the call is inside; it is what eval and bench time.
+func (s *Session) RunBatch(b *Batch) error {
+	if b.s != s || b.in == nil {
+		return fmt.Errorf("run: batch belongs to another session or is closed")
+	}
+	if err := s.sess.Run([]ort.Value{b.in}, []ort.Value{b.out}); err != nil {
+		return fmt.Errorf("run %s batch of %d into output %v: %w", s.Provider, b.N, b.outDims, err)
+	}
+	return nil
+}
+
+// parallel calls f on contiguous chunks of [0, n) on up to NumCPU
+// goroutines; small n runs inline.
+func parallel(n int, f func(lo, hi int)) {
+	const grain = 1 << 18
+	workers := min(runtime.NumCPU(), (n+grain-1)/grain)
+	if workers <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(lo, min(lo+step, n))
+	}
+	wg.Wait()
+}
+
+// BatchPool hands out a session's batches, at most Depth of each size, so
+// a pipeline can fill one batch while another runs and a third is being
+// read, with memory bounded and nothing allocated once warm.
+type BatchPool struct {
+	s     *Session
+	depth int
+	mu    sync.Mutex
+	free  map[int]chan *Batch
+	made  map[int]int
+	all   []*Batch
+}
+
+// NewBatchPool returns a pool of up to depth batches per size.
+func (s *Session) NewBatchPool(depth int) *BatchPool {
+	return &BatchPool{s: s, depth: max(depth, 1), free: map[int]chan *Batch{}, made: map[int]int{}}
+}
+
+// Get returns a free batch of n items, allocating one while fewer than
+// Depth exist, else waiting for one to be released. done aborts the wait.
+func (p *BatchPool) Get(n int, done <-chan struct{}) (*Batch, error) {
+	p.mu.Lock()
+	ch := p.free[n]
+	if ch == nil {
+		ch = make(chan *Batch, p.depth)
+		p.free[n] = ch
+	}
+	select {
+	case b := <-ch:
+		p.mu.Unlock()
+		return b, nil
+	default:
+	}
+	if p.made[n] < p.depth {
+		p.made[n]++
+		p.mu.Unlock()
+		b, err := p.s.NewBatch(n)
+		if err != nil {
+			p.mu.Lock()
+			p.made[n]--
+			p.mu.Unlock()
+			return nil, err
+		}
+		b.pool = p
+		p.mu.Lock()
+		p.all = append(p.all, b)
+		p.mu.Unlock()
+		return b, nil
+	}
+	p.mu.Unlock()
+	select {
+	case b := <-ch:
+		return b, nil
+	case <-done:
+		return nil, fmt.Errorf("batch pool: cancelled")
+	}
+}
+
+// Hold says how many readers (items) the batch has; each calls Release
+// when done with its Item, and the last one returns the batch to its pool.
+func (b *Batch) Hold(readers int) {
+	b.mu.Lock()
+	b.refs = readers
+	b.mu.Unlock()
+	if readers <= 0 {
+		b.release()
+	}
+}
+
+// Release ends one reader's use of the batch (see Hold).
+func (b *Batch) Release() {
+	b.mu.Lock()
+	b.refs--
+	last := b.refs == 0
+	b.mu.Unlock()
+	if last {
+		b.release()
+	}
+}
+
+func (b *Batch) release() {
+	if b.pool == nil {
+		return
+	}
+	b.pool.mu.Lock()
+	ch := b.pool.free[b.N]
+	b.pool.mu.Unlock()
+	ch <- b // never blocks: at most depth batches of a size exist
+}
+
+// Close frees every batch the pool made. Call it once nothing runs.
+func (p *BatchPool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, b := range p.all {
+		b.Close()
+	}
+	p.all = nil
+}

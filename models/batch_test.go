@@ -1,0 +1,184 @@
+package models_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/models/onnxbuild"
+)
+
+// fp16Session opens the oracle built in precision p, its spec detected
+// from the model, at w x h.
+func fp16Session(t *testing.T, p onnxbuild.Precision, w, h int) *models.Session {
+	t.Helper()
+	needRuntime(t)
+	m, err := onnxbuild.Build("oracle", onnxbuild.Options{Precision: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "oracle.onnx")
+	if err := os.WriteFile(path, m.Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	info, err := models.ReadModelInfo(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := models.Presets()["oracle"]
+	base.Width, base.Height = w, h
+	spec, err := models.Detect(base, info.Inputs, info.Outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := models.Open(path, spec, models.SessionOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// oracleInput is n items of w x h (NCHW, raw 0..255) whose red channel
+// steps through reds, and the oracle's exact answer: 1 where red >= 128.
+func oracleInput(n, w, h int, reds []float32) (in, want []float32) {
+	for k := range n {
+		item := make([]float32, 3*w*h)
+		for i := range w * h {
+			r := reds[(i+k)%len(reds)]
+			item[i] = r // channel 0 (R): the oracle reads it
+			item[w*h+i] = 255 - r
+			v := float32(0)
+			if r >= 128 {
+				v = 1
+			}
+			want = append(want, v)
+		}
+		in = append(in, item...)
+	}
+	return in, want
+}
+
+// TestRunFloat16 feeds the float16-I/O oracle through Session.Run and a
+// pooled Batch: the float32 input is converted once per batch and the
+// float16 output read back, exactly (0 and 1 are exact in float16, as are
+// the reds 0..255).
+func TestRunFloat16(t *testing.T) {
+	s := fp16Session(t, onnxbuild.FP16IO, 5, 3)
+	if s.Spec.InputType != models.Float16 || s.Spec.OutputType != models.Float16 {
+		t.Fatalf("detected %s in, %s out; want float16", s.Spec.InputType, s.Spec.OutputType)
+	}
+	reds := []float32{0, 1, 127, 128, 129, 200, 255}
+	in, want := oracleInput(2, 5, 3, reds)
+	for range 2 { // the second call reuses the first's tensors
+		got, dims, err := s.Run(in, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(dims, []int64{2, 1, 3, 5}) || !slices.Equal(got, want) {
+			t.Fatalf("Run = %v %v, want %v %v", dims, got, []int64{2, 1, 3, 5}, want)
+		}
+	}
+	b, err := s.NewBatch(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	copy(b.In, in)
+	b.Commit()
+	if err := s.RunBatch(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Item(1); !slices.Equal(got, want[15:]) || !slices.Equal(b.ItemDims(), []int64{1, 3, 5}) {
+		t.Errorf("item 1 = %v %v, want %v", got, b.ItemDims(), want[15:])
+	}
+	// Without Commit the tensor keeps the last committed input.
+	clear(b.In)
+	if err := s.RunBatch(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Item(0); !slices.Equal(got, want[:15]) {
+		t.Errorf("uncommitted batch ran %v, want the committed input's %v", got, want[:15])
+	}
+}
+
+// TestBatchPool: at most depth batches of a size exist; a Get beyond them
+// waits for a Release (the last of the readers Hold named), and the batch
+// that comes back is one of the pool's own.
+func TestBatchPool(t *testing.T) {
+	s := oracleSession(t, 4, 2)
+	p := s.NewBatchPool(2)
+	defer p.Close()
+	a, err := p.Get(3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Get(3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == b || a.N != 3 || len(a.In) != 3*s.Spec.ItemLen() {
+		t.Fatalf("batches %p %p of %d items, %d values", a, b, a.N, len(a.In))
+	}
+	// Another size has its own batches.
+	if c, err := p.Get(1, nil); err != nil || c.N != 1 {
+		t.Fatalf("Get(1) = %v, %v", c, err)
+	}
+	got := make(chan *models.Batch)
+	go func() {
+		c, err := p.Get(3, nil)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- c
+	}()
+	a.Hold(2)
+	a.Release()
+	select {
+	case <-got:
+		t.Fatal("Get returned a batch while both were in use")
+	case <-time.After(50 * time.Millisecond):
+	}
+	a.Release() // the second reader: a is free again
+	if c := <-got; c != a {
+		t.Errorf("Get returned %p, want the released %p", c, a)
+	}
+	done := make(chan struct{})
+	close(done)
+	if _, err := p.Get(3, done); err == nil {
+		t.Error("Get with both batches held and done closed: no error")
+	}
+	in, want := oracleInput(3, 4, 2, []float32{10, 250})
+	copy(b.In, in)
+	b.Commit()
+	if err := s.RunBatch(b); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if got := b.Item(i); !slices.Equal(got, want[i*8:(i+1)*8]) {
+			t.Errorf("item %d = %v, want %v", i, got, want[i*8:(i+1)*8])
+		}
+	}
+}
+
+func TestOutputShape(t *testing.T) {
+	s := models.Spec{Width: 8, Height: 6, Layout: models.NHWC, Kind: models.Softmax2}
+	for _, c := range []struct {
+		edit func(*models.Spec)
+		want []int64
+	}{
+		{func(*models.Spec) {}, []int64{4, 6, 8, 2}},
+		{func(s *models.Spec) { s.OutputLayout = models.NCHW }, []int64{4, 2, 6, 8}},
+		{func(s *models.Spec) { s.Layout, s.Kind = models.NCHW, models.Sigmoid }, []int64{4, 1, 6, 8}},
+		{func(s *models.Spec) { s.OutputRank, s.Kind = 3, models.Sigmoid }, []int64{4, 6, 8}},
+	} {
+		sp := s
+		c.edit(&sp)
+		if got := sp.OutputShape(4); !slices.Equal(got, c.want) {
+			t.Errorf("%+v: OutputShape(4) = %v, want %v", sp, got, c.want)
+		}
+	}
+}
