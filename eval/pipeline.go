@@ -7,6 +7,8 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,15 +40,25 @@ type job struct {
 	bgr                 []uint8 // the image, kept only for overlays
 
 	units []models.Input // model inputs: one, or one per tile
+	slots []slot         // where each unit's output is, once run
 	prob  []float32      // the prediction at ground-truth size, in [0, 1]
 }
 
 type stages struct {
 	cfg  *Config
-	sess *models.Session // nil when scoring saved predictions
-	// calls counts inference calls. Only the inference goroutine writes
-	// it; it is read after run has returned.
-	calls int
+	sess *models.Session   // nil when scoring saved predictions
+	pool *models.BatchPool // the session's input/output tensors
+	free chan []float32    // recycled model item buffers
+	// calls counts inference calls and callMS holds each one's time.
+	// Only the inference goroutine writes them; they are read after run
+	// has returned.
+	calls  int
+	items  int
+	callMS []float64
+	// gpu is what NVML saw of the GPU during a CUDA run; gpuErr says why
+	// there are no GPU figures (no NVML).
+	gpu    *models.GPUStats
+	gpuErr string
 }
 
 func (st *stages) run(ctx context.Context, samples []dataset.Sample, idx []int, emit func(Row) error) error {
@@ -216,7 +228,7 @@ func (st *stages) prepare(j *job) {
 		return
 	}
 	var err error
-	if j.units, err = st.sess.Spec.Inputs(img, st.cfg.Fit, st.cfg.Tile, st.cfg.Overlap); err != nil {
+	if j.units, err = st.sess.Spec.InputsWith(img, st.cfg.Fit, st.cfg.Tile, st.cfg.Overlap, st.getData); err != nil {
 		st.fail(j, filepath.Join(dir, j.s.Image), err)
 		return
 	}
@@ -226,66 +238,146 @@ func (st *stages) prepare(j *job) {
 	j.row.MS.Preprocess = ms(time.Since(t))
 }
 
-// infer runs the session on batches of units. Jobs without units (errors,
-// saved predictions) pass straight through.
+// infer runs the session on batches of units. Two goroutines share the
+// work so that the session is never idle waiting for a batch: gather
+// collects units, copies them into a free pre-allocated batch and commits
+// it (the float16 conversion, when the model wants it), while this one
+// only calls Run. A job is passed on once the batch holding its last unit
+// has run; jobs without units (errors, saved predictions) pass straight
+// through.
 func (st *stages) infer(ctx context.Context, in <-chan *job, out chan<- *job) error {
-	batch := st.cfg.Batch
-	type ref struct {
-		j *job
-		k int
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	filled := make(chan filledBatch, 1)
+	go st.gather(ctx, cancel, in, filled)
+	var runErr error
+	for f := range filled {
+		if runErr != nil || ctx.Err() != nil {
+			if f.b != nil {
+				f.b.Hold(0)
+			}
+			continue // drain until gather is done
+		}
+		if f.b != nil {
+			t := time.Now()
+			err := st.sess.RunBatch(f.b)
+			d := ms(time.Since(t))
+			if err != nil {
+				runErr = fmt.Errorf("inference on %s: %w", f.refs[0].j.s.ID, err)
+				cancel(runErr)
+				f.b.Hold(0)
+				continue
+			}
+			st.calls++
+			st.items += len(f.refs)
+			st.callMS = append(st.callMS, d)
+			held := 0
+			for i, r := range f.refs {
+				r.j.row.MS.Inference += d / float64(len(f.refs))
+				if f.whole[i] {
+					r.j.slots[r.k] = slot{f.b, i}
+					held++
+					continue
+				}
+				// A tile of an image whose other tiles are in later
+				// batches: keep a copy, so this batch is free again and
+				// the pool cannot run dry waiting on that image.
+				u := &r.j.units[r.k]
+				u.Out, u.Dims = slices.Clone(f.b.Item(i)), f.b.ItemDims()
+			}
+			f.b.Hold(held)
+		}
+		for _, j := range f.done {
+			select {
+			case out <- j:
+			case <-ctx.Done():
+			}
+		}
 	}
-	var pending []ref
-	var jobs []*job // jobs whose units are all in pending or done
+	if runErr != nil {
+		return runErr
+	}
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err // gather's own failure
+	}
+	return nil
+}
+
+// unitRef is unit k of job j.
+type unitRef struct {
+	j *job
+	k int
+}
+
+// slot is where a unit's raw output lives: item i of a batch.
+type slot struct {
+	b *models.Batch
+	i int
+}
+
+// filledBatch is a committed batch ready to run, with the jobs that are
+// complete once it has; b is nil for jobs that only pass through.
+type filledBatch struct {
+	b     *models.Batch
+	refs  []unitRef
+	whole []bool // refs[i]'s job has its last unit in this batch
+	done  []*job
+}
+
+// gather fills batches from the prepared jobs, in arrival order, and
+// closes filled when in is drained. It stops filling (but keeps draining,
+// so prepare can finish) once ctx is done.
+func (st *stages) gather(ctx context.Context, cancel context.CancelCauseFunc, in <-chan *job, filled chan<- filledBatch) {
+	defer close(filled)
+	send := func(f filledBatch) {
+		select {
+		case filled <- f:
+		case <-ctx.Done():
+			if f.b != nil {
+				f.b.Hold(0)
+			}
+		}
+	}
+	var pending []unitRef
+	var waiting []*job // jobs with units not yet in a batch
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		n := len(pending)
-		items := n
+		items := len(pending)
 		if st.sess.Spec.Batch > 0 {
 			items = st.sess.Spec.Batch // a fixed batch is padded
 		}
-		per := len(pending[0].j.units[pending[0].k].Data)
-		var x []float32
-		if items == 1 {
-			x = pending[0].j.units[pending[0].k].Data
-		} else {
-			x = make([]float32, items*per)
-			for i, r := range pending {
-				copy(x[i*per:], r.j.units[r.k].Data)
-			}
-		}
-		t := time.Now()
-		y, shape, err := st.sess.Run(x, items)
-		d := ms(time.Since(t))
+		b, err := st.pool.Get(items, ctx.Done())
 		if err != nil {
-			return fmt.Errorf("inference on %s: %w", pending[0].j.s.ID, err)
+			return err
 		}
-		st.calls++
-		outPer := len(y) / items
+		per := st.sess.Spec.ItemLen()
+		copyItems(b.In, pending, per)
+		clear(b.In[len(pending)*per:]) // padding of a fixed batch
+		b.Commit()
+		f := filledBatch{b: b, refs: slices.Clone(pending)}
+		for _, r := range pending {
+			st.putData(r.j.units[r.k].Data)
+			r.j.units[r.k].Data = nil
+		}
+		f.whole = make([]bool, len(pending))
 		for i, r := range pending {
-			u := &r.j.units[r.k]
-			u.Out = y[i*outPer : (i+1)*outPer : (i+1)*outPer]
-			u.Dims = shape[1:]
-			u.Data = nil
-			r.j.row.MS.Inference += d / float64(n)
+			f.whole[i] = r.j.units[len(r.j.units)-1].Data == nil
 		}
-		pending = pending[:0]
-		// Send every job whose units have all come back, in arrival order.
+		// Jobs whose last unit is in this batch are complete after it.
 		k := 0
-		for _, j := range jobs {
-			if j.units[len(j.units)-1].Out == nil {
-				jobs[k] = j
+		for _, j := range waiting {
+			if j.units[len(j.units)-1].Data == nil {
+				f.done = append(f.done, j)
+			} else {
+				waiting[k] = j
 				k++
-				continue
-			}
-			select {
-			case out <- j:
-			case <-ctx.Done():
-				return context.Cause(ctx)
 			}
 		}
-		jobs = jobs[:k]
+		waiting = waiting[:k]
+		pending = pending[:0]
+		send(f)
 		return nil
 	}
 	for j := range in {
@@ -293,26 +385,66 @@ func (st *stages) infer(ctx context.Context, in <-chan *job, out chan<- *job) er
 			continue
 		}
 		if len(j.units) == 0 {
-			select {
-			case out <- j:
-			case <-ctx.Done():
-			}
+			send(filledBatch{done: []*job{j}})
 			continue
 		}
-		jobs = append(jobs, j)
+		j.slots = make([]slot, len(j.units))
+		waiting = append(waiting, j)
 		for k := range j.units {
-			pending = append(pending, ref{j, k})
-			if len(pending) == batch {
+			pending = append(pending, unitRef{j, k})
+			if len(pending) == st.cfg.Batch {
 				if err := flush(); err != nil {
-					return err
+					cancel(err)
+					break
 				}
 			}
 		}
 	}
-	if ctx.Err() != nil {
-		return nil
+	if ctx.Err() == nil {
+		if err := flush(); err != nil {
+			cancel(err)
+		}
 	}
-	return flush()
+}
+
+// copyItems copies each pending unit's data into its place in dst, the
+// items spread over the cores: a batch of 32 800x600 images is 184 MB.
+func copyItems(dst []float32, refs []unitRef, per int) {
+	var wg sync.WaitGroup
+	next := make(chan int, len(refs))
+	for i := range refs {
+		next <- i
+	}
+	close(next)
+	for range min(runtime.NumCPU(), len(refs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r := refs[i]
+				copy(dst[i*per:(i+1)*per], r.j.units[r.k].Data)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// getData returns a buffer for one model item, recycled when one is free.
+func (st *stages) getData() []float32 {
+	select {
+	case d := <-st.free:
+		return d
+	default:
+		return make([]float32, st.sess.Spec.ItemLen())
+	}
+}
+
+// putData recycles an item buffer, or drops it when enough are kept.
+func (st *stages) putData(d []float32) {
+	select {
+	case st.free <- d:
+	default:
+	}
 }
 
 // finish turns raw outputs into a probability plane at ground-truth size,
@@ -324,7 +456,18 @@ func (st *stages) finish(j *job, scorer *Scorer) {
 	}
 	t := time.Now()
 	if st.sess != nil {
+		for k, sl := range j.slots {
+			if sl.b != nil {
+				j.units[k].Out, j.units[k].Dims = sl.b.Item(sl.i), sl.b.ItemDims()
+			}
+		}
 		prob, err := st.sess.Spec.Assemble(j.units, j.w, j.h, j.row.Tiles > 0, st.cfg.Overlap)
+		for _, sl := range j.slots {
+			if sl.b != nil {
+				sl.b.Release()
+			}
+		}
+		j.slots = nil
 		if err != nil {
 			st.fail(j, filepath.Join(st.cfg.Dataset, j.s.Image), err)
 			return

@@ -47,6 +47,8 @@ type Environment struct {
 	Threads     int    `json:"threads,omitempty"` // ONNX Runtime intra-op threads
 	Go          string `json:"go"`
 	OS          string `json:"os"`
+	// CUDA is the CUDA provider's options, on a CUDA run.
+	CUDA *models.CUDAOptions `json:"cuda,omitempty"`
 }
 
 // ModelRef is the model and the spec it ran with.
@@ -109,17 +111,29 @@ type Latency struct {
 // Timing is the run's speed. The latencies cover every row (resumed ones
 // included); throughput and wall time cover this invocation only.
 type Timing struct {
-	SessionMS     float64            `json:"session_ms,omitempty"`
-	WarmupRuns    int                `json:"warmup_runs,omitempty"`
-	Images        int                `json:"images"` // images timed in this invocation
-	WallS         float64            `json:"wall_s"`
-	Throughput    float64            `json:"images_per_s"`
-	Calls         int                `json:"inference_calls,omitempty"`
-	Inference     Latency            `json:"inference_ms"`
-	EndToEnd      Latency            `json:"end_to_end_ms"`
-	Stages        map[string]float64 `json:"stage_mean_ms"`
-	PeakRSSMiB    float64            `json:"peak_rss_mib"`
-	PeakGPUMemMiB float64            `json:"peak_gpu_mem_mib,omitempty"`
+	SessionMS  float64            `json:"session_ms,omitempty"`
+	WarmupRuns int                `json:"warmup_runs,omitempty"`
+	Images     int                `json:"images"` // images timed in this invocation
+	WallS      float64            `json:"wall_s"`
+	Throughput float64            `json:"images_per_s"`
+	Calls      int                `json:"inference_calls,omitempty"`
+	Inference  Latency            `json:"inference_ms"`
+	EndToEnd   Latency            `json:"end_to_end_ms"`
+	Stages     map[string]float64 `json:"stage_mean_ms"`
+	PeakRSSMiB float64            `json:"peak_rss_mib"`
+	// InferenceCall is the time of one session call (a batch), measured
+	// around Run alone after the warm-up, and InferenceThroughput the
+	// model inputs (images, or tiles) per second of call time: what
+	// segtool bench model measures,
+	// so eval's images_per_s over it is the harness's efficiency.
+	InferenceCall       Latency `json:"inference_call_ms"`
+	InferenceThroughput float64 `json:"inference_images_per_s,omitempty"`
+	// PeakGPUMemMiB is GPU.PeakMemMiB(): the process's peak GPU memory,
+	// or the device's rise over its baseline where NVML cannot see the
+	// process. GPU has NVML's figures; GPUError why there are none.
+	PeakGPUMemMiB float64          `json:"peak_gpu_mem_mib,omitempty"`
+	GPU           *models.GPUStats `json:"gpu,omitempty"`
+	GPUError      string           `json:"gpu_error,omitempty"`
 }
 
 func (r *Results) fill(cfg *Config, key runKey, st *stages, rows []Row, resumed, timed int, wall time.Duration) error {
@@ -134,6 +148,13 @@ func (r *Results) fill(cfg *Config, key runKey, st *stages, rows []Row, resumed,
 		r.Environment.Fallback = st.sess.Fallback
 		r.Environment.Device = cfg.Session.Device.String()
 		r.Environment.Threads = st.sess.Threads
+		if st.sess.Provider == models.ProviderCUDA {
+			o := cfg.Session.CUDA
+			r.Environment.CUDA = &o
+		}
+		if st.gpu != nil {
+			r.Environment.GPU = st.gpu.Device
+		}
 		r.Model = &ModelRef{Path: cfg.Model, SHA256: key.ModelSHA256, Spec: cfg.Spec}
 	} else {
 		r.Preds = cfg.Preds
@@ -164,6 +185,18 @@ func timing(rows []Row, st *stages, timed int, wall time.Duration) Timing {
 		t.SessionMS = ms(st.sess.Created)
 		t.WarmupRuns = st.cfg.Warmup
 		t.Calls = st.calls
+		t.InferenceCall = latency(st.callMS)
+		var total float64
+		for _, d := range st.callMS {
+			total += d
+		}
+		if total > 0 {
+			t.InferenceThroughput = float64(st.items) / (total / 1000)
+		}
+		if st.gpu != nil {
+			t.GPU, t.PeakGPUMemMiB = st.gpu, st.gpu.PeakMemMiB()
+		}
+		t.GPUError = st.gpuErr
 	}
 	var inf, e2e []float64
 	sums := map[string]float64{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"slices"
@@ -77,6 +78,16 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 
 	res := &Results{}
 	st := &stages{cfg: &cfg}
+	var memMon *models.GPUMonitor
+	if cfg.Model != "" && cfg.Session.Device.Kind == "cuda" {
+		// Started before the session, so its baseline excludes the
+		// CUDA context and ONNX Runtime's arena.
+		var err error
+		if memMon, err = models.StartGPUMonitor(cfg.Session.Device.ID, 0); err != nil {
+			st.gpuErr = err.Error()
+		}
+		defer memMon.Stop()
+	}
 	if cfg.Model != "" {
 		sess, err := models.Open(cfg.Model, cfg.Spec, cfg.Session)
 		if err != nil {
@@ -84,9 +95,10 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 		defer sess.Close()
 		st.sess = sess
-		if err := warmup(sess, cfg.Batch, cfg.Warmup); err != nil {
-			return nil, fmt.Errorf("warm-up: %w", err)
-		}
+		// Three batches of a size: one filling, one running, one read.
+		st.pool = sess.NewBatchPool(3)
+		defer st.pool.Close()
+		st.free = make(chan []float32, 2*cfg.Batch+2*cfg.Workers)
 	}
 
 	// Rows from an interrupted run are kept; the rest are scheduled.
@@ -114,6 +126,25 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	defer jf.Close()
 
+	if st.sess != nil {
+		// Warm up every batch size the run will use, so that lazy
+		// allocation and kernel selection (cuDNN's search runs per shape)
+		// stay out of the timings.
+		sizes := []int{cfg.Batch}
+		if rest := len(todo) % cfg.Batch; cfg.Tile == (image.Point{}) && rest != 0 && len(todo) > 0 {
+			sizes = append(sizes, rest)
+		}
+		if err := warmup(st, sizes, cfg.Warmup); err != nil {
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+
+	// Utilisation is read over the timed part only.
+	var utilMon *models.GPUMonitor
+	if memMon != nil && st.sess.Provider == models.ProviderCUDA {
+		utilMon, _ = models.StartGPUMonitor(cfg.Session.Device.ID, 0)
+	}
+
 	finished := resumed
 	if cfg.Progress != nil {
 		cfg.Progress(finished, len(samples))
@@ -138,6 +169,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil
 	})
 	wall := time.Since(start)
+	if memMon != nil && st.sess.Provider == models.ProviderCUDA {
+		g := memMon.Stop()
+		u := utilMon.Stop()
+		g.MeanUtilPct, g.MaxUtilPct, g.UtilSamples = u.MeanUtilPct, u.MaxUtilPct, u.UtilSamples
+		st.gpu = &g
+	}
 	if runErr != nil {
 		return nil, runErr
 	}
@@ -303,21 +340,29 @@ func firstDiff(a, b []byte) string {
 	return "length"
 }
 
-// warmup runs untimed inference calls on zero input, so that lazy
-// allocation and kernel selection stay out of the timings.
-func warmup(s *models.Session, batch, n int) error {
+// warmup runs n untimed inference calls on zero input for each batch
+// size, through the pool's own batches.
+func warmup(st *stages, sizes []int, n int) error {
 	if n <= 0 {
 		return nil
 	}
-	items := batch
-	if s.Spec.Batch > 0 {
-		items = s.Spec.Batch
-	}
-	x := make([]float32, items*s.Spec.ItemLen())
-	for range n {
-		if _, _, err := s.Run(x, items); err != nil {
+	for _, items := range sizes {
+		if st.sess.Spec.Batch > 0 {
+			items = st.sess.Spec.Batch
+		}
+		b, err := st.pool.Get(items, nil)
+		if err != nil {
 			return err
 		}
+		clear(b.In)
+		b.Commit()
+		for range n {
+			if err := st.sess.RunBatch(b); err != nil {
+				b.Hold(0)
+				return err
+			}
+		}
+		b.Hold(0)
 	}
 	return nil
 }

@@ -499,3 +499,62 @@ func TestShards(t *testing.T) {
 		}
 	}
 }
+
+// TestTiledBatched: tiles of several images share batches, and an image's
+// tiles span batches; the pool (three batches of a size) must not run dry
+// and the stitched masks must be the oracle's exact ones.
+func TestTiledBatched(t *testing.T) {
+	cfg := oracleConfig(t)
+	cfg.Spec.Width, cfg.Spec.Height = 16, 16
+	cfg.Tile, cfg.Overlap = image.Pt(16, 16), 4
+	cfg.Batch = 3
+	res, err := eval.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOracle(t, res)
+	// 40x30 in 16x16 tiles overlapping by 4: 3 columns x 3 rows... per
+	// models.Tiles; two scored images, calls = ceil(tiles/3).
+	if res.Timing.Calls < 2 {
+		t.Errorf("%d inference calls, want the tiles batched in several", res.Timing.Calls)
+	}
+}
+
+// TestFP16Oracle: the oracle written with float16 inputs and outputs, with
+// float16 weights, and computing in float16, gives the same exact masks
+// as the float32 one: segtool converts the input once per batch and reads
+// the float16 output back.
+func TestFP16Oracle(t *testing.T) {
+	for _, p := range []onnxbuild.Precision{onnxbuild.FP16IO, onnxbuild.FP16Weights, onnxbuild.FP16} {
+		t.Run(string(p), func(t *testing.T) {
+			cfg := oracleConfig(t)
+			m, err := onnxbuild.Build("oracle", onnxbuild.Options{Precision: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, cfg.Model, m.Data)
+			info, err := models.ReadModelInfo(cfg.Model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := models.Presets()["oracle"]
+			base.Width, base.Height = oracleW, oracleH
+			if cfg.Spec, err = models.Detect(base, info.Inputs, info.Outputs); err != nil {
+				t.Fatal(err)
+			}
+			want := models.Float32
+			if p == onnxbuild.FP16IO {
+				want = models.Float16
+			}
+			if cfg.Spec.InputType != want || cfg.Spec.OutputType != want {
+				t.Fatalf("detected input %s, output %s; want %s", cfg.Spec.InputType, cfg.Spec.OutputType, want)
+			}
+			cfg.Batch = 2
+			res, err := eval.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkOracle(t, res)
+		})
+	}
+}

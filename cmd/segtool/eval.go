@@ -403,7 +403,18 @@ func printEvalSummary(c *cli.Context, cfg eval.Config, res *eval.Results) {
 	text := fmt.Sprintf("eval: %d of %d images scored (%d errors, %d skipped, %d NaN/Inf, %d resumed) in %.1f s, %.2f images/s",
 		res.Counts.Scored, res.Counts.Selected, res.Counts.Errors, res.Counts.Skipped, res.Counts.NonFinite, res.Counts.Resumed, t.WallS, t.Throughput)
 	if res.Model != nil {
-		text += fmt.Sprintf("; inference p50 %.1f ms, p90 %.1f ms, p99 %.1f ms per image on %s (%s)", t.Inference.P50, t.Inference.P90, t.Inference.P99, res.Environment.Provider, res.Environment.CPU)
+		dev := res.Environment.CPU
+		if res.Environment.GPU != "" {
+			dev = res.Environment.GPU
+		}
+		text += fmt.Sprintf("; inference p50 %.1f ms, p90 %.1f ms, p99 %.1f ms per image on %s (%s); %d calls of batch %d, p50 %.1f ms, p99 %.1f ms per call, %.2f images/s of call time",
+			t.Inference.P50, t.Inference.P90, t.Inference.P99, res.Environment.Provider, dev,
+			t.Calls, res.Options.Batch, t.InferenceCall.P50, t.InferenceCall.P99, t.InferenceThroughput)
+		fields["inference_images_per_s"] = t.InferenceThroughput
+		if t.GPU != nil {
+			text += fmt.Sprintf("; peak GPU memory %.0f MiB, GPU utilisation %.0f%% mean", t.PeakGPUMemMiB, t.GPU.MeanUtilPct)
+			fields["peak_gpu_mem_mib"], fields["gpu_util_mean_pct"] = t.PeakGPUMemMiB, t.GPU.MeanUtilPct
+		}
 	}
 	text += fmt.Sprintf("; peak RSS %.0f MiB. Results in %s.", t.PeakRSSMiB, filepath.Join(cfg.Out, eval.ResultsFile))
 	if c.Bool("quiet") {

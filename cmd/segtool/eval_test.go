@@ -111,7 +111,13 @@ func TestEvalExitCodes(t *testing.T) {
 		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--output-kind", "softmax2", "--out", o()}, 2, "softmax2"},
 		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--output", "nope", "--out", o()}, 2, "nope"},
 		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--split", "all", "--out", existing}, 2, "--force"},
-		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--split", "all", "--device", "cuda", "--out", o()}, 1, "CUDA"},
+		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--device", "cuda", "--cudnn-conv-algo-search", "fastest", "--out", o()}, 2, "--cudnn-conv-algo-search"},
+		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--cudnn-conv-algo-search", "heuristic", "--out", o()}, 2, "needs --device cuda"},
+		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--tf32=false", "--out", o()}, 2, "--tf32"},
+		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--device", "cuda", "--arena-growth", "double", "--out", o()}, 2, "--arena-growth"},
+		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--device", "cuda", "--gpu-mem-limit", "-1", "--out", o()}, 2, "--gpu-mem-limit"},
+		{[]string{"bench", "model", "--model", model, "--size", "64x80", "--cudnn-conv-algo-search", "heuristic"}, 2, "needs --device cuda"},
+		{[]string{"apply", "--model", model, "--size", "64x80", "--in", filepath.Join(ds, "images"), "--out", o(), "--tf32=false"}, 2, "--tf32"},
 		{[]string{"eval", "--model", "missing.onnx", "--dataset", ds, "--out", o()}, 2, "missing.onnx"},
 		{[]string{"models", "build", "vgg", "--out", o()}, 2, "unet-aspp"},
 		{[]string{"models", "build", "unet-aspp", "--out", o(), "--size", "801x600"}, 2, "multiples"},
@@ -122,11 +128,35 @@ func TestEvalExitCodes(t *testing.T) {
 			t.Errorf("segtool %s: exit %d, output %q; want exit %d naming %s", strings.Join(tc.args, " "), code, out, tc.code, tc.want)
 		}
 	}
-	// The CUDA check only fails where the library has no CUDA provider.
+	// The CUDA checks only fail where the library has no CUDA provider.
 	if models.CUDAProviderError() != nil {
-		code, out := run(t, "eval", "--model", model, "--size", "64x80", "--dataset", ds, "--split", "all", "--device", "cuda", "--fallback", "cpu", "--out", o())
+		for _, args := range [][]string{
+			{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--split", "all", "--device", "cuda", "--out", o()},
+			{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--split", "all", "--device", "cuda:1", "--cudnn-conv-algo-search", "heuristic", "--tf32=false", "--out", o()},
+			{"bench", "model", "--model", model, "--size", "64x80", "--device", "cuda", "-n", "1"},
+		} {
+			code, out := run(t, args...)
+			if code != 1 || !strings.Contains(flat(out), "CUDA execution provider is not available") || !strings.Contains(flat(out), models.LibEnv) {
+				t.Errorf("segtool %s: exit %d, output %q; want exit 1 naming the missing provider and $%s", strings.Join(args, " "), code, out, models.LibEnv)
+			}
+		}
+		fb := o()
+		code, out := run(t, "eval", "--model", model, "--size", "64x80", "--dataset", ds, "--split", "all", "--device", "cuda", "--fallback", "cpu",
+			"--cudnn-conv-algo-search", "heuristic", "--arena-growth", "same-as-requested", "--out", fb)
 		if code != 0 {
 			t.Errorf("--device cuda --fallback cpu: exit %d: %s", code, out)
+		}
+		var res eval.Results
+		b, err := os.ReadFile(filepath.Join(fb, eval.ResultsFile))
+		if err == nil {
+			err = json.Unmarshal(b, &res)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := res.Environment
+		if env.Provider != models.ProviderCPU || env.Device != "cuda:0" || env.Fallback == "" || env.CUDA != nil || res.Timing.GPU != nil {
+			t.Errorf("fallback run's environment %+v, want the CPU provider, device cuda:0, a reason and no CUDA/GPU figures", env)
 		}
 	}
 	if sinet != "" {
