@@ -129,6 +129,13 @@ demo: deps build
 	$(SEGTOOL) eval --preds $(DEMO)/runs/oracle/preds --dataset $(DEMO)/ds --split all --out $(DEMO)/runs/oracle-preds --force
 	$(SEGTOOL) eval --model $(DEMO)/unet_aspp.onnx --dataset $(DEMO)/ds --split all --out $(DEMO)/runs/unet_aspp --force
 	$(SEGTOOL) bench --model $(DEMO)/unet_aspp.onnx -n 5
+	$(SEGTOOL) models build oracle --fp16 io --out $(DEMO)/oracle_fp16io.onnx --force
+	$(SEGTOOL) eval --model $(DEMO)/oracle_fp16io.onnx --spec oracle --size 256x320 --dataset $(DEMO)/ds --split all --batch 4 \
+	  --out $(DEMO)/runs/oracle-fp16io --force
+	$(SEGTOOL) report compare $(DEMO)/runs/oracle $(DEMO)/runs/oracle-fp16io
+	$(SEGTOOL) eval --model $(DEMO)/oracle.onnx --size 256x320 --dataset $(DEMO)/ds --split all --device cuda --fallback cpu \
+	  --cudnn-conv-algo-search heuristic --out $(DEMO)/runs/oracle-cuda --force
+	$(SEGTOOL) doctor --json > $(DEMO)/doctor.json
 	$(SEGTOOL) eval --model $(DEMO)/oracle.onnx --size 128x160 --dataset $(DEMO)/ds --split all \
 	  --out $(DEMO)/runs/oracle-small --save-preds --force
 	$(SEGTOOL) eval --model $(DEMO)/oracle.onnx --size 256x320 --dataset $(DEMO)/ds --split all --shard 0/2 \

@@ -11,7 +11,7 @@ import (
 // modes, use_tf32 as 0/1.
 func TestCUDAProviderOptions(t *testing.T) {
 	got, err := CUDAOptions{}.providerOptions(0)
-	if err != nil || !maps.Equal(got, map[string]string{"device_id": "0", "use_tf32": "1"}) {
+	if err != nil || !maps.Equal(got, map[string]string{"device_id": "0"}) {
 		t.Errorf("defaults: %v, %v", got, err)
 	}
 	got, err = CUDAOptions{ConvAlgoSearch: "heuristic", MemLimitMiB: 2048, ArenaGrowth: "kSameAsRequested", NoTF32: true}.providerOptions(1)

@@ -103,7 +103,8 @@ func (o CUDAOptions) providerOptions(id int) (map[string]string, error) {
 	default:
 		return nil, fmt.Errorf("arena_extend_strategy %q: want kNextPowerOfTwo or kSameAsRequested", o.ArenaGrowth)
 	}
-	m["use_tf32"] = "1"
+	// Only an explicit "off" is passed: ORT's default is on, and an ORT
+	// older than 1.18 knows no use_tf32 and would refuse every session.
 	if o.NoTF32 {
 		m["use_tf32"] = "0"
 	}
