@@ -55,9 +55,9 @@ func Rebuild(res *Results, rows []Row) error {
 			res.Problems = append(res.Problems, Problem{ID: row.ID, Status: row.Status, Path: row.Path, Reason: row.Reason})
 		}
 	}
-	// The same aggregation as Results.fill: every registered metric, the
-	// scored rows in order.
-	agg := NewAggregator(DefaultRegistry().Metrics())
+	// The same aggregation as Results.fill: every registered metric of
+	// the groups the run computed, the scored rows in order.
+	agg := NewAggregator(Options{Skip: res.Options.Skip}.Select(DefaultRegistry().Metrics()))
 	for i := range rows {
 		if rows[i].Status == StatusOK && rows[i].Score != nil {
 			if err := agg.Add(rows[i].Score); err != nil {

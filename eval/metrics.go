@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Pair is one image's prediction and ground truth as planes of W*H values,
@@ -33,6 +34,31 @@ type Options struct {
 	// Sweep are the thresholds of the Dice/IoU curves, strictly increasing,
 	// each in (0, 1); empty for none.
 	Sweep []float64 `json:"sweep" yaml:"sweep"`
+	// Skip names metric groups not to compute: GroupBoundary and/or
+	// GroupMatting (which takes GroupMattingUnknown with it). Segmentation
+	// is always computed. The boundary and matting passes cost several
+	// times the segmentation one, so a throughput run on a fast GPU may
+	// skip them; nil computes everything.
+	Skip []string `json:"skip,omitempty" yaml:"skip,omitempty"`
+}
+
+// Computes reports whether group is computed under o.
+func (o Options) Computes(group string) bool {
+	if group == GroupMattingUnknown {
+		group = GroupMatting
+	}
+	return !slices.Contains(o.Skip, group)
+}
+
+// Select returns the metrics of the groups o computes, in order.
+func (o Options) Select(metrics []Metric) []Metric {
+	var out []Metric
+	for _, m := range metrics {
+		if o.Computes(m.Group) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // DefaultOptions returns threshold 0.5 and the sweep 0.05, 0.10, .., 0.95.
@@ -51,6 +77,11 @@ func (o Options) Validate() error {
 	}
 	if len(o.Sweep) > 1000 {
 		return fmt.Errorf("eval: %d sweep thresholds: at most 1000", len(o.Sweep))
+	}
+	for _, g := range o.Skip {
+		if g != GroupBoundary && g != GroupMatting {
+			return fmt.Errorf("eval: metric group %q cannot be skipped: want %s or %s", g, GroupBoundary, GroupMatting)
+		}
 	}
 	for i, t := range o.Sweep {
 		if !(t > 0 && t < 1) {
@@ -234,14 +265,18 @@ func (s *Scorer) Score(p Pair, o Options) (Image, error) {
 
 	im := Image{W: p.W, H: p.H, Threshold: o.Threshold, MatteFromMask: p.Alpha == nil}
 	s.pixelPass(p, o, &im)
-	im.BoundaryWidth = boundaryIoUWidth(p.W, p.H)
-	im.BoundaryTolerance = boundaryFTolerance(p.W, p.H)
-	im.Boundary.Inter, im.Boundary.Union = s.bnd.bandIoU(s.gtBin, s.predBin, p.W, p.H, im.BoundaryWidth)
-	s.bnd.boundaryF(s.gtBin, s.predBin, p.W, p.H, im.BoundaryTolerance, &im.Boundary)
-	if err := s.grad.errors(p.Prob, s.gt, p.Trimap, p.W, p.H, &im); err != nil {
-		return Image{}, err
+	if o.Computes(GroupBoundary) {
+		im.BoundaryWidth = boundaryIoUWidth(p.W, p.H)
+		im.BoundaryTolerance = boundaryFTolerance(p.W, p.H)
+		im.Boundary.Inter, im.Boundary.Union = s.bnd.bandIoU(s.gtBin, s.predBin, p.W, p.H, im.BoundaryWidth)
+		s.bnd.boundaryF(s.gtBin, s.predBin, p.W, p.H, im.BoundaryTolerance, &im.Boundary)
 	}
-	s.conn.errors(p.Prob, s.gt, s.level, p.Trimap, p.W, p.H, &im)
+	if o.Computes(GroupMatting) {
+		if err := s.grad.errors(p.Prob, s.gt, p.Trimap, p.W, p.H, &im); err != nil {
+			return Image{}, err
+		}
+		s.conn.errors(p.Prob, s.gt, s.level, p.Trimap, p.W, p.H, &im)
+	}
 	return im, nil
 }
 

@@ -175,6 +175,14 @@ func (st *stages) prepare(j *job) {
 		rel string
 		dst *[]uint8
 	}{{j.s.Mask, &j.mask}, {j.s.Alpha, &j.alpha}, {j.s.Trimap, &j.trimap}}
+	if !st.cfg.Metrics.Computes(GroupMatting) {
+		// Without the matting metrics the alpha only stands in for a
+		// missing mask, and the trimap is not read at all.
+		if j.s.Mask != "" {
+			gts[1].rel = ""
+		}
+		gts[2].rel = ""
+	}
 	for _, g := range gts {
 		if g.rel == "" {
 			continue

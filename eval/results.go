@@ -71,6 +71,7 @@ type DatasetRef struct {
 type RunOptions struct {
 	Threshold    float64   `json:"threshold"`
 	Sweep        []float64 `json:"sweep"`
+	Skip         []string  `json:"skip_metrics,omitempty"` // metric groups not computed
 	Fit          string    `json:"fit,omitempty"`
 	Tile         [2]int    `json:"tile,omitempty"`
 	Overlap      int       `json:"overlap,omitempty"`
@@ -161,7 +162,7 @@ func (r *Results) fill(cfg *Config, key runKey, st *stages, rows []Row, resumed,
 	}
 	r.Dataset = DatasetRef{Path: cfg.Dataset, ManifestSHA256: key.ManifestSHA256, Splits: key.Splits, Shard: key.Shard, Samples: len(rows)}
 	r.Options = RunOptions{
-		Threshold: cfg.Metrics.Threshold, Sweep: cfg.Metrics.Sweep, Workers: cfg.Workers,
+		Threshold: cfg.Metrics.Threshold, Sweep: cfg.Metrics.Sweep, Skip: cfg.Metrics.Skip, Workers: cfg.Workers,
 		Limit: cfg.Limit, SavePreds: cfg.SavePreds, SaveOverlays: cfg.SaveOverlays,
 	}
 	if st.sess != nil {

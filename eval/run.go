@@ -42,6 +42,7 @@ type runKey struct {
 	Overlap        int          `json:"overlap,omitempty"`
 	Threshold      float64      `json:"threshold"`
 	Sweep          []float64    `json:"sweep"`
+	Skip           []string     `json:"skip_metrics,omitempty"`
 }
 
 // Run evaluates cfg and writes the run folder. Per-image failures are rows,
@@ -232,7 +233,7 @@ func selectSamples(all []dataset.Sample, splits []string, limit int, shard Shard
 func makeKey(cfg *Config) (runKey, error) {
 	k := runKey{
 		Dataset: cfg.Dataset, Splits: cfg.Splits, Limit: cfg.Limit,
-		Threshold: cfg.Metrics.Threshold, Sweep: cfg.Metrics.Sweep,
+		Threshold: cfg.Metrics.Threshold, Sweep: cfg.Metrics.Sweep, Skip: cfg.Metrics.Skip,
 	}
 	if k.Splits == nil {
 		k.Splits = []string{}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -556,5 +557,42 @@ func TestFP16Oracle(t *testing.T) {
 			}
 			checkOracle(t, res)
 		})
+	}
+}
+
+// TestSkipGroups: a run without the boundary and matting groups reports
+// exactly the segmentation metrics, with the full run's values, and its
+// key differs so --resume cannot mix the two.
+func TestSkipGroups(t *testing.T) {
+	full := oracleConfig(t)
+	all, err := eval.Run(context.Background(), full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := oracleConfig(t)
+	cfg.Metrics.Skip = []string{eval.GroupBoundary, eval.GroupMatting}
+	res, err := eval.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := metricMap(all)
+	var names []string
+	for _, m := range res.Metrics {
+		names = append(names, m.Name)
+		w := want[m.Name]
+		if m.Group != eval.GroupSegmentation || *m.Mean != *w.Mean {
+			t.Errorf("%s (%s): mean %v, full run %v", m.Name, m.Group, *m.Mean, *w.Mean)
+		}
+	}
+	if len(names) != 7 || !slices.Contains(names, "iou") || !slices.Contains(names, "dice") {
+		t.Errorf("metrics %v, want the 7 segmentation ones", names)
+	}
+	if !slices.Equal(res.Options.Skip, cfg.Metrics.Skip) {
+		t.Errorf("options.skip_metrics = %v", res.Options.Skip)
+	}
+	cfg.Metrics.Skip = []string{"sweep"}
+	cfg.Force = true
+	if _, err := eval.Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "sweep") {
+		t.Errorf("skipping an unknown group: %v", err)
 	}
 }

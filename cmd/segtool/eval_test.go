@@ -108,6 +108,7 @@ func TestEvalExitCodes(t *testing.T) {
 		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--fallback", "gpu", "--out", o()}, 2, "--fallback"},
 		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--split", "holdout", "--out", o()}, 2, "--split"},
 		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--threshold", "1.5", "--out", o()}, 2, "--threshold"},
+		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--metrics", "segmentation,speed", "--out", o()}, 2, "--metrics"},
 		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--output-kind", "softmax2", "--out", o()}, 2, "softmax2"},
 		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--output", "nope", "--out", o()}, 2, "nope"},
 		{[]string{"eval", "--model", model, "--size", "64x80", "--dataset", ds, "--split", "all", "--out", existing}, 2, "--force"},
