@@ -20,7 +20,7 @@ LDFLAGS := -X main.version=$(shell git describe --tags --always --dirty 2>/dev/n
            -X github.com/segtool/segtool/models.DefaultORTDir=$(ORT_DIR)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps opencv ort chromium build test check lint unit matprofile gate bench demo clean
+.PHONY: deps opencv ort chromium build test check lint unit matprofile gate bench demo gpu-pack gpu-dryrun clean
 
 deps: opencv ort chromium
 
@@ -161,6 +161,17 @@ demo: deps build
 	@echo "demo: eval runs in $(DEMO)/runs (results.json, per_image.csv, overlays/)"
 	@echo "demo: apply outputs in $(DEMO)/apply; look at $(DEMO)/apply/sheet.jpg and $(DEMO)/apply/oracle-sheet.jpg"
 	@echo "demo: reports in $(DEMO)/report/report.html (three runs) and $(DEMO)/report-gate/report.html (a passing gate)"
+
+# Parts for the lent GPU machine (docs/gpu.md): segtool from HEAD with its
+# OpenCV libraries, ONNX Runtime with the CUDA provider, and the inputs of
+# .ci/gpu/verify.sh, in .gpu/p1..pN (one device call each).
+gpu-pack: deps
+	bash .ci/gpu/pack.sh
+
+# Rehearse the device calls here: stage the parts into a temp root, then
+# verify.sh with DEVICE=cpu QUICK=1.
+gpu-dryrun:
+	bash .ci/gpu/dryrun.sh
 
 clean:
 	rm -rf bin demo
