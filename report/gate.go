@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/models"
 )
 
 // Gate is a set of regression rules (configs/regression.yaml).
@@ -448,6 +449,16 @@ func Incompatible(run, base *Run) []string {
 	case a.Model != nil:
 		sa, sb := a.Model.Spec, b.Model.Spec
 		sa.Name, sb.Name, sa.Source, sb.Source = "", "", "", ""
+		// Runs from before segtool recorded element types fed and read
+		// float32 only.
+		for _, s := range []*models.Spec{&sa, &sb} {
+			if s.InputType == "" {
+				s.InputType = models.Float32
+			}
+			if s.OutputType == "" {
+				s.OutputType = models.Float32
+			}
+		}
 		if !reflect.DeepEqual(sa, sb) {
 			w = append(w, fmt.Sprintf("model spec differs from the baseline's (%s): inputs are prepared or outputs read differently", specDiff(sa, sb)))
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/models"
 )
 
 func TestParseRule(t *testing.T) {
@@ -167,6 +168,23 @@ func TestGateBadInput(t *testing.T) {
 	g.MaxDrop = []Drop{{"dice", 0.01, "t"}}
 	if v := g.Evaluate(run, nil); v.Status != Error || !strings.Contains(v.Checks[0].Message, "--baseline") {
 		t.Errorf("max_drop without a baseline: %+v", v)
+	}
+	// A baseline from before element types were recorded is float32:
+	// comparable with a float32 run, not with a float16 one.
+	old := mustLoad(t, resultsFile(t, dir, "old", map[string]float64{"dice": 0.96}, 10, func(r *eval.Results) {
+		r.Model.Spec.InputType, r.Model.Spec.OutputType = "", ""
+	}))
+	f32 := mustLoad(t, resultsFile(t, dir, "f32", map[string]float64{"dice": 0.96}, 10, func(r *eval.Results) {
+		r.Model.Spec.InputType, r.Model.Spec.OutputType = models.Float32, models.Float32
+	}))
+	f16 := mustLoad(t, resultsFile(t, dir, "f16", map[string]float64{"dice": 0.96}, 10, func(r *eval.Results) {
+		r.Model.Spec.InputType = models.Float16
+	}))
+	if w := Incompatible(f32, old); len(w) != 0 {
+		t.Errorf("float32 run vs a baseline without element types: %q", w)
+	}
+	if w := Incompatible(f16, old); len(w) != 1 || !strings.Contains(w[0], "input_type float16, baseline float32") {
+		t.Errorf("float16 run vs a float32 baseline: %q", w)
 	}
 	// An incomparable baseline: warnings, and an error under strict.
 	v := g.Evaluate(run, other)
