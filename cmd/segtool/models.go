@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -91,6 +92,13 @@ func runModelsInspect(c *cli.Context) error {
 	fmt.Fprintf(out, "file:      %s (%.1f MB)\n", path, float64(len(data))/1e6)
 	fmt.Fprintf(out, "producer:  %s %s, IR version %d, opset %s\n", info.Producer, info.ProducerVersion, info.IRVersion, strings.Join(opsets, ", "))
 	fmt.Fprintf(out, "graph:     %s, %d nodes, %d parameters\n", info.Graph, info.Nodes, info.Params)
+	if info.Initializers > 0 {
+		var ws []string
+		for _, t := range slices.Sorted(maps.Keys(info.InitTypes)) {
+			ws = append(ws, fmt.Sprintf("%d %s", info.InitTypes[t], elemName(t)))
+		}
+		fmt.Fprintf(out, "weights:   %s initializers\n", strings.Join(ws, ", "))
+	}
 	var ops []string
 	for _, o := range info.Ops {
 		ops = append(ops, fmt.Sprintf("%s %d", o.Op, o.Count))
@@ -274,4 +282,17 @@ func runModelsBuild(c *cli.Context) error {
 		arch.Name, what, out, float64(len(m.Data))/1e6, m.Params, flops),
 		map[string]any{"command": "models build", "arch": arch.Name, "precision": string(prec), "out": out, "bytes": len(m.Data), "params": m.Params, "flops": m.FLOPs, "width": m.Width, "height": m.Height})
 	return nil
+}
+
+// elemName names an ONNX TensorProto element type.
+func elemName(t int32) string {
+	switch t {
+	case onnxbuild.TypeFloat:
+		return "float32"
+	case onnxbuild.TypeFloat16:
+		return "float16"
+	case 7:
+		return "int64"
+	}
+	return fmt.Sprintf("type-%d", t)
 }

@@ -14,48 +14,7 @@ import (
 	"github.com/segtool/segtool/models/onnxbuild"
 	"github.com/x448/float16"
 	ort "github.com/yalue/onnxruntime_go"
-	"google.golang.org/protobuf/encoding/protowire"
 )
-
-// initTypes counts a model's initializers by TensorProto.DataType
-// (ModelProto.graph = 7, GraphProto.initializer = 5, TensorProto.data_type
-// = 2), which Inspect does not report.
-func initTypes(t *testing.T, model []byte) map[int32]int {
-	t.Helper()
-	sub := func(b []byte, want protowire.Number, f func(v []byte, x uint64)) {
-		for len(b) > 0 {
-			num, typ, n := protowire.ConsumeTag(b)
-			if n < 0 {
-				t.Fatalf("bad tag: %v", protowire.ParseError(n))
-			}
-			b = b[n:]
-			var v []byte
-			var x uint64
-			switch typ {
-			case protowire.BytesType:
-				v, n = protowire.ConsumeBytes(b)
-			case protowire.VarintType:
-				x, n = protowire.ConsumeVarint(b)
-			default:
-				n = protowire.ConsumeFieldValue(num, typ, b)
-			}
-			if n < 0 {
-				t.Fatalf("bad field %d: %v", num, protowire.ParseError(n))
-			}
-			b = b[n:]
-			if num == want {
-				f(v, x)
-			}
-		}
-	}
-	types := map[int32]int{}
-	sub(model, 7, func(graph []byte, _ uint64) {
-		sub(graph, 5, func(tensor []byte, _ uint64) {
-			sub(tensor, 2, func(_ []byte, x uint64) { types[int32(x)]++ })
-		})
-	})
-	return types
-}
 
 func opCount(info onnxbuild.Info, op string) int {
 	for _, o := range info.Ops {
@@ -108,7 +67,7 @@ func TestPrecisionInspect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := want{info.Inputs[0].ElemType, info.Outputs[0].ElemType, opCount(info, "Cast"), initTypes(t, c.model)}
+			got := want{info.Inputs[0].ElemType, info.Outputs[0].ElemType, opCount(info, "Cast"), info.InitTypes}
 			if got.in != c.w.in || got.out != c.w.out || got.casts != c.w.casts || !maps.Equal(got.inits, c.w.inits) {
 				t.Errorf("%s %s: input %d output %d, %d Casts, initializers by type %v; want %+v", c.name, p, got.in, got.out, got.casts, got.inits, c.w)
 			}
@@ -155,7 +114,7 @@ func TestPrecisionComputedScales(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Casts: input to float16, output to float, Identity's output to float.
-	if n, types := opCount(info, "Cast"), initTypes(t, model); n != 3 || !maps.Equal(types, map[int32]int{onnxbuild.TypeFloat16: 1}) {
+	if n, types := opCount(info, "Cast"), info.InitTypes; n != 3 || !maps.Equal(types, map[int32]int{onnxbuild.TypeFloat16: 1}) {
 		t.Errorf("%d Casts, initializers by type %v; want 3 and one float16", n, types)
 	}
 	initORT(t)

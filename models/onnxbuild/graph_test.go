@@ -243,7 +243,7 @@ func TestInspect(t *testing.T) {
 		Metadata: map[string]string{"k1": "v1", "k2": "v2"},
 		Graph:    "tiny", Nodes: 5,
 		Ops:          []onnxbuild.OpCount{{Op: "Relu", Count: 2}, {Op: "Add", Count: 1}, {Op: "Conv", Count: 1}, {Op: "Softmax", Count: 1}},
-		Initializers: 2, Params: 8,
+		Initializers: 2, InitTypes: map[int32]int{onnxbuild.TypeFloat: 2}, Params: 8,
 		Inputs:  []onnxbuild.ValueInfo{{Name: "image", ElemType: 1, Dims: []onnxbuild.Dim{dyn("N"), {Value: 3}, dyn("H"), dyn("W")}}},
 		Outputs: []onnxbuild.ValueInfo{{Name: "out", ElemType: 1, Dims: []onnxbuild.Dim{dyn("N"), {Value: 2}, dyn("H"), dyn("W")}}},
 	}

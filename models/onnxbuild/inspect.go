@@ -45,8 +45,9 @@ type Info struct {
 	Nodes           int       // top-level nodes (subgraphs not counted)
 	Ops             []OpCount // by count, descending, then name
 	Initializers    int
-	Params          int64       // elements in all initializers (dims product)
-	Inputs          []ValueInfo // graph inputs that are not initializers
+	InitTypes       map[int32]int // initializers by TensorProto element type (TypeFloat, TypeFloat16, ...)
+	Params          int64         // elements in all initializers (dims product)
+	Inputs          []ValueInfo   // graph inputs that are not initializers
 	Outputs         []ValueInfo
 }
 
@@ -149,11 +150,15 @@ func inspectGraph(data []byte, info *Info) error {
 			ops[op]++
 			info.Nodes++
 		case graphInitializer:
-			name, n, err := inspectTensor(v)
+			name, n, elem, err := inspectTensor(v)
 			if err != nil {
 				return fmt.Errorf("initializer %d: %w", info.Initializers, err)
 			}
 			inits[name] = true
+			if info.InitTypes == nil {
+				info.InitTypes = map[int32]int{}
+			}
+			info.InitTypes[elem]++
 			info.Initializers++
 			info.Params += n
 		case graphInput, graphOutput:
@@ -191,13 +196,16 @@ func inspectGraph(data []byte, info *Info) error {
 }
 
 // inspectTensor returns a TensorProto's name and element count.
-func inspectTensor(data []byte) (string, int64, error) {
+func inspectTensor(data []byte) (string, int64, int32, error) {
 	var name string
+	var elem int32
 	n := int64(1)
 	err := fields(data, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		switch {
 		case num == tensorName && typ == protowire.BytesType:
 			name = string(v)
+		case num == tensorDataType && typ == protowire.VarintType:
+			elem = int32(x)
 		case num == tensorDims && typ == protowire.VarintType:
 			n *= int64(x)
 		case num == tensorDims && typ == protowire.BytesType: // packed
@@ -212,7 +220,7 @@ func inspectTensor(data []byte) (string, int64, error) {
 		}
 		return nil
 	})
-	return name, n, err
+	return name, n, elem, err
 }
 
 func inspectValueInfo(data []byte) (ValueInfo, error) {
