@@ -175,7 +175,7 @@ func TestModelsInspect(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("models inspect: exit %d: %s", code, out)
 	}
-	for _, want := range []string{"opset", "classifier/1", "preset sinet", "order: BGR", "output_kind: logits2", "width: 320", "float32 initializers", "input_type: float32"} {
+	for _, want := range []string{"opset", "classifier/1", "preset sinet", "order: BGR", "output_kind: logits2", "width: 320", "weights:   354 float32, 25 int64 initializers", "input_type: float32"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("models inspect SINet.onnx lacks %q:\n%s", want, out)
 		}
