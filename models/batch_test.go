@@ -13,7 +13,7 @@ import (
 
 // fp16Session opens the oracle built in precision p, its spec detected
 // from the model, at w x h.
-func fp16Session(t *testing.T, p onnxbuild.Precision, w, h int) *models.Session {
+func fp16Session(t testing.TB, p onnxbuild.Precision, w, h int) *models.Session {
 	t.Helper()
 	needRuntime(t)
 	m, err := onnxbuild.Build("oracle", onnxbuild.Options{Precision: p})
@@ -180,5 +180,28 @@ func TestOutputShape(t *testing.T) {
 		if got := sp.OutputShape(4); !slices.Equal(got, c.want) {
 			t.Errorf("%+v: OutputShape(4) = %v, want %v", sp, got, c.want)
 		}
+	}
+}
+
+// BenchmarkCommitFloat16 converts a batch of eight 800x600 float32 inputs
+// (11.5 million values) to float16, as eval does once per batch for a
+// float16-input model; it runs on the goroutine that fills batches, beside
+// the previous call.
+//
+//	go test -run '^$' -bench CommitFloat16 ./models/
+func BenchmarkCommitFloat16(b *testing.B) {
+	s := fp16Session(b, onnxbuild.FP16IO, 800, 600)
+	batch, err := s.NewBatch(8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer batch.Close()
+	for i := range batch.In {
+		batch.In[i] = float32(i % 256)
+	}
+	b.SetBytes(int64(4 * len(batch.In)))
+	b.ResetTimer()
+	for range b.N {
+		batch.Commit()
 	}
 }

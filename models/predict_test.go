@@ -13,7 +13,7 @@ import (
 	"github.com/segtool/segtool/models/onnxbuild"
 )
 
-func needRuntime(t *testing.T) {
+func needRuntime(t testing.TB) {
 	t.Helper()
 	if _, err := models.LibraryPath(); err != nil {
 		t.Skipf("skipping: %v", err)
