@@ -113,7 +113,7 @@ func WriteRun(dir string, key []byte, res *Results, rows []Row) error {
 	if err := dataset.WriteFileAtomic(filepath.Join(dir, JournalFile), buf.Bytes()); err != nil {
 		return err
 	}
-	if err := writeCSV(filepath.Join(dir, CSVFile), rows); err != nil {
+	if err := writeCSV(filepath.Join(dir, CSVFile), rows, res.Options.Skip); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(res, "", "  ")

@@ -50,6 +50,11 @@ func (o Options) Computes(group string) bool {
 	return !slices.Contains(o.Skip, group)
 }
 
+// computed reports whether the image's score has group's numbers.
+func (im *Image) computed(group string) bool {
+	return Options{Skip: im.Skipped}.Computes(group)
+}
+
 // Select returns the metrics of the groups o computes, in order.
 func (o Options) Select(metrics []Metric) []Metric {
 	var out []Metric
@@ -117,6 +122,9 @@ type Image struct {
 	// MatteFromMask is true when the dataset had no alpha and the matting
 	// sums compare the prediction with the 0/1 mask.
 	MatteFromMask bool `json:"matte_from_mask,omitempty"`
+	// Skipped are the metric groups not computed for this image
+	// (Options.Skip); their metrics are undefined, never zero.
+	Skipped []string `json:"skipped,omitempty"`
 	// Matting sums over the whole image; Unknown over trimap == 128, nil
 	// when the pair had no trimap.
 	Matting MattingSums  `json:"matting"`
@@ -263,7 +271,7 @@ func (s *Scorer) Score(p Pair, o Options) (Image, error) {
 	s.gt = grow(s.gt, n)
 	s.level = grow(s.level, n)
 
-	im := Image{W: p.W, H: p.H, Threshold: o.Threshold, MatteFromMask: p.Alpha == nil}
+	im := Image{W: p.W, H: p.H, Threshold: o.Threshold, MatteFromMask: p.Alpha == nil && o.Computes(GroupMatting), Skipped: o.Skip}
 	s.pixelPass(p, o, &im)
 	if o.Computes(GroupBoundary) {
 		im.BoundaryWidth = boundaryIoUWidth(p.W, p.H)

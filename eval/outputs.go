@@ -113,11 +113,12 @@ func saveOverlay(path string, j *job) error {
 }
 
 // writeCSV writes per_image.csv: one row per image, the per-image value of
-// every metric (empty where undefined), then the stage times.
-func writeCSV(path string, rows []Row) error {
+// every metric of the groups not in skip (empty where undefined), then the
+// stage times.
+func writeCSV(path string, rows []Row, skip []string) error {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	ms := DefaultRegistry().Metrics()
+	ms := Options{Skip: skip}.Select(DefaultRegistry().Metrics())
 	head := []string{"id", "split", "status", "reason", "width", "height", "tiles", "nonfinite"}
 	for _, m := range ms {
 		head = append(head, m.Name)

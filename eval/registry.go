@@ -49,6 +49,14 @@ func (r *Registry) Add(m Metric) error {
 	if _, dup := r.index[m.Name]; dup {
 		return fmt.Errorf("eval: metric %q registered twice", m.Name)
 	}
+	// A metric of a group the image was not scored for is undefined.
+	value, group := m.PerImage, m.Group
+	m.PerImage = func(im *Image) (float64, bool) {
+		if !im.computed(group) {
+			return 0, false
+		}
+		return value(im)
+	}
 	r.index[m.Name] = len(r.list)
 	r.list = append(r.list, m)
 	return nil

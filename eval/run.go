@@ -190,7 +190,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err := res.fill(&cfg, key, st, all, resumed, len(todo), wall); err != nil {
 		return nil, err
 	}
-	if err := writeCSV(filepath.Join(cfg.Out, CSVFile), all); err != nil {
+	if err := writeCSV(filepath.Join(cfg.Out, CSVFile), all, cfg.Metrics.Skip); err != nil {
 		return nil, err
 	}
 	b, err := json.MarshalIndent(res, "", "  ")

@@ -590,6 +590,31 @@ func TestSkipGroups(t *testing.T) {
 	if !slices.Equal(res.Options.Skip, cfg.Metrics.Skip) {
 		t.Errorf("options.skip_metrics = %v", res.Options.Skip)
 	}
+	// Per image: no column and no value for the groups left out.
+	csvHead, err := os.ReadFile(filepath.Join(cfg.Out, eval.CSVFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _, _ := strings.Cut(string(csvHead), "\n")
+	if !strings.Contains(head, ",dice,") || strings.Contains(head, "boundary_iou") || strings.Contains(head, "grad") {
+		t.Errorf("per_image.csv header %q: want the segmentation columns only", head)
+	}
+	rows, err := eval.ReadRows(filepath.Join(cfg.Out, eval.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bf, _ := eval.DefaultRegistry().Lookup("boundary_f")
+	for _, r := range rows {
+		if r.Score == nil {
+			continue
+		}
+		if v, ok := bf.PerImage(r.Score); ok {
+			t.Errorf("%s: boundary_f = %v for a run that skipped it", r.ID, v)
+		}
+		if r.Score.MatteFromMask {
+			t.Errorf("%s: matte_from_mask set without matting metrics", r.ID)
+		}
+	}
 	cfg.Metrics.Skip = []string{"sweep"}
 	cfg.Force = true
 	if _, err := eval.Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "sweep") {
