@@ -53,7 +53,7 @@ func Bench(ctx context.Context, s *Session, batch, runs, warmup int, seed uint64
 	}
 	var mon *GPUMonitor
 	if s.Provider == ProviderCUDA {
-		mon, _ = StartGPUMonitor(s.Device.ID, 0)
+		mon, _ = StartCUDAMonitor(s.Device.ID, 0)
 	}
 	defer mon.Stop()
 	var total float64

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +42,7 @@ type nvmlLib interface {
 	SystemGetCudaDriverVersion() (int, nvml.Return)
 	DeviceGetCount() (int, nvml.Return)
 	DeviceGetHandleByIndex(int) (nvml.Device, nvml.Return)
+	DeviceGetHandleByUUID(string) (nvml.Device, nvml.Return)
 }
 
 // systemNVML calls the process-wide NVML (nvml.Init dlopens the library;
@@ -58,6 +61,36 @@ func (systemNVML) SystemGetCudaDriverVersion() (int, nvml.Return) {
 func (systemNVML) DeviceGetCount() (int, nvml.Return) { return nvml.DeviceGetCount() }
 func (systemNVML) DeviceGetHandleByIndex(i int) (nvml.Device, nvml.Return) {
 	return nvml.DeviceGetHandleByIndex(i)
+}
+func (systemNVML) DeviceGetHandleByUUID(u string) (nvml.Device, nvml.Return) {
+	return nvml.DeviceGetHandleByUUID(u)
+}
+
+// CUDAToNVML maps CUDA device id (what --device cuda:N and ONNX Runtime's
+// device_id count) to the GPU NVML should watch, given the value of
+// $CUDA_VISIBLE_DEVICES: CUDA numbers only the GPUs listed there, in that
+// order, each given by NVML index or by UUID (GPU-..., MIG-...). Unset or
+// empty, the ids are the same. (With several GPUs and no
+// CUDA_DEVICE_ORDER=PCI_BUS_ID, CUDA orders them fastest first, NVML by
+// PCI bus; on a one-GPU machine they agree.)
+func CUDAToNVML(visible string, id int) (index int, uuid string, err error) {
+	visible = strings.TrimSpace(visible)
+	if visible == "" {
+		return id, "", nil
+	}
+	list := strings.Split(visible, ",")
+	if id < 0 || id >= len(list) {
+		return 0, "", fmt.Errorf("cuda:%d: CUDA_VISIBLE_DEVICES=%s lists %d GPU(s)", id, visible, len(list))
+	}
+	e := strings.TrimSpace(list[id])
+	if strings.HasPrefix(e, "GPU-") || strings.HasPrefix(e, "MIG-") {
+		return 0, e, nil
+	}
+	n, err := strconv.Atoi(e)
+	if err != nil || n < 0 {
+		return 0, "", fmt.Errorf("CUDA_VISIBLE_DEVICES entry %q: want an index or a GPU-/MIG- UUID", e)
+	}
+	return n, "", nil
 }
 
 // nvmlError names the NVML call that failed and NVML's words for why.
@@ -134,7 +167,8 @@ func listGPUs(lib nvmlLib) ([]GPU, error) {
 // GPUStats is what a GPUMonitor saw between its start and Stop.
 type GPUStats struct {
 	Device string `json:"device"` // the GPU's name
-	Index  int    `json:"index"`
+	Index  int    `json:"index"`  // NVML's index
+	UUID   string `json:"uuid,omitempty"`
 	// Samples counts every sample: the baseline, one per period, and the
 	// last one taken by Stop.
 	Samples int `json:"samples"`
@@ -265,10 +299,22 @@ type GPUMonitor struct {
 // sample before it returns. The error wraps ErrNoNVML when NVML is
 // unavailable; Stop must be called to release NVML.
 func StartGPUMonitor(index int, every time.Duration) (*GPUMonitor, error) {
-	return startGPUMonitor(systemNVML{}, index, every, os.Getpid())
+	return startGPUMonitor(systemNVML{}, index, "", every, os.Getpid())
 }
 
-func startGPUMonitor(lib nvmlLib, index int, every time.Duration, pid int) (*GPUMonitor, error) {
+// StartCUDAMonitor is StartGPUMonitor for the GPU that CUDA calls device
+// id, found through $CUDA_VISIBLE_DEVICES (see CUDAToNVML).
+func StartCUDAMonitor(id int, every time.Duration) (*GPUMonitor, error) {
+	index, uuid, err := CUDAToNVML(os.Getenv("CUDA_VISIBLE_DEVICES"), id)
+	if err != nil {
+		return nil, err
+	}
+	return startGPUMonitor(systemNVML{}, index, uuid, every, os.Getpid())
+}
+
+// startGPUMonitor watches the GPU with the given UUID, or with NVML index
+// index when uuid is empty.
+func startGPUMonitor(lib nvmlLib, index int, uuid string, every time.Duration, pid int) (*GPUMonitor, error) {
 	if every <= 0 {
 		every = DefaultGPUSampleEvery
 	}
@@ -279,9 +325,17 @@ func startGPUMonitor(lib nvmlLib, index int, every time.Duration, pid int) (*GPU
 		lib.Shutdown()
 		return nil, fmt.Errorf("gpu %d: %w", index, err)
 	}
-	d, ret := lib.DeviceGetHandleByIndex(index)
-	if ret != nvml.SUCCESS {
+	var d nvml.Device
+	var ret nvml.Return
+	if uuid != "" {
+		if d, ret = lib.DeviceGetHandleByUUID(uuid); ret != nvml.SUCCESS {
+			return fail(nvmlError("DeviceGetHandleByUUID "+uuid, ret))
+		}
+	} else if d, ret = lib.DeviceGetHandleByIndex(index); ret != nvml.SUCCESS {
 		return fail(nvmlError("DeviceGetHandleByIndex", ret))
+	}
+	if i, r := d.GetIndex(); r == nvml.SUCCESS {
+		index = i
 	}
 	name, ret := d.GetName()
 	if ret != nvml.SUCCESS {
@@ -295,6 +349,9 @@ func startGPUMonitor(lib nvmlLib, index int, every time.Duration, pid int) (*GPU
 	}
 	m := &GPUMonitor{lib: lib, dev: d, pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
 	m.acc.s.Device, m.acc.s.Index = name, index
+	if u, r := d.GetUUID(); r == nvml.SUCCESS {
+		m.acc.s.UUID = u
+	}
 	m.acc.add(first)
 	go m.loop(every)
 	return m, nil

@@ -84,6 +84,7 @@ func fakeDevice(name string, usedGiB []float64, procs [][]nvml.ProcessInfo, util
 	return &mock.Device{
 		GetNameFunc:                  func() (string, nvml.Return) { return name, nvml.SUCCESS },
 		GetUUIDFunc:                  func() (string, nvml.Return) { return "GPU-" + name, nvml.SUCCESS },
+		GetIndexFunc:                 func() (int, nvml.Return) { return 0, nvml.ERROR_NOT_SUPPORTED },
 		GetCudaComputeCapabilityFunc: func() (int, int, nvml.Return) { return 9, 0, nvml.SUCCESS },
 		GetMemoryInfoFunc: func() (nvml.Memory, nvml.Return) {
 			u := uint64(usedGiB[step(&im, len(usedGiB))] * gib)
@@ -110,6 +111,14 @@ func fakeNVML(devs ...nvml.Device) *mock.Interface {
 				return nil, nvml.ERROR_INVALID_ARGUMENT
 			}
 			return devs[i], nvml.SUCCESS
+		},
+		DeviceGetHandleByUUIDFunc: func(u string) (nvml.Device, nvml.Return) {
+			for _, d := range devs {
+				if v, _ := d.GetUUID(); v == u {
+					return d, nvml.SUCCESS
+				}
+			}
+			return nil, nvml.ERROR_NOT_FOUND
 		},
 	}
 }
@@ -154,7 +163,7 @@ func TestListGPUsMock(t *testing.T) {
 	if n := len(lib.ShutdownCalls()); n != 0 {
 		t.Errorf("%d Shutdown calls after a failed Init, want 0", n)
 	}
-	if _, err := startGPUMonitor(lib, 0, time.Hour, 42); !errors.Is(err, ErrNoNVML) {
+	if _, err := startGPUMonitor(lib, 0, "", time.Hour, 42); !errors.Is(err, ErrNoNVML) {
 		t.Errorf("monitor with no NVML: %v, want ErrNoNVML", err)
 	}
 }
@@ -184,12 +193,12 @@ func TestGPUMonitorMock(t *testing.T) {
 		}, false, 2048},
 	} {
 		lib := fakeNVML(fakeDevice("H200", []float64{1, 3}, c.procs, []uint32{10, 90}))
-		m, err := startGPUMonitor(lib, 0, time.Hour, pid)
+		m, err := startGPUMonitor(lib, 0, "", time.Hour, pid)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s := m.Stop()
-		want := GPUStats{Device: "H200", Samples: 2, BaselineDeviceMemMiB: 1024, PeakDeviceMemMiB: 3072,
+		want := GPUStats{Device: "H200", UUID: "GPU-H200", Samples: 2, BaselineDeviceMemMiB: 1024, PeakDeviceMemMiB: 3072,
 			MeanUtilPct: 50, MaxUtilPct: 90, UtilSamples: 2, ProcessFound: c.found}
 		if c.found {
 			want.PeakProcessMemMiB = 1536
@@ -217,7 +226,7 @@ func TestGPUMonitorMock(t *testing.T) {
 // and Stop from several goroutines at once returns one result.
 func TestGPUMonitorPolls(t *testing.T) {
 	lib := fakeNVML(fakeDevice("H100", []float64{1, 2, 4, 3}, [][]nvml.ProcessInfo{nil}, []uint32{0, 100}))
-	m, err := startGPUMonitor(lib, 0, time.Millisecond, 1)
+	m, err := startGPUMonitor(lib, 0, "", time.Millisecond, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +251,7 @@ func TestGPUMonitorPolls(t *testing.T) {
 
 func TestGPUMonitorBadIndex(t *testing.T) {
 	lib := fakeNVML(fakeDevice("H100", []float64{1}, [][]nvml.ProcessInfo{nil}, []uint32{0}))
-	_, err := startGPUMonitor(lib, 3, time.Hour, 1)
+	_, err := startGPUMonitor(lib, 3, "", time.Hour, 1)
 	if err == nil || errors.Is(err, ErrNoNVML) || !strings.Contains(err.Error(), "gpu 3") {
 		t.Errorf("monitor on a missing GPU: %v", err)
 	}
@@ -292,5 +301,52 @@ func TestGPUsSystem(t *testing.T) {
 	}
 	if m.Stop() != s {
 		t.Error("second Stop returned other stats")
+	}
+}
+
+// TestCUDAToNVML: CUDA counts only the GPUs $CUDA_VISIBLE_DEVICES lists,
+// in its order, each by index or UUID.
+func TestCUDAToNVML(t *testing.T) {
+	for _, c := range []struct {
+		env        string
+		id, index  int
+		uuid, fail string
+	}{
+		{"", 0, 0, "", ""},
+		{"", 2, 2, "", ""},
+		{"3", 0, 3, "", ""},
+		{"2, 0", 1, 0, "", ""},
+		{"GPU-8f3c,1", 0, 0, "GPU-8f3c", ""},
+		{"MIG-11aa", 0, 0, "MIG-11aa", ""},
+		{"3", 1, 0, "", "lists 1 GPU"},
+		{"gpu0", 0, 0, "", "want an index"},
+	} {
+		index, uuid, err := CUDAToNVML(c.env, c.id)
+		if c.fail != "" {
+			if err == nil || !strings.Contains(err.Error(), c.fail) {
+				t.Errorf("%q cuda:%d: error %v, want %q", c.env, c.id, err, c.fail)
+			}
+			continue
+		}
+		if err != nil || index != c.index || uuid != c.uuid {
+			t.Errorf("%q cuda:%d = %d %q %v, want %d %q", c.env, c.id, index, uuid, err, c.index, c.uuid)
+		}
+	}
+}
+
+// TestGPUMonitorByUUID: a monitor asked for a UUID (from
+// CUDA_VISIBLE_DEVICES) watches that GPU, not NVML's first.
+func TestGPUMonitorByUUID(t *testing.T) {
+	lib := fakeNVML(fakeDevice("H100", []float64{1}, [][]nvml.ProcessInfo{nil}, []uint32{0}),
+		fakeDevice("H200", []float64{2}, [][]nvml.ProcessInfo{nil}, []uint32{0}))
+	m, err := startGPUMonitor(lib, 0, "GPU-H200", time.Hour, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := m.Stop(); s.Device != "H200" || s.UUID != "GPU-H200" || s.BaselineDeviceMemMiB != 2048 {
+		t.Errorf("watched %+v, want the H200", s)
+	}
+	if _, err := startGPUMonitor(lib, 0, "GPU-none", time.Hour, 1); err == nil || !strings.Contains(err.Error(), "GPU-none") {
+		t.Errorf("unknown UUID: %v", err)
 	}
 }

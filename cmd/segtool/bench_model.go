@@ -67,7 +67,7 @@ func runBenchModel(c *cli.Context) error {
 	var memMon *models.GPUMonitor
 	var gpuErr string
 	if so.Device.Kind == "cuda" {
-		if memMon, err = models.StartGPUMonitor(so.Device.ID, 0); err != nil {
+		if memMon, err = models.StartCUDAMonitor(so.Device.ID, 0); err != nil {
 			gpuErr = err.Error()
 		}
 		defer memMon.Stop()
