@@ -195,14 +195,65 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 		s.Close()
 		return nil, fmt.Errorf("model: %w", err)
 	}
+	if err := s.fillTensorFacts(path); err != nil {
+		s.Close()
+		return nil, err
+	}
 	sess, err := ort.NewDynamicAdvancedSession(path, []string{spec.Input}, []string{spec.Output}, so)
+	if err != nil && s.Provider == ProviderCUDA && o.FallbackCPU {
+		// The provider is built with the session: a missing cuDNN, no GPU
+		// or too little memory shows only now.
+		s.opts.Destroy()
+		s.opts = nil
+		if so, err2 := newOptions(threads); err2 != nil {
+			err = err2
+		} else {
+			s.opts, s.Provider, s.Fallback = so, ProviderCPU, err.Error()
+			sess, err = ort.NewDynamicAdvancedSession(path, []string{spec.Input}, []string{spec.Output}, so)
+		}
+	}
 	if err != nil {
 		s.Close()
+		if s.Provider == ProviderCUDA {
+			return nil, fmt.Errorf("model %s on %s: %w (the CUDA provider loaded but the session failed: check cuDNN and the GPU with segtool doctor, or pass --fallback cpu)", path, o.Device, err)
+		}
 		return nil, fmt.Errorf("model %s: %w", path, err)
 	}
 	s.sess = sess
 	s.Created = time.Since(start)
 	return s, nil
+}
+
+// fillTensorFacts completes what Batch needs and only Detect fills (the
+// element types, the output rank) from the model, for a spec built by
+// hand; a spec that states them must agree with the model.
+func (s *Session) fillTensorFacts(path string) error {
+	sp := &s.Spec
+	if sp.InputType != "" && sp.OutputType != "" && sp.OutputRank != 0 {
+		return nil
+	}
+	ins, outs, err := ort.GetInputOutputInfo(path)
+	if err != nil {
+		return fmt.Errorf("read model %s: %w", path, err)
+	}
+	in, err := pickIO("input", sp.Input, ins, false)
+	if err != nil {
+		return fmt.Errorf("model %s: %w", path, err)
+	}
+	out, err := pickIO("output", sp.Output, outs, true)
+	if err != nil {
+		return fmt.Errorf("model %s: %w", path, err)
+	}
+	if sp.InputType, err = elemType("input", in, sp.InputType); err != nil {
+		return fmt.Errorf("model %s: %w", path, err)
+	}
+	if sp.OutputType, err = elemType("output", out, sp.OutputType); err != nil {
+		return fmt.Errorf("model %s: %w", path, err)
+	}
+	if sp.OutputRank == 0 {
+		sp.OutputRank = len(out.Dimensions)
+	}
+	return nil
 }
 
 func newOptions(threads int) (*ort.SessionOptions, error) {
