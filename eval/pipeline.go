@@ -52,9 +52,12 @@ type stages struct {
 	// calls counts inference calls and callMS holds each one's time.
 	// Only the inference goroutine writes them; they are read after run
 	// has returned.
-	calls  int
-	items  int
-	callMS []float64
+	// padLast pads the last, partial batch of a dynamic-batch model to
+	// the full batch (on CUDA, where a new shape means a new search).
+	padLast bool
+	calls   int
+	items   int
+	callMS  []float64
 	// gpu is what NVML saw of the GPU during a CUDA run; gpuErr says why
 	// there are no GPU figures (no NVML).
 	gpu    *models.GPUStats
@@ -262,7 +265,7 @@ func (st *stages) infer(ctx context.Context, in <-chan *job, out chan<- *job) er
 	for f := range filled {
 		if runErr != nil || ctx.Err() != nil {
 			if f.b != nil {
-				f.b.Hold(0)
+				f.b.Release()
 			}
 			continue // drain until gather is done
 		}
@@ -273,7 +276,7 @@ func (st *stages) infer(ctx context.Context, in <-chan *job, out chan<- *job) er
 			if err != nil {
 				runErr = fmt.Errorf("inference on %s: %w", f.refs[0].j.s.ID, err)
 				cancel(runErr)
-				f.b.Hold(0)
+				f.b.Release()
 				continue
 			}
 			st.calls++
@@ -294,6 +297,7 @@ func (st *stages) infer(ctx context.Context, in <-chan *job, out chan<- *job) er
 				u.Out, u.Dims = slices.Clone(f.b.Item(i)), f.b.ItemDims()
 			}
 			f.b.Hold(held)
+			f.b.Release() // gather's reference from Get
 		}
 		for _, j := range f.done {
 			select {
@@ -342,7 +346,7 @@ func (st *stages) gather(ctx context.Context, cancel context.CancelCauseFunc, in
 		case filled <- f:
 		case <-ctx.Done():
 			if f.b != nil {
-				f.b.Hold(0)
+				f.b.Release()
 			}
 		}
 	}
@@ -353,21 +357,27 @@ func (st *stages) gather(ctx context.Context, cancel context.CancelCauseFunc, in
 			return nil
 		}
 		items := len(pending)
-		if st.sess.Spec.Batch > 0 {
+		switch {
+		case st.sess.Spec.Batch > 0:
 			items = st.sess.Spec.Batch // a fixed batch is padded
+		case st.padLast:
+			items = st.cfg.Batch // one shape: no new cuDNN search for the last call
 		}
 		b, err := st.pool.Get(items, ctx.Done())
 		if err != nil {
 			return err
 		}
+		t := time.Now()
 		per := st.sess.Spec.ItemLen()
 		copyItems(b.In, pending, per)
-		clear(b.In[len(pending)*per:]) // padding of a fixed batch
+		clear(b.In[len(pending)*per:]) // padding
 		b.Commit()
+		d := ms(time.Since(t))
 		f := filledBatch{b: b, refs: slices.Clone(pending)}
 		for _, r := range pending {
 			st.putData(r.j.units[r.k].Data)
 			r.j.units[r.k].Data = nil
+			r.j.row.MS.Batch += d / float64(len(pending))
 		}
 		f.whole = make([]bool, len(pending))
 		for i, r := range pending {
@@ -399,6 +409,9 @@ func (st *stages) gather(ctx context.Context, cancel context.CancelCauseFunc, in
 		j.slots = make([]slot, len(j.units))
 		waiting = append(waiting, j)
 		for k := range j.units {
+			if ctx.Err() != nil {
+				break
+			}
 			pending = append(pending, unitRef{j, k})
 			if len(pending) == st.cfg.Batch {
 				if err := flush(); err != nil {

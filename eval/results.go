@@ -211,6 +211,7 @@ func timing(rows []Row, st *stages, timed int, wall time.Duration) Timing {
 		e2e = append(e2e, r.MS.Total)
 		sums["decode"] += r.MS.Decode
 		sums["preprocess"] += r.MS.Preprocess
+		sums["batch"] += r.MS.Batch
 		sums["inference"] += r.MS.Inference
 		sums["postprocess"] += r.MS.Postprocess
 		sums["metrics"] += r.MS.Metrics

@@ -39,8 +39,11 @@ type Row struct {
 // of the batch's items. Total runs from the start of decoding to the end of
 // the metrics, queueing between stages included.
 type Times struct {
-	Decode      float64 `json:"decode"`
-	Preprocess  float64 `json:"preprocess"`
+	Decode     float64 `json:"decode"`
+	Preprocess float64 `json:"preprocess"`
+	// Batch is the image's share of copying its batch into the input
+	// tensor (and converting it, for a float16 input).
+	Batch       float64 `json:"batch,omitempty"`
 	Inference   float64 `json:"inference"`
 	Postprocess float64 `json:"postprocess"`
 	Metrics     float64 `json:"metrics"`

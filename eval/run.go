@@ -84,7 +84,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		// Started before the session, so its baseline excludes the
 		// CUDA context and ONNX Runtime's arena.
 		var err error
-		if memMon, err = models.StartGPUMonitor(cfg.Session.Device.ID, 0); err != nil {
+		if memMon, err = models.StartCUDAMonitor(cfg.Session.Device.ID, 0); err != nil {
 			st.gpuErr = err.Error()
 		}
 		defer memMon.Stop()
@@ -132,7 +132,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		// allocation and kernel selection (cuDNN's search runs per shape)
 		// stay out of the timings.
 		sizes := []int{cfg.Batch}
-		if rest := len(todo) % cfg.Batch; cfg.Tile == (image.Point{}) && rest != 0 && len(todo) > 0 {
+		st.padLast = st.sess.Provider == models.ProviderCUDA && cfg.Batch > 1
+		if rest := len(todo) % cfg.Batch; !st.padLast && cfg.Tile == (image.Point{}) && rest != 0 && len(todo) > 0 {
 			sizes = append(sizes, rest)
 		}
 		if err := warmup(st, sizes, cfg.Warmup); err != nil {
@@ -143,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	// Utilisation is read over the timed part only.
 	var utilMon *models.GPUMonitor
 	if memMon != nil && st.sess.Provider == models.ProviderCUDA {
-		utilMon, _ = models.StartGPUMonitor(cfg.Session.Device.ID, 0)
+		utilMon, _ = models.StartCUDAMonitor(cfg.Session.Device.ID, 0)
 	}
 
 	finished := resumed
@@ -359,11 +360,11 @@ func warmup(st *stages, sizes []int, n int) error {
 		b.Commit()
 		for range n {
 			if err := st.sess.RunBatch(b); err != nil {
-				b.Hold(0)
+				b.Release()
 				return err
 			}
 		}
-		b.Hold(0)
+		b.Release()
 	}
 	return nil
 }

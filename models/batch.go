@@ -99,8 +99,9 @@ func (b *Batch) Commit() {
 
 // Item returns item i's raw output (its values without the batch
 // dimension). It stays valid until the batch runs again. For a float16
-// output it converts the item on each call; different items may be read
-// from different goroutines at once.
+// output it converts the item on each call, into a buffer the item owns:
+// different items may be read from different goroutines at once, but one
+// item from one goroutine at a time.
 func (b *Batch) Item(i int) []float32 {
 	lo, hi := i*b.outLen, (i+1)*b.outLen
 	if b.out16 != nil {
@@ -132,8 +133,8 @@ func (b *Batch) Close() {
 // RunBatch runs the session on b's committed input into b's output. Only
 // the call is inside; it is what eval and bench time.
 func (s *Session) RunBatch(b *Batch) error {
-	if b.s != s || b.in == nil {
-		return fmt.Errorf("run: batch belongs to another session or is closed")
+	if b.s != s || b.in == nil || s.sess == nil {
+		return fmt.Errorf("run: the batch belongs to another session, or the batch or session is closed")
 	}
 	if err := s.sess.Run([]ort.Value{b.in}, []ort.Value{b.out}); err != nil {
 		return fmt.Errorf("run %s batch of %d into output %v: %w", s.Provider, b.N, b.outDims, err)
@@ -166,12 +167,13 @@ func parallel(n int, f func(lo, hi int)) {
 // a pipeline can fill one batch while another runs and a third is being
 // read, with memory bounded and nothing allocated once warm.
 type BatchPool struct {
-	s     *Session
-	depth int
-	mu    sync.Mutex
-	free  map[int]chan *Batch
-	made  map[int]int
-	all   []*Batch
+	s      *Session
+	depth  int
+	mu     sync.Mutex
+	free   map[int]chan *Batch
+	made   map[int]int
+	all    []*Batch
+	closed bool
 }
 
 // NewBatchPool returns a pool of up to depth batches per size.
@@ -180,9 +182,27 @@ func (s *Session) NewBatchPool(depth int) *BatchPool {
 }
 
 // Get returns a free batch of n items, allocating one while fewer than
-// Depth exist, else waiting for one to be released. done aborts the wait.
-func (p *BatchPool) Get(n int, done <-chan struct{}) (*Batch, error) {
+// Depth exist, else waiting for one to be released; done aborts the wait.
+// The caller holds the batch's one reference: Hold adds the readers it
+// hands items to, and Release drops each.
+func (p *BatchPool) Get(n int, done <-chan struct{}) (b *Batch, err error) {
+	defer func() {
+		if b != nil {
+			b.mu.Lock()
+			b.refs = 1
+			b.mu.Unlock()
+		}
+	}()
+	select {
+	case <-done:
+		return nil, errPoolCancelled
+	default:
+	}
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, fmt.Errorf("batch pool: closed")
+	}
 	ch := p.free[n]
 	if ch == nil {
 		ch = make(chan *Batch, p.depth)
@@ -215,22 +235,23 @@ func (p *BatchPool) Get(n int, done <-chan struct{}) (*Batch, error) {
 	case b := <-ch:
 		return b, nil
 	case <-done:
-		return nil, fmt.Errorf("batch pool: cancelled")
+		return nil, errPoolCancelled
 	}
 }
 
-// Hold says how many readers (items) the batch has; each calls Release
-// when done with its Item, and the last one returns the batch to its pool.
+var errPoolCancelled = fmt.Errorf("batch pool: cancelled")
+
+// Hold adds readers (items handed on) to the batch's references; each
+// calls Release when done with its Item, and the last Release returns the
+// batch to its pool. The holder from Get releases its own reference after
+// handing the items on.
 func (b *Batch) Hold(readers int) {
 	b.mu.Lock()
-	b.refs = readers
+	b.refs += readers
 	b.mu.Unlock()
-	if readers <= 0 {
-		b.release()
-	}
 }
 
-// Release ends one reader's use of the batch (see Hold).
+// Release drops one reference (see Get and Hold).
 func (b *Batch) Release() {
 	b.mu.Lock()
 	b.refs--
@@ -251,10 +272,12 @@ func (b *Batch) release() {
 	ch <- b // never blocks: at most depth batches of a size exist
 }
 
-// Close frees every batch the pool made. Call it once nothing runs.
+// Close frees every batch the pool made; Get fails after it. Call it once
+// nothing runs.
 func (p *BatchPool) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.closed = true
 	for _, b := range p.all {
 		b.Close()
 	}

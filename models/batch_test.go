@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,7 +136,8 @@ func TestBatchPool(t *testing.T) {
 		}
 		got <- c
 	}()
-	a.Hold(2)
+	a.Hold(2)   // two readers...
+	a.Release() // ...and the holder from Get lets go
 	a.Release()
 	select {
 	case <-got:
@@ -203,5 +205,39 @@ func BenchmarkCommitFloat16(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		batch.Commit()
+	}
+}
+
+// TestOpenFillsTensorFacts: a spec built by hand, without Detect, gets the
+// element types and output rank from the model when the session opens, so
+// its pre-allocated tensors fit; a stated type that the model contradicts
+// is an error naming the field.
+func TestOpenFillsTensorFacts(t *testing.T) {
+	needRuntime(t)
+	m, err := onnxbuild.Build("oracle", onnxbuild.Options{Precision: onnxbuild.FP16IO})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "oracle16.onnx")
+	if err := os.WriteFile(path, m.Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := models.Presets()["oracle"]
+	spec.Width, spec.Height = 2, 1
+	s, err := models.Open(path, spec, models.SessionOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Spec.InputType != models.Float16 || s.Spec.OutputType != models.Float16 || s.Spec.OutputRank != 4 {
+		t.Errorf("filled %s/%s rank %d, want float16/float16 rank 4", s.Spec.InputType, s.Spec.OutputType, s.Spec.OutputRank)
+	}
+	got, _, err := s.Run([]float32{127, 128, 0, 0, 0, 0}, 1)
+	if err != nil || !slices.Equal(got, []float32{0, 1}) {
+		t.Errorf("Run = %v, %v; want [0 1]", got, err)
+	}
+	spec.InputType = models.Float32
+	if _, err := models.Open(path, spec, models.SessionOptions{Threads: 1}); err == nil || !strings.Contains(err.Error(), "input_type says float32") {
+		t.Errorf("a float32 spec for a float16 model: %v", err)
 	}
 }
