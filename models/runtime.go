@@ -105,3 +105,25 @@ func CUDAProviderError() error {
 	defer so.Destroy()
 	return so.AppendExecutionProviderCUDA(cuda)
 }
+
+// CUDAFix says how to get a working CUDA provider, from the error message
+// that creating it gave: a core built without CUDA needs another core; a core
+// with CUDA (as onnxruntime-node's is) that cannot load its provider needs
+// libonnxruntime_providers_cuda.so and _shared.so of the same release
+// beside it; a provider that loads but lacks a CUDA library needs that
+// library on LD_LIBRARY_PATH.
+func CUDAFix(msg string) string {
+	// "Failed to load library A with error: B: cannot open shared object
+	// file": B is the file that is missing, A's dependency or A itself.
+	_, missing, _ := strings.Cut(msg, "with error: ")
+	missing, _, _ = strings.Cut(missing, ":")
+	switch {
+	case strings.Contains(msg, "not enabled in this build"):
+		return fmt.Sprintf("this ONNX Runtime was built without CUDA: point $%s at a CUDA build's libonnxruntime.so", LibEnv)
+	case missing != "" && !strings.Contains(missing, "libonnxruntime_providers") && strings.Contains(msg, "cannot open shared object file"):
+		return fmt.Sprintf("the CUDA provider is there but %s is missing: add its folder to LD_LIBRARY_PATH (ldd libonnxruntime_providers_cuda.so | grep 'not found' lists them all)", filepath.Base(missing))
+	case strings.Contains(msg, "Failed to load shared library") || strings.Contains(missing, "libonnxruntime_providers"):
+		return fmt.Sprintf("put libonnxruntime_providers_cuda.so and libonnxruntime_providers_shared.so of the same ONNX Runtime release beside the library, or point $%s at a CUDA build with them", LibEnv)
+	}
+	return fmt.Sprintf("point $%s at a CUDA build of ONNX Runtime with its provider libraries beside it", LibEnv)
+}

@@ -32,3 +32,19 @@ func TestInitRuntime(t *testing.T) {
 		t.Error("CUDA provider failure without a reason")
 	}
 }
+
+// TestCUDAFix: the three ways ONNX Runtime says no to CUDA (messages as
+// ORT 1.29/1.30 word them) get three different fixes.
+func TestCUDAFix(t *testing.T) {
+	for _, c := range []struct{ msg, want string }{
+		{"CUDA execution provider is not enabled in this build.", "built without CUDA"},
+		{"OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library", "libonnxruntime_providers_cuda.so and libonnxruntime_providers_shared.so"},
+		{"Failed to load library /x/libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared object file: No such file or directory", "libcublasLt.so.13 is missing: add its folder to LD_LIBRARY_PATH"},
+		{"FAIL : Failed to load library /w/.ort/libonnxruntime_providers_shared.so with error: /w/.ort/libonnxruntime_providers_shared.so: cannot open shared object file: No such file or directory", "libonnxruntime_providers_cuda.so and libonnxruntime_providers_shared.so"},
+		{"something else", "CUDA build of ONNX Runtime"},
+	} {
+		if got := CUDAFix(c.msg); !strings.Contains(got, c.want) {
+			t.Errorf("CUDAFix(%q) = %q, want it to mention %q", c.msg, got, c.want)
+		}
+	}
+}

@@ -177,7 +177,7 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 			if !o.FallbackCPU {
 				s.Close()
 				lib, _ := LibraryPath()
-				return nil, fmt.Errorf("--device %s: %w: %v (the ONNX Runtime at %s has no usable CUDA provider: point $%s at a CUDA build of ONNX Runtime, or pass --fallback cpu)", o.Device, ErrNoCUDA, cudaErr, lib, LibEnv)
+				return nil, fmt.Errorf("--device %s: %w: %v (the ONNX Runtime at %s has no usable CUDA provider: %s; or pass --fallback cpu)", o.Device, ErrNoCUDA, cudaErr, lib, CUDAFix(cudaErr.Error()))
 			}
 			// The failed append may have left state behind: start over.
 			so.Destroy()

@@ -169,7 +169,7 @@ func (r doctorReport) print(w io.Writer) {
 		fmt.Fprintf(w, "onnxruntime    %s (%s)\n", r.ONNXRuntime.Version, r.ONNXRuntime.Path)
 		if !r.CUDAProvider.Available {
 			fmt.Fprintf(w, "cuda provider  no: %s\n", firstLine(r.CUDAProvider.Error))
-			fmt.Fprintf(w, "               fix: set %s to a CUDA build of ONNX Runtime with its provider libraries beside it\n", models.LibEnv)
+			fmt.Fprintf(w, "               fix: %s\n", models.CUDAFix(r.CUDAProvider.Error))
 		} else {
 			fmt.Fprintf(w, "cuda provider  yes\n")
 		}
