@@ -49,15 +49,14 @@ type stages struct {
 	sess *models.Session   // nil when scoring saved predictions
 	pool *models.BatchPool // the session's input/output tensors
 	free chan []float32    // recycled model item buffers
-	// calls counts inference calls and callMS holds each one's time.
-	// Only the inference goroutine writes them; they are read after run
-	// has returned.
 	// padLast pads the last, partial batch of a dynamic-batch model to
 	// the full batch (on CUDA, where a new shape means a new search).
 	padLast bool
-	calls   int
-	items   int
-	callMS  []float64
+	// callMS holds each inference call's time and items the model inputs
+	// they ran. Only the inference goroutine writes them; they are read
+	// after run has returned.
+	callMS []float64
+	items  int
 	// gpu is what NVML saw of the GPU during a CUDA run; gpuErr says why
 	// there are no GPU figures (no NVML).
 	gpu    *models.GPUStats
@@ -279,7 +278,6 @@ func (st *stages) infer(ctx context.Context, in <-chan *job, out chan<- *job) er
 				f.b.Release()
 				continue
 			}
-			st.calls++
 			st.items += len(f.refs)
 			st.callMS = append(st.callMS, d)
 			held := 0

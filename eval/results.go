@@ -185,7 +185,7 @@ func timing(rows []Row, st *stages, timed int, wall time.Duration) Timing {
 	if st.sess != nil {
 		t.SessionMS = ms(st.sess.Created)
 		t.WarmupRuns = st.cfg.Warmup
-		t.Calls = st.calls
+		t.Calls = len(st.callMS)
 		t.InferenceCall = latency(st.callMS)
 		var total float64
 		for _, d := range st.callMS {

@@ -115,9 +115,6 @@ func (b *Batch) Item(i int) []float32 {
 // ItemDims is an output item's shape, without the batch dimension.
 func (b *Batch) ItemDims() []int64 { return b.outDims[1:] }
 
-// Dims is the output tensor's shape, batch first.
-func (b *Batch) Dims() []int64 { return b.outDims }
-
 // Close frees the tensors. It is safe to call more than once.
 func (b *Batch) Close() {
 	if b.in != nil {
