@@ -76,10 +76,8 @@ func (c *Config) Validate() error {
 	if c.Resume && c.Force {
 		return &OptionError{Option: "--resume", Err: errors.New("--resume and --force contradict each other")}
 	}
-	for _, g := range c.Metrics.Skip {
-		if g != GroupBoundary && g != GroupMatting {
-			return &OptionError{Option: "--metrics", Err: fmt.Errorf("group %q cannot be left out: segmentation is always computed; %s and %s may be", g, GroupBoundary, GroupMatting)}
-		}
+	if err := checkSkip(c.Metrics.Skip); err != nil {
+		return &OptionError{Option: "--metrics", Err: err}
 	}
 	if c.Metrics.Threshold <= 0 || c.Metrics.Threshold >= 1 {
 		return &OptionError{Option: "--threshold", Err: fmt.Errorf("%g is not in (0, 1)", c.Metrics.Threshold)}

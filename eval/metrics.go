@@ -50,6 +50,16 @@ func (o Options) Computes(group string) bool {
 	return !slices.Contains(o.Skip, group)
 }
 
+// checkSkip reports a group in skip that cannot be left out.
+func checkSkip(skip []string) error {
+	for _, g := range skip {
+		if g != GroupBoundary && g != GroupMatting {
+			return fmt.Errorf("metric group %q cannot be left out: segmentation is always computed; %s and %s may be", g, GroupBoundary, GroupMatting)
+		}
+	}
+	return nil
+}
+
 // computed reports whether the image's score has group's numbers.
 func (im *Image) computed(group string) bool {
 	return Options{Skip: im.Skipped}.Computes(group)
@@ -83,10 +93,8 @@ func (o Options) Validate() error {
 	if len(o.Sweep) > 1000 {
 		return fmt.Errorf("eval: %d sweep thresholds: at most 1000", len(o.Sweep))
 	}
-	for _, g := range o.Skip {
-		if g != GroupBoundary && g != GroupMatting {
-			return fmt.Errorf("eval: metric group %q cannot be skipped: want %s or %s", g, GroupBoundary, GroupMatting)
-		}
+	if err := checkSkip(o.Skip); err != nil {
+		return fmt.Errorf("eval: %w", err)
 	}
 	for i, t := range o.Sweep {
 		if !(t > 0 && t < 1) {
