@@ -172,9 +172,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	})
 	wall := time.Since(start)
 	if memMon != nil && st.sess.Provider == models.ProviderCUDA {
-		g := memMon.Stop()
-		u := utilMon.Stop()
-		g.MeanUtilPct, g.MaxUtilPct, g.UtilSamples = u.MeanUtilPct, u.MaxUtilPct, u.UtilSamples
+		g := memMon.Stop().WithUtil(utilMon.Stop())
 		st.gpu = &g
 	}
 	if runErr != nil {

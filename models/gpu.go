@@ -203,6 +203,14 @@ func (s GPUStats) PeakMemMiB() float64 {
 	return max(0, s.PeakDeviceMemMiB-s.BaselineDeviceMemMiB)
 }
 
+// WithUtil is s with the utilisation figures of u: memory is watched from
+// before the session (for its baseline), utilisation over the timed
+// calls only.
+func (s GPUStats) WithUtil(u GPUStats) GPUStats {
+	s.MeanUtilPct, s.MaxUtilPct, s.UtilSamples = u.MeanUtilPct, u.MaxUtilPct, u.UtilSamples
+	return s
+}
+
 // gpuSample is one reading of a GPU. A reading NVML refused is left out
 // (its ok flag false) rather than counted as zero.
 type gpuSample struct {

@@ -84,8 +84,7 @@ func runBenchModel(c *cli.Context) error {
 	gpu := ""
 	var peak float64
 	if memMon != nil && r.GPU != nil {
-		g := memMon.Stop()
-		g.MeanUtilPct, g.MaxUtilPct, g.UtilSamples = r.GPU.MeanUtilPct, r.GPU.MaxUtilPct, r.GPU.UtilSamples
+		g := memMon.Stop().WithUtil(*r.GPU)
 		r.GPU, peak = &g, g.PeakMemMiB()
 		gpu = fmt.Sprintf(" %s: peak GPU memory %.0f MiB, utilisation %.0f%% mean.", g.Device, peak, g.MeanUtilPct)
 	}
