@@ -232,15 +232,15 @@ func (s *Session) fillTensorFacts(path string) error {
 	if sp.InputType != "" && sp.OutputType != "" && sp.OutputRank != 0 {
 		return nil
 	}
-	ins, outs, err := ort.GetInputOutputInfo(path)
+	info, err := ReadModelInfo(path)
 	if err != nil {
-		return fmt.Errorf("read model %s: %w", path, err)
+		return err
 	}
-	in, err := pickIO("input", sp.Input, ins, false)
+	in, err := pickIO("input", sp.Input, info.Inputs, false)
 	if err != nil {
 		return fmt.Errorf("model %s: %w", path, err)
 	}
-	out, err := pickIO("output", sp.Output, outs, true)
+	out, err := pickIO("output", sp.Output, info.Outputs, true)
 	if err != nil {
 		return fmt.Errorf("model %s: %w", path, err)
 	}
