@@ -249,15 +249,16 @@ func (c *halfConv) redirect(from, to string, skipKeep bool) {
 
 // read reports whether any node reads x; readAtKeep whether one reads it
 // in a keepFloat32 position.
-func (c *halfConv) read(x string) bool { return c.reads(x, false) }
+func (c *halfConv) read(x string) bool { return c.readsAt(x, func(*node, int) bool { return true }) }
 
-func (c *halfConv) readAtKeep(x string) bool { return c.reads(x, true) }
+func (c *halfConv) readAtKeep(x string) bool { return c.readsAt(x, keepsFloat32) }
 
-func (c *halfConv) reads(x string, keepOnly bool) bool {
+// readsAt reports whether a node reads x as an input i for which at holds.
+func (c *halfConv) readsAt(x string, at func(n *node, i int) bool) bool {
 	for j := range c.h.nodes {
 		n := &c.h.nodes[j]
 		for i, in := range n.inputs {
-			if in == x && (!keepOnly || keepsFloat32(n, i)) {
+			if in == x && at(n, i) {
 				return true
 			}
 		}
@@ -268,14 +269,7 @@ func (c *halfConv) reads(x string, keepOnly bool) bool {
 // castForHalf gives the readers of float32 tensor x, except those in
 // keepFloat32 positions, a Cast of it to float16.
 func (c *halfConv) castForHalf(x string) {
-	readers := false
-	for j := range c.h.nodes {
-		n := &c.h.nodes[j]
-		for i, in := range n.inputs {
-			readers = readers || (in == x && !keepsFloat32(n, i))
-		}
-	}
-	if !readers {
+	if !c.readsAt(x, func(n *node, i int) bool { return !keepsFloat32(n, i) }) {
 		return
 	}
 	y := c.unique(x + "_fp16")
@@ -287,13 +281,9 @@ func (c *halfConv) castForHalf(x string) {
 // suffix) and adds a Cast to element type to that writes v.
 func (c *halfConv) castOutput(v *valueInfo, suffix string, to int64) {
 	x := c.unique(v.name + suffix)
+	c.redirect(v.name, x, false)
 	for j := range c.h.nodes {
 		n := &c.h.nodes[j]
-		for i := range n.inputs {
-			if n.inputs[i] == v.name {
-				n.inputs[i] = x
-			}
-		}
 		for i := range n.outputs {
 			if n.outputs[i] == v.name {
 				n.outputs[i] = x
