@@ -291,7 +291,7 @@ func elemName(t int32) string {
 		return "float32"
 	case onnxbuild.TypeFloat16:
 		return "float16"
-	case 7:
+	case onnxbuild.TypeInt64:
 		return "int64"
 	}
 	return fmt.Sprintf("type-%d", t)
