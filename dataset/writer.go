@@ -18,8 +18,13 @@ import (
 	"gocv.io/x/gocv"
 )
 
-// ErrExists reports an output that exists and may not be replaced.
-var ErrExists = errors.New("output exists: pass --force to replace it, or --resume to continue it")
+// ErrExists reports an output that exists and may not be replaced: the
+// caller may replace it (WriterOptions.Force) or continue it (Resume).
+var ErrExists = errors.New("output exists")
+
+// ErrOtherOptions reports a resume of an output made with other options;
+// only replacing it (WriterOptions.Force) can go on.
+var ErrOtherOptions = errors.New("made with other options")
 
 // partialInfoFile records the options of a build in progress, so --resume
 // can refuse to mix outputs made with different options.
@@ -53,7 +58,7 @@ type Writer struct {
 // NewWriter prepares out for writing.
 func NewWriter(out string, opt WriterOptions) (*Writer, error) {
 	if opt.Force && opt.Resume {
-		return nil, errors.New("--force and --resume exclude each other")
+		return nil, &OptionError{Field: "Force/Resume", Err: errors.New("exclude each other")}
 	}
 	w := &Writer{final: out, dir: out, prev: map[string]Sample{}}
 	entries, err := os.ReadDir(out)
@@ -99,7 +104,7 @@ func (w *Writer) loadPrevious(opts map[string]any) error {
 			return fmt.Errorf("resume: %s: %w", infoPath, err)
 		}
 		if !sameOptions(info.Options, opts) {
-			return fmt.Errorf("resume: %s was built with other options (%v); use --force to rebuild", w.dir, info.Options)
+			return fmt.Errorf("resume: %s was built with other options (%v): %w", w.dir, info.Options, ErrOtherOptions)
 		}
 	}
 	if finished {
@@ -362,4 +367,74 @@ func (w *Writer) Abort() error {
 	}
 	SortRejects(w.rejects)
 	return WriteFileAtomic(filepath.Join(w.dir, RejectsFile), encodeRejects(w.rejects))
+}
+
+// Updater rewrites the rows of an existing dataset in place, for jobs that
+// add to a dataset (trimaps) rather than write a new one.
+type Updater struct {
+	dir         string
+	oldManifest []byte
+}
+
+// OpenUpdate opens the dataset at dir for an in-place update.
+func OpenUpdate(dir string) (*Updater, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	return &Updater{dir: dir, oldManifest: b}, nil
+}
+
+// Commit writes rows as the manifest, atomically and only where its bytes
+// change, and appends to rejects.jsonl the lines of rs it does not hold
+// yet. Both are attempted even when one fails.
+func (u *Updater) Commit(rows []Sample, rs []Reject) (changed bool, added int, err error) {
+	b, err := EncodeRows(rows)
+	if err != nil {
+		return false, 0, err
+	}
+	changed = !bytes.Equal(b, u.oldManifest)
+	_, saveErr := WriteFileIfChanged(filepath.Join(u.dir, ManifestFile), b)
+	added, rerr := appendRejects(u.dir, rs)
+	return changed, added, errors.Join(saveErr, rerr)
+}
+
+// appendRejects appends to rejects.jsonl the lines it does not already
+// hold, atomically, and returns how many it added.
+func appendRejects(dir string, rs []Reject) (int, error) {
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	p := filepath.Join(dir, RejectsFile)
+	old, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("read rejects: %w", err)
+	}
+	have := map[string]bool{}
+	for _, line := range bytes.Split(old, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) > 0 {
+			have[string(line)] = true
+		}
+	}
+	buf := append([]byte(nil), old...)
+	if len(buf) > 0 && buf[len(buf)-1] != '\n' {
+		buf = append(buf, '\n')
+	}
+	n := 0
+	for _, r := range rs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return 0, err
+		}
+		if have[string(b)] {
+			continue
+		}
+		have[string(b)] = true
+		buf = append(append(buf, b...), '\n')
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return n, WriteFileAtomic(p, buf)
 }

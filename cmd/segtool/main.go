@@ -114,6 +114,7 @@ func exitCode(err error) int {
 	if err == nil {
 		return 0
 	}
+	err = cliError(err)
 	var ec cli.ExitCoder
 	code := 1
 	switch {

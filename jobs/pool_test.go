@@ -1,16 +1,18 @@
-package dataset
+package jobs
 
 import (
 	"context"
 	"errors"
 	"sync/atomic"
 	"testing"
+
+	"github.com/segtool/segtool/dataset"
 )
 
-func TestRunPool(t *testing.T) {
+func TestPool(t *testing.T) {
 	var seen [100]atomic.Int32
 	calls := 0
-	err := RunPool(context.Background(), 100, 3, func(_ context.Context, i int) error {
+	err := Pool(context.Background(), 100, 3, func(_ context.Context, i int) error {
 		seen[i].Add(1)
 		return nil
 	}, func(done, total int) { calls++ })
@@ -25,7 +27,7 @@ func TestRunPool(t *testing.T) {
 
 	boom := errors.New("boom")
 	var ran atomic.Int32
-	err = RunPool(context.Background(), 1000, 1, func(_ context.Context, i int) error {
+	err = Pool(context.Background(), 1000, 1, func(_ context.Context, i int) error {
 		ran.Add(1)
 		if i == 5 {
 			return boom
@@ -37,7 +39,7 @@ func TestRunPool(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	err = RunPool(ctx, 1000, 2, func(ctx context.Context, i int) error {
+	err = Pool(ctx, 1000, 2, func(ctx context.Context, i int) error {
 		if i == 10 {
 			cancel()
 		}
@@ -46,7 +48,7 @@ func TestRunPool(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled parent: %v", err)
 	}
-	if FailFast([]Reject{{Kept: true}}) != nil || FailFast([]Reject{{Kept: true}, {Source: []string{"a.jpg"}, Reason: "bad"}}) == nil {
+	if FailFast([]dataset.Reject{{Kept: true}}) != nil || FailFast([]dataset.Reject{{Kept: true}, {Source: []string{"a.jpg"}, Reason: "bad"}}) == nil {
 		t.Error("FailFast ignores kept rejects and stops on the first real one")
 	}
 }

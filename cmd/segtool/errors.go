@@ -1,0 +1,72 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/jobs"
+	"github.com/urfave/cli/v2"
+)
+
+// fieldFlags names the flag of an options-struct field whose kebab-case
+// form is not the flag's name. Libraries report option faults by field
+// (*dataset.OptionError); only this package knows the flags.
+var fieldFlags = map[string]string{}
+
+// flagOf turns an options field ("JPEGQuality", "Force/Resume") into its
+// flag ("--jpeg-quality", "--force/--resume").
+func flagOf(field string) string {
+	var out []string
+	for _, f := range strings.Split(field, "/") {
+		if fl, ok := fieldFlags[f]; ok {
+			out = append(out, "--"+fl)
+			continue
+		}
+		out = append(out, "--"+kebab(f))
+	}
+	return strings.Join(out, "/")
+}
+
+// kebab splits a Go identifier at its word boundaries: "OutDir" is
+// "out-dir", "JPEGQuality" "jpeg-quality".
+func kebab(s string) string {
+	r := []rune(s)
+	var b strings.Builder
+	for i, c := range r {
+		if i > 0 && unicode.IsUpper(c) && (unicode.IsLower(r[i-1]) || i+1 < len(r) && unicode.IsLower(r[i+1]) && unicode.IsUpper(r[i-1])) {
+			b.WriteByte('-')
+		}
+		b.WriteRune(unicode.ToLower(c))
+	}
+	return b.String()
+}
+
+// cliError maps a library error to what segtool prints and its exit code:
+// a fault in the options exits 2 naming the flag; the errors a user fixes
+// with a flag say which.
+func cliError(err error) error {
+	var ec cli.ExitCoder
+	var oe *dataset.OptionError
+	switch {
+	case err == nil || errors.As(err, &ec):
+		return err
+	case errors.As(err, &oe):
+		name := oe.Option
+		if name == "" {
+			name = flagOf(oe.Field)
+		}
+		return usageError("%s: %v", name, oe.Err)
+	case errors.Is(err, dataset.ErrExists):
+		return usageError("%v: pass --force to replace it, or --resume to continue it", err)
+	case errors.Is(err, dataset.ErrOtherOptions):
+		return usageError("%v; use --force to rebuild", err)
+	case errors.Is(err, jobs.ErrInterrupted):
+		return fmt.Errorf("%w; rerun with --resume to continue", err)
+	case errors.Is(err, jobs.ErrFailFast):
+		return fmt.Errorf("--%w", err)
+	}
+	return err
+}
