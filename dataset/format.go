@@ -115,9 +115,6 @@ func FormatNames() []string {
 	return ns
 }
 
-// Image extensions segtool reads as images or labels.
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}
-
 func isDir(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
@@ -150,7 +147,7 @@ func listFiles(ctx context.Context, src, root string) (files []string, rejects [
 		switch {
 		case strings.HasPrefix(name, "._"):
 			rejects = append(rejects, Reject{Source: []string{rel}, Stage: "scan", Code: CodeAppleDouble, Reason: "macOS AppleDouble metadata file (._*), not an image"})
-		case !imageExts[strings.ToLower(filepath.Ext(name))]:
+		case !IsImageFile(name):
 			rejects = append(rejects, Reject{Source: []string{rel}, Stage: "scan", Code: CodeNotImage, Reason: fmt.Sprintf("not an image file (extension %q)", filepath.Ext(name))})
 		case !d.Type().IsRegular():
 			rejects = append(rejects, Reject{Source: []string{rel}, Stage: "scan", Code: CodeNotImage, Reason: "not a regular file"})
