@@ -1,7 +1,8 @@
 // Package trimap builds trimaps for image matting: single-channel 8-bit
 // planes where 0 is background, 128 is unknown and 255 is foreground.
 //
-// It offers two generators and the measures used to judge them.
+// It offers two generators and the measures used to judge them, on
+// planes in memory; it knows no dataset (jobs.Trimap runs it over one).
 //
 // # Superpixel trimap
 //

@@ -185,3 +185,26 @@ func WriteGray(path string, g Gray) error {
 	}
 	return nil
 }
+
+// EncodePNG renders g as PNG bytes with OpenCV's default (fast) settings.
+func EncodePNG(g Gray) ([]byte, error) {
+	m, err := g.Mat()
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	buf, err := gocv.IMEncode(gocv.PNGFileExt, m)
+	if err != nil {
+		return nil, err
+	}
+	defer buf.Close()
+	out := append([]byte(nil), buf.GetBytes()...)
+	if len(out) == 0 {
+		return nil, errors.New("PNG encoder returned no bytes")
+	}
+	return out, nil
+}
+
+// Uniform reports whether every pixel of g has the same value, and that
+// value. An empty plane is not uniform.
+func (g Gray) Uniform() (uint8, bool) { return uniform(g.Pix) }

@@ -4,7 +4,6 @@ package trimap
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -86,30 +85,5 @@ func TestMatProfile(t *testing.T) {
 	}
 	if n := gocv.MatProfile.Count(); n != 0 {
 		t.Errorf("gocv.MatProfile.Count() = %d after the pipeline, want 0: a Mat was not closed", n)
-	}
-}
-
-// TestMatProfileDataset runs UpdateDataset, both methods with the report,
-// over good samples, flat mattes and bad inputs (corrupt, missing, wrong
-// size), and checks that it closed every gocv.Mat it opened.
-func TestMatProfileDataset(t *testing.T) {
-	dir := syntheticDataset(t, 6, []string{"s1"}, []string{"s2"})
-	os.WriteFile(filepath.Join(dir, "alphas", "s3.png"), []byte("\x89PNG\r\n\x1a\nnot really"), 0o644)
-	os.Remove(filepath.Join(dir, "images", "s4.png"))
-	if err := WriteGray(filepath.Join(dir, "alphas", "s5.png"), NewGray(9, 9)); err != nil {
-		t.Fatal(err)
-	}
-	before := gocv.MatProfile.Count()
-	for _, o := range []DatasetOptions{
-		{Dataset: dir, Report: true, Workers: 2},
-		{Dataset: dir, Report: true, Workers: 2}, // up to date: reads the trimaps back for the report
-		{Dataset: dir, Method: MethodErode, Morph: MorphOptions{MinWidth: 1, MaxWidth: 9, Seed: 3}, OutDir: "trimaps-morph", Report: true},
-	} {
-		if _, err := UpdateDataset(context.Background(), o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := gocv.MatProfile.Count() - before; n != 0 {
-		t.Errorf("UpdateDataset left %d gocv.Mats open", n)
 	}
 }

@@ -45,7 +45,7 @@ func UnknownAreaRatio(trimap, human Gray) (float64, error) {
 	if err := sameSize(trimap, human, "trimap", "human trimap"); err != nil {
 		return 0, err
 	}
-	u, hu := countUnknown(trimap), countUnknown(human)
+	u, hu := CountUnknown(trimap), CountUnknown(human)
 	return areaRatio(u, hu), nil
 }
 
@@ -58,13 +58,15 @@ func Evaluate(trimap, alpha, human Gray) (Quality, error) {
 	if err := sameSize(trimap, human, "trimap", "human trimap"); err != nil {
 		return Quality{}, err
 	}
-	u, hu := countUnknown(trimap), countUnknown(human)
+	u, hu := CountUnknown(trimap), CountUnknown(human)
 	return Quality{TransitionRecall: r, UnknownAreaRatio: areaRatio(u, hu), Transition: n, Unknown: u, HumanUnknown: hu}, nil
 }
 
 func isUnknown(v uint8) bool { return v != Background && v != Foreground }
 
-func countUnknown(g Gray) int {
+// CountUnknown returns the number of unknown pixels of g: those neither
+// background nor foreground.
+func CountUnknown(g Gray) int {
 	n := 0
 	for _, v := range g.Pix {
 		if isUnknown(v) {

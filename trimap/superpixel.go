@@ -41,7 +41,10 @@ type SuperpixelOptions struct {
 	MaxBand int
 }
 
-func (o SuperpixelOptions) withDefaults() (SuperpixelOptions, error) {
+// WithDefaults returns o with its zero thresholds and band filled in
+// (the SLIC fields are left as they are), or an error wrapping
+// ErrBadInput when the thresholds or MaxBand are out of range.
+func (o SuperpixelOptions) WithDefaults() (SuperpixelOptions, error) {
 	if o.FGThresh == 0 {
 		o.FGThresh = DefaultFGThresh
 	}
@@ -72,7 +75,7 @@ func FromSuperpixels(ctx context.Context, im Image, alpha Gray, opt SuperpixelOp
 	if im.W != alpha.W || im.H != alpha.H {
 		return Gray{}, FlagNone, fmt.Errorf("%w: image is %dx%d but alpha is %dx%d", ErrBadInput, im.W, im.H, alpha.W, alpha.H)
 	}
-	o, err := opt.withDefaults()
+	o, err := opt.WithDefaults()
 	if err != nil {
 		return Gray{}, FlagNone, err
 	}
@@ -105,7 +108,7 @@ func FromLabels(sp *Superpixels, alpha Gray, opt SuperpixelOptions) (Gray, Flag,
 	if sp == nil || sp.W != alpha.W || sp.H != alpha.H || len(sp.Labels) != len(alpha.Pix) {
 		return Gray{}, FlagNone, fmt.Errorf("%w: superpixels do not match the %dx%d alpha", ErrBadInput, alpha.W, alpha.H)
 	}
-	o, err := opt.withDefaults()
+	o, err := opt.WithDefaults()
 	if err != nil {
 		return Gray{}, FlagNone, err
 	}

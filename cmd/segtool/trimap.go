@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/trimap"
 	"github.com/urfave/cli/v2"
 )
@@ -69,9 +70,9 @@ Examples:
    segtool trimap --dataset dim --force                         # replace the human trimaps`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dataset", Usage: "canonical dataset to update (required)"},
-			&cli.StringFlag{Name: "method", Value: trimap.MethodSuperpixel, Usage: "superpixel or erode"},
+			&cli.StringFlag{Name: "method", Value: jobs.TrimapMethodSuperpixel, Usage: "superpixel or erode"},
 			&cli.StringFlag{Name: "from", Usage: "matte: alpha, mask or preds:DIR (default: the alpha where a row has one, else the mask)"},
-			&cli.StringFlag{Name: "out-dir", Value: trimap.DefaultOutDir, Usage: "folder inside the dataset for <id>.png"},
+			&cli.StringFlag{Name: "out-dir", Value: jobs.TrimapDefaultOutDir, Usage: "folder inside the dataset for <id>.png"},
 			&cli.IntFlag{Name: "superpixels", DefaultText: "one per 400 pixels, at most 5000", Usage: "SLIC superpixel count N"},
 			&cli.IntFlag{Name: "region-size", DefaultText: "off", Usage: "SLIC grid step S in pixels, instead of --superpixels"},
 			&cli.Float64Flag{Name: "compactness", Value: trimap.DefaultCompactness, Usage: "SLIC compactness m: larger gives more regular superpixels"},
@@ -103,15 +104,15 @@ func parseWidthRange(s string) (lo, hi int, err error) {
 	return 0, 0, usageError("--width-range must be lo,hi with 0 <= lo <= hi (e.g. 1,30), not %q", s)
 }
 
-// trimapOptions turns the flags into trimap.DatasetOptions.
-func trimapOptions(c *cli.Context) (trimap.DatasetOptions, error) {
-	o := trimap.DatasetOptions{Dataset: c.String("dataset"), Method: c.String("method"), From: c.String("from"),
+// trimapOptions turns the flags into jobs.TrimapOptions.
+func trimapOptions(c *cli.Context) (jobs.TrimapOptions, error) {
+	o := jobs.TrimapOptions{Dataset: c.String("dataset"), Method: c.String("method"), From: c.String("from"),
 		OutDir: c.String("out-dir"), Report: c.Bool("report"), Force: c.Bool("force"), Workers: c.Int("workers")}
 	var other []string
 	switch o.Method {
-	case trimap.MethodSuperpixel:
+	case jobs.TrimapMethodSuperpixel:
 		other = erodeFlags
-	case trimap.MethodErode:
+	case jobs.TrimapMethodErode:
 		other = superpixelFlags
 	default:
 		return o, usageError("--method must be superpixel or erode, not %q", o.Method)
@@ -121,10 +122,10 @@ func trimapOptions(c *cli.Context) (trimap.DatasetOptions, error) {
 			return o, usageError("--%s does not apply to --method %s", f, o.Method)
 		}
 	}
-	if f := o.From; f != "" && f != trimap.FromAlpha && f != trimap.FromMask && !strings.HasPrefix(f, trimap.PredsPrefix) {
+	if f := o.From; f != "" && f != jobs.TrimapFromAlpha && f != jobs.TrimapFromMask && !strings.HasPrefix(f, jobs.TrimapPredsPrefix) {
 		return o, usageError("--from must be alpha, mask or preds:DIR, not %q", f)
 	}
-	if o.Method == trimap.MethodErode {
+	if o.Method == jobs.TrimapMethodErode {
 		if c.IsSet("width") && c.IsSet("width-range") {
 			return o, usageError("--width and --width-range exclude each other")
 		}
@@ -181,13 +182,17 @@ func runTrimap(c *cli.Context) error {
 	}
 	var finish func()
 	o.Progress, finish = progress(c, "trimap")
-	sum, err := trimap.UpdateDataset(c.Context, o)
+	sum, err := jobs.Trimap(c.Context, o)
 	finish()
-	var oe *trimap.OptionError
+	var oe *dataset.OptionError
 	switch {
-	case errors.As(err, &oe):
-		return usageError("%v", err)
-	case err != nil && !errors.Is(err, trimap.ErrNoTrimaps):
+	case errors.Is(err, jobs.ErrTrimapWouldOverwrite) && errors.As(err, &oe):
+		return usageError("%s: %v, the reference for --report; write to another --out-dir (e.g. %s-sp) to keep them, or pass --force to replace them",
+			flagOf(oe.Field), oe.Err, sum.OutDir)
+	case errors.Is(err, jobs.ErrInterrupted):
+		// An update has no --resume: rerunning finishes it.
+		return cli.Exit(err.Error(), 130)
+	case err != nil && !errors.Is(err, jobs.ErrNoTrimaps):
 		return err
 	}
 	if n := sum.Rejects + sum.Flagged; n > 0 {
@@ -201,7 +206,7 @@ func runTrimap(c *cli.Context) error {
 	return err
 }
 
-func printTrimapReport(c *cli.Context, r *trimap.Report) {
+func printTrimapReport(c *cli.Context, r *jobs.TrimapReport) {
 	ratio := func(v *float64) string {
 		if v == nil {
 			return "-"
@@ -226,7 +231,7 @@ func printTrimapReport(c *cli.Context, r *trimap.Report) {
 	fmt.Fprintln(c.App.Writer)
 }
 
-func printTrimapSummary(c *cli.Context, s trimap.Summary) {
+func printTrimapSummary(c *cli.Context, s jobs.TrimapSummary) {
 	changed := "unchanged"
 	if s.ManifestChanged {
 		changed = "rewritten"
@@ -236,7 +241,7 @@ func printTrimapSummary(c *cli.Context, s trimap.Summary) {
 		from = "no usable matte"
 	}
 	text := fmt.Sprintf("trimap: %d samples of %s, %s trimaps in %s/ (from %s): %d made (%d files written), %d up to date; %d rejected, %d kept but flagged; manifest %s; %.1fs",
-		s.Samples, s.Dataset, s.Method, s.OutDir, from, s.Made, s.Written, s.Reused, s.Rejects, s.Flagged,
+		s.Samples, s.Out, s.Method, s.OutDir, from, s.Made, s.Written, s.Reused, s.Rejects, s.Flagged,
 		changed, s.Elapsed.Seconds())
 	if s.Made > 0 {
 		text += fmt.Sprintf(", %.1f images/s", s.ImagesPerSecond())
@@ -246,7 +251,7 @@ func printTrimapSummary(c *cli.Context, s trimap.Summary) {
 		text += " Reasons: " + countList(s.RejectCodes) + " (details in rejects.jsonl)."
 	}
 	fields := map[string]any{
-		"command": "trimap", "dataset": s.Dataset, "method": s.Method, "out_dir": s.OutDir, "samples": s.Samples,
+		"command": "trimap", "dataset": s.Out, "method": s.Method, "out_dir": s.OutDir, "samples": s.Samples,
 		"from": s.From, "made": s.Made, "files_written": s.Written, "reused": s.Reused, "rejects": s.Rejects,
 		"flagged": s.Flagged, "reject_codes": s.RejectCodes, "manifest_changed": s.ManifestChanged,
 		"seconds": s.Elapsed.Seconds(), "images_per_second": s.ImagesPerSecond(),

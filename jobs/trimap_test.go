@@ -1,4 +1,4 @@
-package trimap
+package jobs
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,11 +17,12 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/internal/shareddata"
+	"github.com/segtool/segtool/trimap"
 )
 
-// buildFolderDataset builds a canonical dataset from a folder-layout
+// trimapBuildFolderDataset builds a canonical dataset from a folder-layout
 // source with dataset.Build and returns its folder.
-func buildFolderDataset(t *testing.T, src string) string {
+func trimapBuildFolderDataset(t *testing.T, src string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "ds")
 	if _, err := dataset.Build(context.Background(), dataset.BuildOptions{Format: "folder", Src: src, Out: out, Workers: 2}); err != nil {
@@ -29,8 +31,8 @@ func buildFolderDataset(t *testing.T, src string) string {
 	return out
 }
 
-// copyDir copies the regular files of from into to.
-func copyDir(t *testing.T, from, to string) {
+// trimapCopyDir copies the regular files of from into to.
+func trimapCopyDir(t *testing.T, from, to string) {
 	t.Helper()
 	if err := os.MkdirAll(to, 0o755); err != nil {
 		t.Fatal(err)
@@ -53,22 +55,53 @@ func copyDir(t *testing.T, from, to string) {
 	}
 }
 
-// dimDataset builds a dataset from ../shared/data/dim: images, alphas
+// trimapDimDataset builds a dataset from ../shared/data/dim: images, alphas
 // and the human trimaps.
-func dimDataset(t *testing.T) string {
+func trimapDimDataset(t *testing.T) string {
 	t.Helper()
 	dim := shareddata.Dir(t, "data/dim")
 	src := filepath.Join(t.TempDir(), "src")
 	for _, sub := range []string{"images", "alphas", "trimaps"} {
-		copyDir(t, filepath.Join(dim, sub), filepath.Join(src, sub))
+		trimapCopyDir(t, filepath.Join(dim, sub), filepath.Join(src, sub))
 	}
-	return buildFolderDataset(t, src)
+	return trimapBuildFolderDataset(t, src)
 }
 
-// syntheticDataset builds a dataset of n 64x48 samples with soft discs
+// trimapSyntheticImage is a w x h image with smooth gradients, random
+// discs and noise, so that SLIC has structure to follow (a copy of the
+// trimap package's test image).
+func trimapSyntheticImage(w, h int, seed uint64) trimap.Image {
+	r := rand.New(rand.NewPCG(seed, 7))
+	im := trimap.Image{W: w, H: h, Pix: make([]uint8, 3*w*h)}
+	for y := range h {
+		for x := range w {
+			p := 3 * (y*w + x)
+			im.Pix[p], im.Pix[p+1], im.Pix[p+2] = uint8(x*255/w), uint8(y*255/h), 128
+		}
+	}
+	for range 40 {
+		cx, cy, rad := r.IntN(w), r.IntN(h), 5+r.IntN(max(w, h)/6+1)
+		c := [3]uint8{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256))}
+		for y := max(cy-rad, 0); y < min(cy+rad, h); y++ {
+			for x := max(cx-rad, 0); x < min(cx+rad, w); x++ {
+				if (x-cx)*(x-cx)+(y-cy)*(y-cy) <= rad*rad {
+					p := 3 * (y*w + x)
+					im.Pix[p], im.Pix[p+1], im.Pix[p+2] = c[0], c[1], c[2]
+				}
+			}
+		}
+	}
+	for i := range im.Pix {
+		v := int(im.Pix[i]) + r.IntN(9) - 4
+		im.Pix[i] = uint8(min(max(v, 0), 255))
+	}
+	return im
+}
+
+// trimapSyntheticDataset builds a dataset of n 64x48 samples with soft discs
 // for alphas; the names in zero get an all-zero alpha, those in full an
 // all-255 one.
-func syntheticDataset(t *testing.T, n int, zero, full []string) string {
+func trimapSyntheticDataset(t *testing.T, n int, zero, full []string) string {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "src")
 	for _, sub := range []string{"images", "alphas"} {
@@ -77,8 +110,8 @@ func syntheticDataset(t *testing.T, n int, zero, full []string) string {
 	const w, h = 64, 48
 	for i := range n {
 		name := fmt.Sprintf("s%d", i)
-		im := syntheticImage(w, h, uint64(i+1))
-		alpha := NewGray(w, h)
+		im := trimapSyntheticImage(w, h, uint64(i+1))
+		alpha := trimap.NewGray(w, h)
 		cx, cy, r := 28+i%5, 22+i%3, 14.0
 		for y := range h {
 			for x := range w {
@@ -99,24 +132,24 @@ func syntheticDataset(t *testing.T, n int, zero, full []string) string {
 				alpha.Pix[p] = 255
 			}
 		}
-		if err := errors.Join(WriteImage(filepath.Join(src, "images", name+".png"), im),
-			WriteGray(filepath.Join(src, "alphas", name+".png"), alpha)); err != nil {
+		if err := errors.Join(trimap.WriteImage(filepath.Join(src, "images", name+".png"), im),
+			trimap.WriteGray(filepath.Join(src, "alphas", name+".png"), alpha)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return buildFolderDataset(t, src)
+	return trimapBuildFolderDataset(t, src)
 }
 
-func update(t *testing.T, o DatasetOptions) Summary {
+func trimapUpdate(t *testing.T, o TrimapOptions) TrimapSummary {
 	t.Helper()
-	sum, err := UpdateDataset(context.Background(), o)
+	sum, err := Trimap(context.Background(), o)
 	if err != nil {
-		t.Fatalf("UpdateDataset(%+v): %v", o, err)
+		t.Fatalf("Trimap(%+v): %v", o, err)
 	}
 	return sum
 }
 
-func openDS(t *testing.T, dir string) *dataset.Dataset {
+func trimapOpenDS(t *testing.T, dir string) *dataset.Dataset {
 	t.Helper()
 	d, err := dataset.Open(dir)
 	if err != nil {
@@ -125,9 +158,9 @@ func openDS(t *testing.T, dir string) *dataset.Dataset {
 	return d
 }
 
-func validate(t *testing.T, dir string) {
+func trimapValidate(t *testing.T, dir string) {
 	t.Helper()
-	problems, err := dataset.Validate(context.Background(), openDS(t, dir), 2, nil)
+	problems, err := dataset.Validate(context.Background(), trimapOpenDS(t, dir), 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +169,8 @@ func validate(t *testing.T, dir string) {
 	}
 }
 
-// snapshot maps every file below dir to its modification time and size.
-func snapshot(t *testing.T, dir string) map[string]string {
+// trimapSnapshot maps every file below dir to its modification time and size.
+func trimapSnapshot(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	m := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
@@ -157,24 +190,24 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	return m
 }
 
-func readGray(t *testing.T, p string) Gray {
+func trimapReadGray(t *testing.T, p string) trimap.Gray {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := decodeGray(p, b)
+	g, err := trimapDecodeGray(p, b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return g
 }
 
-func TestUpdateDatasetDim(t *testing.T) {
-	dir := dimDataset(t)
-	o := DatasetOptions{Dataset: dir, OutDir: "trimaps-sp", Report: true, Workers: 2}
-	sum := update(t, o)
-	if sum.Made != 6 || sum.Written != 6 || sum.Rejects+sum.Flagged != 0 || !sum.ManifestChanged || sum.From[FromAlpha] != 6 {
+func TestTrimapDim(t *testing.T) {
+	dir := trimapDimDataset(t)
+	o := TrimapOptions{Dataset: dir, OutDir: "trimaps-sp", Report: true, Workers: 2}
+	sum := trimapUpdate(t, o)
+	if sum.Made != 6 || sum.Written != 6 || sum.Rejects+sum.Flagged != 0 || !sum.ManifestChanged || sum.From[TrimapFromAlpha] != 6 {
 		t.Errorf("summary %+v", sum)
 	}
 	rep := sum.Report
@@ -202,36 +235,36 @@ func TestUpdateDatasetDim(t *testing.T) {
 	} else {
 		t.Logf("mean: recall %.4f, unknown-area ratio %.3f", rep.Mean.TransitionRecall, *m)
 	}
-	var onDisk Report
-	if b, err := os.ReadFile(filepath.Join(dir, ReportFile)); err != nil || json.Unmarshal(b, &onDisk) != nil || len(onDisk.Samples) != 6 {
-		t.Errorf("%s: %v", ReportFile, err)
+	var onDisk TrimapReport
+	if b, err := os.ReadFile(filepath.Join(dir, TrimapReportFile)); err != nil || json.Unmarshal(b, &onDisk) != nil || len(onDisk.Samples) != 6 {
+		t.Errorf("%s: %v", TrimapReportFile, err)
 	}
-	for _, s := range openDS(t, dir).Samples {
+	for _, s := range trimapOpenDS(t, dir).Samples {
 		out := "trimaps-sp/" + s.ID + ".png"
 		if s.Trimap != "trimaps/"+s.ID+".png" {
 			t.Errorf("%s: trimap %q, want the human one kept", s.ID, s.Trimap)
 		}
-		rec := records(s)["trimaps-sp"]
-		if rec.Path != out || rec.Method != MethodSuperpixel || rec.From != FromAlpha || rec.Flag != "ok" || rec.SuperpixelCount == 0 ||
-			rec.Compactness != DefaultCompactness || s.SHA256[out] == "" {
+		rec := trimapRecords(s)["trimaps-sp"]
+		if rec.Path != out || rec.Method != TrimapMethodSuperpixel || rec.From != TrimapFromAlpha || rec.Flag != "ok" || rec.SuperpixelCount == 0 ||
+			rec.Compactness != trimap.DefaultCompactness || s.SHA256[out] == "" {
 			t.Errorf("%s: record %+v, sha %q", s.ID, rec, s.SHA256[out])
 		}
-		for _, v := range readGray(t, filepath.Join(dir, out)).Pix {
+		for _, v := range trimapReadGray(t, filepath.Join(dir, out)).Pix {
 			if v != 0 && v != 128 && v != 255 {
 				t.Fatalf("%s: trimap value %d", out, v)
 			}
 		}
 	}
-	validate(t, dir)
+	trimapValidate(t, dir)
 
 	// A second identical run rewrites nothing.
-	before := snapshot(t, dir)
+	before := trimapSnapshot(t, dir)
 	manifest, _ := os.ReadFile(filepath.Join(dir, dataset.ManifestFile))
-	sum = update(t, o)
+	sum = trimapUpdate(t, o)
 	if sum.Made != 0 || sum.Written != 0 || sum.Reused != 6 || sum.ManifestChanged || sum.NewRejectLines != 0 {
 		t.Errorf("second run: %+v", sum)
 	}
-	if after := snapshot(t, dir); !equalMaps(before, after) {
+	if after := trimapSnapshot(t, dir); !trimapEqualMaps(before, after) {
 		t.Errorf("second run changed files:\nbefore %v\nafter  %v", before, after)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, dataset.ManifestFile)); !bytes.Equal(b, manifest) {
@@ -243,13 +276,13 @@ func TestUpdateDatasetDim(t *testing.T) {
 
 	// The human trimaps' folder needs --force.
 	o.OutDir = ""
-	_, err := UpdateDataset(context.Background(), o)
-	var oe *OptionError
-	if !errors.Is(err, ErrWouldOverwrite) || !errors.As(err, &oe) || !strings.Contains(oe.Option, "--force") {
+	_, err := Trimap(context.Background(), o)
+	var oe *dataset.OptionError
+	if !errors.Is(err, ErrTrimapWouldOverwrite) || !errors.As(err, &oe) || !slices.Contains(strings.Split(oe.Field, "/"), "Force") {
 		t.Fatalf("overwriting the human trimaps without Force: %v", err)
 	}
 	o.Force = true
-	sum = update(t, o)
+	sum = trimapUpdate(t, o)
 	if sum.Made != 6 {
 		t.Errorf("forced run: %+v", sum)
 	}
@@ -258,23 +291,23 @@ func TestUpdateDatasetDim(t *testing.T) {
 			t.Errorf("%s: forced run's ratio %v, want %v", q.ID, q.UnknownAreaRatio, ratios[q.ID])
 		}
 	}
-	for _, s := range openDS(t, dir).Samples {
-		recs := records(s)
+	for _, s := range trimapOpenDS(t, dir).Samples {
+		recs := trimapRecords(s)
 		if s.Trimap != "trimaps/"+s.ID+".png" || recs["trimaps"].Path != s.Trimap || recs["trimaps-sp"].Path == "" {
 			t.Errorf("%s: after --force: trimap %q, records %v", s.ID, s.Trimap, recs)
 		}
 	}
-	validate(t, dir)
+	trimapValidate(t, dir)
 	// Now the trimaps are segtool's own: no Force needed, nothing to do,
 	// and no reference left for the ratio.
 	o.Force = false
-	sum = update(t, o)
+	sum = trimapUpdate(t, o)
 	if sum.Made != 0 || sum.Reused != 6 || sum.Report.Mean.WithRatio != 0 {
 		t.Errorf("run after --force: %+v, mean %+v", sum, sum.Report.Mean)
 	}
 }
 
-func equalMaps(a, b map[string]string) bool {
+func trimapEqualMaps(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -286,25 +319,25 @@ func equalMaps(a, b map[string]string) bool {
 	return true
 }
 
-// TestUpdateDatasetWorkers: the same options give byte-identical trimaps,
+// TestTrimapWorkers: the same options give byte-identical trimaps,
 // manifest and rejects with 1 and 2 workers.
-func TestUpdateDatasetWorkers(t *testing.T) {
-	for _, o := range []DatasetOptions{
-		{Method: MethodErode, Morph: MorphOptions{MinWidth: 1, MaxWidth: 12, Seed: 7}, OutDir: "trimaps-morph"},
-		{Method: MethodSuperpixel, Superpixel: SuperpixelOptions{SLIC: SLICOptions{Superpixels: 30}}},
+func TestTrimapWorkers(t *testing.T) {
+	for _, o := range []TrimapOptions{
+		{Method: TrimapMethodErode, Morph: trimap.MorphOptions{MinWidth: 1, MaxWidth: 12, Seed: 7}, OutDir: "trimaps-morph"},
+		{Method: TrimapMethodSuperpixel, Superpixel: trimap.SuperpixelOptions{SLIC: trimap.SLICOptions{Superpixels: 30}}},
 	} {
 		var dirs []string
 		for _, workers := range []int{1, 2} {
-			dir := syntheticDataset(t, 5, []string{"s3"}, nil)
+			dir := trimapSyntheticDataset(t, 5, []string{"s3"}, nil)
 			o.Dataset, o.Workers = dir, workers
-			update(t, o)
+			trimapUpdate(t, o)
 			dirs = append(dirs, dir)
 		}
 		files := func(dir string) map[string][]byte {
 			m := map[string][]byte{}
 			for _, sub := range []string{o.OutDir, dataset.ManifestFile, dataset.RejectsFile} {
 				if sub == "" {
-					sub = DefaultOutDir
+					sub = TrimapDefaultOutDir
 				}
 				filepath.WalkDir(filepath.Join(dir, sub), func(p string, e fs.DirEntry, err error) error {
 					if err == nil && !e.IsDir() {
@@ -325,10 +358,10 @@ func TestUpdateDatasetWorkers(t *testing.T) {
 				t.Errorf("%s: %s differs between 1 and 2 workers", o.Method, k)
 			}
 		}
-		if o.Method == MethodErode {
+		if o.Method == TrimapMethodErode {
 			// The widths are drawn per sample and side from the range.
-			for _, s := range openDS(t, dirs[0]).Samples {
-				w := records(s)["trimaps-morph"].Widths
+			for _, s := range trimapOpenDS(t, dirs[0]).Samples {
+				w := trimapRecords(s)["trimaps-morph"].Widths
 				if len(w) != 2 || w[0] < 1 || w[0] > 12 || w[1] < 1 || w[1] > 12 {
 					t.Errorf("%s: widths %v", s.ID, w)
 				}
@@ -337,16 +370,16 @@ func TestUpdateDatasetWorkers(t *testing.T) {
 	}
 }
 
-func TestUpdateDatasetPredictions(t *testing.T) {
-	dir := dimDataset(t)
+func TestTrimapPredictions(t *testing.T) {
+	dir := trimapDimDataset(t)
 	preds := filepath.Join(t.TempDir(), "preds")
-	copyDir(t, filepath.Join(shareddata.Dir(t, "data/dim"), "predictions"), preds)
+	trimapCopyDir(t, filepath.Join(shareddata.Dir(t, "data/dim"), "predictions"), preds)
 	os.Remove(filepath.Join(preds, "dim2.png"))
-	if err := WriteGray(filepath.Join(preds, "dim3.png"), NewGray(10, 12)); err != nil {
+	if err := trimap.WriteGray(filepath.Join(preds, "dim3.png"), trimap.NewGray(10, 12)); err != nil {
 		t.Fatal(err)
 	}
-	o := DatasetOptions{Dataset: dir, From: "preds:" + preds, OutDir: "trimaps-pred", Report: true, Workers: 2}
-	sum := update(t, o)
+	o := TrimapOptions{Dataset: dir, From: "preds:" + preds, OutDir: "trimaps-pred", Report: true, Workers: 2}
+	sum := trimapUpdate(t, o)
 	if sum.Made != 4 || sum.Rejects != 2 || sum.RejectCodes[dataset.CodeMissingPartner] != 1 ||
 		sum.RejectCodes[dataset.CodeSizeMismatch] != 1 || sum.NewRejectLines != 2 || sum.From["preds"] != 4 {
 		t.Errorf("summary %+v", sum)
@@ -367,43 +400,43 @@ func TestUpdateDatasetPredictions(t *testing.T) {
 	if !slices.Equal(ours, []string{"dim2 missing-partner", "dim3 size-mismatch"}) {
 		t.Errorf("reject lines %v", ours)
 	}
-	for _, s := range openDS(t, dir).Samples {
+	for _, s := range trimapOpenDS(t, dir).Samples {
 		_, has := s.SHA256["trimaps-pred/"+s.ID+".png"]
 		if has == (s.ID == "dim2" || s.ID == "dim3") {
 			t.Errorf("%s: has a trimap from predictions: %v", s.ID, has)
 		}
-		if rec, ok := records(s)["trimaps-pred"]; ok && (rec.From != "preds:"+preds || rec.Matte != filepath.Join(preds, s.ID+".png")) {
+		if rec, ok := trimapRecords(s)["trimaps-pred"]; ok && (rec.From != "preds:"+preds || rec.Matte != filepath.Join(preds, s.ID+".png")) {
 			t.Errorf("%s: record %+v", s.ID, rec)
 		}
 	}
-	validate(t, dir)
+	trimapValidate(t, dir)
 	// Again: the rejects are not repeated, nothing is rewritten.
-	before := snapshot(t, dir)
-	sum = update(t, o)
+	before := trimapSnapshot(t, dir)
+	sum = trimapUpdate(t, o)
 	if sum.Reused != 4 || sum.Rejects != 2 || sum.NewRejectLines != 0 {
 		t.Errorf("second run: %+v", sum)
 	}
-	if !equalMaps(before, snapshot(t, dir)) {
+	if !trimapEqualMaps(before, trimapSnapshot(t, dir)) {
 		t.Error("second run changed files")
 	}
 	// A changed prediction is noticed.
-	if err := WriteGray(filepath.Join(preds, "dim3.png"), NewGray(320, 320)); err != nil {
+	if err := trimap.WriteGray(filepath.Join(preds, "dim3.png"), trimap.NewGray(320, 320)); err != nil {
 		t.Fatal(err)
 	}
-	if sum = update(t, o); sum.Made != 1 || sum.Flagged != 1 {
+	if sum = trimapUpdate(t, o); sum.Made != 1 || sum.Flagged != 1 {
 		t.Errorf("after fixing dim3's prediction (all zero): %+v", sum)
 	}
 }
 
-func TestUpdateDatasetFlatMattes(t *testing.T) {
-	for _, method := range []string{MethodSuperpixel, MethodErode} {
-		dir := syntheticDataset(t, 3, []string{"s1"}, []string{"s2"})
-		sum := update(t, DatasetOptions{Dataset: dir, Method: method, Workers: 2, Report: true})
-		if sum.Made != 3 || sum.Flagged != 2 || sum.Rejects != 0 || sum.RejectCodes[dataset.CodeEmptyMask] != 1 || sum.RejectCodes[CodeFullMatte] != 1 {
+func TestTrimapFlatMattes(t *testing.T) {
+	for _, method := range []string{TrimapMethodSuperpixel, TrimapMethodErode} {
+		dir := trimapSyntheticDataset(t, 3, []string{"s1"}, []string{"s2"})
+		sum := trimapUpdate(t, TrimapOptions{Dataset: dir, Method: method, Workers: 2, Report: true})
+		if sum.Made != 3 || sum.Flagged != 2 || sum.Rejects != 0 || sum.RejectCodes[dataset.CodeEmptyMask] != 1 || sum.RejectCodes[TrimapCodeFullMatte] != 1 {
 			t.Errorf("%s: summary %+v", method, sum)
 		}
-		for id, want := range map[string]uint8{"s1": Background, "s2": Foreground} {
-			for _, v := range readGray(t, filepath.Join(dir, "trimaps", id+".png")).Pix {
+		for id, want := range map[string]uint8{"s1": trimap.Background, "s2": trimap.Foreground} {
+			for _, v := range trimapReadGray(t, filepath.Join(dir, "trimaps", id+".png")).Pix {
 				if v != want {
 					t.Fatalf("%s: %s has value %d, want all %d", method, id, v, want)
 				}
@@ -422,28 +455,28 @@ func TestUpdateDatasetFlatMattes(t *testing.T) {
 		if n != 2 {
 			t.Errorf("%s: %d trimap reject lines, want 2", method, n)
 		}
-		for _, s := range openDS(t, dir).Samples {
+		for _, s := range trimapOpenDS(t, dir).Samples {
 			if s.Trimap != "trimaps/"+s.ID+".png" {
 				t.Errorf("%s: %s: trimap %q", method, s.ID, s.Trimap)
 			}
 		}
-		validate(t, dir)
+		trimapValidate(t, dir)
 		// Kept means still flagged on a second run, without a new line.
-		if sum = update(t, DatasetOptions{Dataset: dir, Method: method, Workers: 2}); sum.Flagged != 2 || sum.NewRejectLines != 0 || sum.Reused != 3 {
+		if sum = trimapUpdate(t, TrimapOptions{Dataset: dir, Method: method, Workers: 2}); sum.Flagged != 2 || sum.NewRejectLines != 0 || sum.Reused != 3 {
 			t.Errorf("%s: second run %+v", method, sum)
 		}
 	}
 }
 
-func TestUpdateDatasetBadInputs(t *testing.T) {
-	dir := syntheticDataset(t, 4, nil, nil)
+func TestTrimapBadInputs(t *testing.T) {
+	dir := trimapSyntheticDataset(t, 4, nil, nil)
 	os.Remove(filepath.Join(dir, "images", "s0.png"))
 	os.Remove(filepath.Join(dir, "alphas", "s1.png"))
-	if err := WriteGray(filepath.Join(dir, "alphas", "s2.png"), NewGray(20, 20)); err != nil {
+	if err := trimap.WriteGray(filepath.Join(dir, "alphas", "s2.png"), trimap.NewGray(20, 20)); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "alphas", "s3.png"), []byte("\x89PNG\r\n\x1a\nnot really"), 0o644)
-	sum, err := UpdateDataset(context.Background(), DatasetOptions{Dataset: dir, Workers: 2})
+	sum, err := Trimap(context.Background(), TrimapOptions{Dataset: dir, Workers: 2})
 	if !errors.Is(err, ErrNoTrimaps) || sum.Rejects != 4 {
 		t.Errorf("every sample bad: %v, %+v", err, sum)
 	}
@@ -455,54 +488,54 @@ func TestUpdateDatasetBadInputs(t *testing.T) {
 		}
 	}
 	want := map[string]string{"s0": dataset.CodeMissingPartner, "s1": dataset.CodeMissingPartner, "s2": dataset.CodeSizeMismatch, "s3": dataset.CodeTruncated}
-	if !equalMaps(got, want) {
+	if !trimapEqualMaps(got, want) {
 		t.Errorf("reject codes %v, want %v", got, want)
 	}
-	for _, s := range openDS(t, dir).Samples {
+	for _, s := range trimapOpenDS(t, dir).Samples {
 		if s.Trimap != "" || len(s.Extra) != 0 {
 			t.Errorf("%s: a rejected row changed: %+v", s.ID, s)
 		}
 	}
 }
 
-func TestUpdateDatasetOptionErrors(t *testing.T) {
-	dir := syntheticDataset(t, 1, nil, nil)
+func TestTrimapOptionErrors(t *testing.T) {
+	dir := trimapSyntheticDataset(t, 1, nil, nil)
 	for _, tc := range []struct {
-		o    DatasetOptions
-		flag string
-		is   error
+		o     TrimapOptions
+		field string
+		is    error
 	}{
-		{DatasetOptions{Dataset: dir + "-missing"}, "--dataset", nil},
-		{DatasetOptions{Dataset: dir, Method: "watershed"}, "--method", nil},
-		{DatasetOptions{Dataset: dir, From: "trimap"}, "--from", nil},
-		{DatasetOptions{Dataset: dir, From: "preds:" + dir + "-missing"}, "--from", nil},
-		{DatasetOptions{Dataset: dir, OutDir: "../elsewhere"}, "--out-dir", nil},
-		{DatasetOptions{Dataset: dir, OutDir: "masks"}, "--out-dir", nil},
-		{DatasetOptions{Dataset: dir, Superpixel: SuperpixelOptions{SLIC: SLICOptions{Superpixels: 64*48 + 1}}}, "--superpixels", ErrSuperpixelCount},
-		{DatasetOptions{Dataset: dir, Superpixel: SuperpixelOptions{SLIC: SLICOptions{Superpixels: -1}}}, "--superpixels", ErrSuperpixelCount},
-		{DatasetOptions{Dataset: dir, Superpixel: SuperpixelOptions{SLIC: SLICOptions{Compactness: -1}}}, "--compactness", nil},
-		{DatasetOptions{Dataset: dir, Superpixel: SuperpixelOptions{FGThresh: 0.2, BGThresh: 0.5}}, "--fg-thresh", nil},
-		{DatasetOptions{Dataset: dir, Superpixel: SuperpixelOptions{MaxBand: -2}}, "--max-band", nil},
-		{DatasetOptions{Dataset: dir, Method: MethodErode, Morph: MorphOptions{MinWidth: 9, MaxWidth: 3}}, "--width-range", nil},
-		{DatasetOptions{Dataset: dir, Method: MethodErode, Morph: MorphOptions{Width: -3}}, "--width", nil},
+		{TrimapOptions{Dataset: dir + "-missing"}, "Dataset", nil},
+		{TrimapOptions{Dataset: dir, Method: "watershed"}, "Method", nil},
+		{TrimapOptions{Dataset: dir, From: "trimap"}, "From", nil},
+		{TrimapOptions{Dataset: dir, From: "preds:" + dir + "-missing"}, "From", nil},
+		{TrimapOptions{Dataset: dir, OutDir: "../elsewhere"}, "OutDir", nil},
+		{TrimapOptions{Dataset: dir, OutDir: "masks"}, "OutDir", nil},
+		{TrimapOptions{Dataset: dir, Superpixel: trimap.SuperpixelOptions{SLIC: trimap.SLICOptions{Superpixels: 64*48 + 1}}}, "Superpixels", trimap.ErrSuperpixelCount},
+		{TrimapOptions{Dataset: dir, Superpixel: trimap.SuperpixelOptions{SLIC: trimap.SLICOptions{Superpixels: -1}}}, "Superpixels", trimap.ErrSuperpixelCount},
+		{TrimapOptions{Dataset: dir, Superpixel: trimap.SuperpixelOptions{SLIC: trimap.SLICOptions{Compactness: -1}}}, "Compactness", nil},
+		{TrimapOptions{Dataset: dir, Superpixel: trimap.SuperpixelOptions{FGThresh: 0.2, BGThresh: 0.5}}, "FGThresh", nil},
+		{TrimapOptions{Dataset: dir, Superpixel: trimap.SuperpixelOptions{MaxBand: -2}}, "MaxBand", nil},
+		{TrimapOptions{Dataset: dir, Method: TrimapMethodErode, Morph: trimap.MorphOptions{MinWidth: 9, MaxWidth: 3}}, "WidthRange", nil},
+		{TrimapOptions{Dataset: dir, Method: TrimapMethodErode, Morph: trimap.MorphOptions{Width: -3}}, "Width", nil},
 	} {
-		_, err := UpdateDataset(context.Background(), tc.o)
-		var oe *OptionError
-		if !errors.As(err, &oe) || !strings.Contains(oe.Option, tc.flag) || (tc.is != nil && !errors.Is(err, tc.is)) {
-			t.Errorf("%+v: error %v, want an OptionError naming %s", tc.o, err, tc.flag)
+		_, err := Trimap(context.Background(), tc.o)
+		var oe *dataset.OptionError
+		if !errors.As(err, &oe) || !slices.Contains(strings.Split(oe.Field, "/"), tc.field) || (tc.is != nil && !errors.Is(err, tc.is)) {
+			t.Errorf("%+v: error %v, want an OptionError naming %s", tc.o, err, tc.field)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, DefaultOutDir)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, TrimapDefaultOutDir)); err == nil {
 		t.Error("an option error left a trimaps folder behind")
 	}
 }
 
-func TestUpdateDatasetCancel(t *testing.T) {
-	dir := syntheticDataset(t, 3, nil, nil)
+func TestTrimapCancel(t *testing.T) {
+	dir := trimapSyntheticDataset(t, 3, nil, nil)
 	manifest, _ := os.ReadFile(filepath.Join(dir, dataset.ManifestFile))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := UpdateDataset(ctx, DatasetOptions{Dataset: dir}); !errors.Is(err, context.Canceled) {
+	if _, err := Trimap(ctx, TrimapOptions{Dataset: dir}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled run: %v", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, dataset.ManifestFile)); !bytes.Equal(b, manifest) {
@@ -512,12 +545,15 @@ func TestUpdateDatasetCancel(t *testing.T) {
 	// the rest.
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	_, err := UpdateDataset(ctx, DatasetOptions{Dataset: dir, Workers: 1, Progress: func(done, total int) { cancel() }})
-	if !errors.Is(err, context.Canceled) {
+	_, err := Trimap(ctx, TrimapOptions{Dataset: dir, Workers: 1, Progress: func(done, total int) { cancel() }})
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("run cancelled after a sample: %v", err)
 	}
+	if want := "interrupted after 1 of 3 samples (those are saved; rerun to finish): context canceled"; err.Error() != want {
+		t.Errorf("interrupted: %q, want %q", err, want)
+	}
 	n := 0
-	for _, s := range openDS(t, dir).Samples {
+	for _, s := range trimapOpenDS(t, dir).Samples {
 		if s.Trimap != "" {
 			n++
 		}
@@ -525,21 +561,8 @@ func TestUpdateDatasetCancel(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d rows saved after cancelling at the first sample, want 1", n)
 	}
-	validate(t, dir)
-	if sum := update(t, DatasetOptions{Dataset: dir, Workers: 1}); sum.Reused != 1 || sum.Made != 2 {
+	trimapValidate(t, dir)
+	if sum := trimapUpdate(t, TrimapOptions{Dataset: dir, Workers: 1}); sum.Reused != 1 || sum.Made != 2 {
 		t.Errorf("rerun: %+v", sum)
-	}
-}
-
-func TestTimeSLIC(t *testing.T) {
-	im := syntheticImage(50, 40, 3)
-	for _, workers := range []int{1, 0} {
-		tm, err := TimeSLIC(context.Background(), im, SLICOptions{Superpixels: 20, Workers: workers}, 2)
-		if err != nil || tm.Runs != 2 || tm.Superpixels == 0 || tm.MsPerMegapixel() <= 0 {
-			t.Errorf("workers %d: %+v, %v", workers, tm, err)
-		}
-	}
-	if _, err := TimeSLIC(context.Background(), im, SLICOptions{}, 0); err == nil {
-		t.Error("0 runs accepted")
 	}
 }
