@@ -17,17 +17,17 @@ import (
 // OpenCV otherwise spreads resizes over its own threads.
 func BenchmarkComposite(b *testing.B) {
 	dir := shareddata.Dir(b, "data")
-	fg, err := LoadCutout(filepath.Join(dir, "p3m", "cutouts", "p_09ba26b4.png"), true)
+	fg, err := loadCutout(filepath.Join(dir, "p3m", "cutouts", "p_09ba26b4.png"), true)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer fg.Close()
-	photo, err := LoadBackground(filepath.Join(dir, "backgrounds", "coffee.png"))
+	photo, err := loadBackground(filepath.Join(dir, "backgrounds", "coffee.png"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer photo.Close()
-	stripes, _ := LoadBackground("procedural:stripes")
+	stripes, _ := loadBackground("procedural:stripes")
 	base := Options{Seed: 1, Width: 1080, Height: 1440, ScaleLo: 0.6, ScaleHi: 1.0, Position: Random, Flip: true}
 	realism := base
 	realism.LinearLight, realism.Harmonize, realism.BgBlur, realism.Noise = true, 0.3, 2, 2

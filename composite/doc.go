@@ -4,8 +4,8 @@
 // and checking the inputs, the per-foreground × per-background plan, the
 // placement and background-fit rules, the blend, optional realism
 // (harmonisation, background blur, noise), a record of every draw for the
-// manifest, and a contact sheet. Writing files and running workers are the
-// caller's.
+// manifest, and a contact sheet. Reading and writing files and running
+// workers are the caller's (jobs.Composite).
 //
 // The blend is I = a·F + (1 − a)·B per pixel, in float, rounded once; with
 // a second foreground, alpha = 1 − (1 − a1)(1 − a2). Every draw is a pure

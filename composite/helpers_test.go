@@ -2,7 +2,9 @@ package composite
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"os"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -96,4 +98,39 @@ func within(t testing.TB, what string, got uint8, want, tol float64) {
 	if math.Abs(float64(got)-want) > tol {
 		t.Errorf("%s: got %d, want %.3f ±%g", what, got, want, tol)
 	}
+}
+
+// loadCutout reads and decodes the cut-out file at path.
+func loadCutout(path string, premultiplied bool) (*Foreground, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
+	}
+	return DecodeCutout(path, data, premultiplied)
+}
+
+// loadBackground reads and decodes the background file at id, or makes
+// the pattern of a procedural id.
+func loadBackground(id string) (*Background, error) {
+	if IsProcedural(id) {
+		return ProceduralBackground(id)
+	}
+	data, err := os.ReadFile(id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: %w", ErrBadBackground, ErrUnreadable, err)
+	}
+	return DecodeBackground(id, data)
+}
+
+// loadImageAlpha reads and decodes an image and its separate matte.
+func loadImageAlpha(imagePath, alphaPath string) (*Foreground, error) {
+	img, err := os.ReadFile(imagePath)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
+	}
+	alpha, err := os.ReadFile(alphaPath)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
+	}
+	return DecodeImageAlpha(imagePath, img, alphaPath, alpha)
 }

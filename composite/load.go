@@ -3,9 +3,7 @@ package composite
 import (
 	"errors"
 	"fmt"
-	"github.com/segtool/segtool/dataset"
 	"image"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -13,6 +11,9 @@ import (
 )
 
 // Bad input. Each is wrapped with the offending path; test with errors.Is.
+// Callers that read the files return ErrUnreadable (and, for a
+// background, ErrBadBackground) for files they cannot read, so one test
+// covers both.
 var (
 	// ErrNoAlpha: the cut-out decoded without an alpha channel (a JPEG, or a
 	// PNG saved as RGB).
@@ -48,12 +49,13 @@ func (f *Foreground) Size() image.Point { return image.Pt(f.bgra.Cols(), f.bgra.
 // Close frees the cut-out's pixels.
 func (f *Foreground) Close() error { return f.bgra.Close() }
 
-// LoadCutout decodes an RGBA cut-out (PNG, WebP; 16-bit is reduced to
-// 8-bit). premultiplied says its colour is already multiplied by alpha;
-// it is then divided back, so low-alpha colours keep only the precision the
-// file had.
-func LoadCutout(path string, premultiplied bool) (*Foreground, error) {
-	m, err := decode(path, gocv.IMReadUnchanged)
+// DecodeCutout decodes data, the bytes of the RGBA cut-out file at path
+// (PNG, WebP; 16-bit is reduced to 8-bit). path names it in errors and its
+// base name is the ID. premultiplied says its colour is already multiplied
+// by alpha; it is then divided back, so low-alpha colours keep only the
+// precision the file had.
+func DecodeCutout(path string, data []byte, premultiplied bool) (*Foreground, error) {
+	m, err := decode(path, data, gocv.IMReadUnchanged)
 	if err != nil {
 		return nil, err
 	}
@@ -73,16 +75,17 @@ func LoadCutout(path string, premultiplied bool) (*Foreground, error) {
 	return fg, nil
 }
 
-// LoadImageAlpha makes a cut-out from an image and its separate matte. The
-// foreground colour is then the image itself (F ≈ I), which carries the
-// original background's colour into the soft edges; see the package comment.
-func LoadImageAlpha(imagePath, alphaPath string) (*Foreground, error) {
-	img, err := decode(imagePath, gocv.IMReadColor)
+// DecodeImageAlpha makes a cut-out from an image and its separate matte,
+// the bytes of the files at imagePath and alphaPath. The foreground colour
+// is then the image itself (F ≈ I), which carries the original
+// background's colour into the soft edges; see the package comment.
+func DecodeImageAlpha(imagePath string, image []byte, alphaPath string, alpha []byte) (*Foreground, error) {
+	img, err := decode(imagePath, image, gocv.IMReadColor)
 	if err != nil {
 		return nil, err
 	}
 	defer img.Close()
-	a, err := decode(alphaPath, gocv.IMReadGrayScale)
+	a, err := decode(alphaPath, alpha, gocv.IMReadGrayScale)
 	if err != nil {
 		return nil, err
 	}
@@ -176,33 +179,37 @@ func (f *Foreground) check(premultiplied bool) error {
 // Background is a decoded background photo or a procedural pattern kind;
 // read-only once made.
 type Background struct {
-	// ID names the background in records: the path given to LoadBackground,
-	// or "procedural:KIND".
+	// ID names the background in records: the path given to
+	// DecodeBackground, or "procedural:KIND".
 	ID string
 
 	bgr     gocv.Mat // 8UC3; empty for procedural
 	pattern string
 }
 
-// LoadBackground decodes a background image (JPEG, PNG, WebP; grey and
-// palette images become BGR, alpha is dropped), or, for an id made by
-// ParseProcedural, returns a pattern drawn afresh for each composite.
-func LoadBackground(id string) (*Background, error) {
-	if kind, ok := strings.CutPrefix(id, proceduralPrefix); ok {
-		if !validPattern(kind) {
-			return nil, fmt.Errorf("%s: unknown pattern %q (have %s)", id, kind, strings.Join(PatternKinds(), ", "))
-		}
-		return &Background{ID: id, pattern: kind}, nil
+// ProceduralBackground returns, for an id made by ParseProcedural, a
+// pattern drawn afresh for each composite.
+func ProceduralBackground(id string) (*Background, error) {
+	kind, ok := strings.CutPrefix(id, proceduralPrefix)
+	if !ok || !validPattern(kind) {
+		return nil, fmt.Errorf("%s: unknown pattern %q (have %s)", id, kind, strings.Join(PatternKinds(), ", "))
 	}
-	m, err := decode(id, gocv.IMReadColor)
+	return &Background{ID: id, pattern: kind}, nil
+}
+
+// DecodeBackground decodes data, the bytes of the background image at path
+// (JPEG, PNG, WebP; grey and palette images become BGR, alpha is dropped).
+// path is the ID and names it in errors.
+func DecodeBackground(path string, data []byte) (*Background, error) {
+	m, err := decode(path, data, gocv.IMReadColor)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadBackground, err)
 	}
 	if err := to8U(&m); err != nil {
 		m.Close()
-		return nil, fmt.Errorf("%w: %s: %w", ErrBadBackground, id, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadBackground, path, err)
 	}
-	return &Background{ID: id, bgr: m}, nil
+	return &Background{ID: path, bgr: m}, nil
 }
 
 // NewBackground makes a background from an in-memory 8-bit BGR or grey
@@ -219,23 +226,26 @@ func NewBackground(id string, img gocv.Mat) (*Background, error) {
 	return nil, fmt.Errorf("%w: %s: want 8-bit BGR or grey, got %v", ErrBadBackground, id, img.Type())
 }
 
+// Size returns the photo's width and height; zero for a pattern, which is
+// drawn at the canvas size.
+func (b *Background) Size() image.Point {
+	if b.Procedural() {
+		return image.Point{}
+	}
+	return image.Pt(b.bgr.Cols(), b.bgr.Rows())
+}
+
 // Procedural reports whether the background is a drawn pattern.
 func (b *Background) Procedural() bool { return b.pattern != "" }
 
 // Close frees the background's pixels.
 func (b *Background) Close() error { return b.bgr.Close() }
 
-// decode reads and decodes one image file, naming the path in errors.
-func decode(path string, flags gocv.IMReadFlag) (gocv.Mat, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return gocv.Mat{}, fmt.Errorf("%w: %w", ErrUnreadable, err)
-	}
+// decode decodes the bytes of one image file, naming its path in errors.
+// Truncation is the reader's to check: a cut JPEG decodes, grey-filled.
+func decode(path string, data []byte, flags gocv.IMReadFlag) (gocv.Mat, error) {
 	if len(data) == 0 {
 		return gocv.Mat{}, fmt.Errorf("%s: %w: empty file", path, ErrUnreadable)
-	}
-	if err := dataset.CheckComplete(data); err != nil {
-		return gocv.Mat{}, fmt.Errorf("%s: %w: %w", path, ErrUnreadable, err)
 	}
 	m, err := gocv.IMDecode(data, flags)
 	if err != nil {

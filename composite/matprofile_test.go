@@ -31,12 +31,12 @@ func TestMatProfile(t *testing.T) {
 		gocv.IMWrite(filepath.Join(dir, "clear.png"), clear)
 		clear.Close()
 		for _, p := range []string{"rgb.png", "clear.png", "bad.jpg", "none.png"} {
-			if fg, err := LoadCutout(filepath.Join(dir, p), false); err == nil {
+			if fg, err := loadCutout(filepath.Join(dir, p), false); err == nil {
 				fg.Close()
 				t.Errorf("%s loaded", p)
 			}
 		}
-		if _, err := LoadBackground(bad); err == nil {
+		if _, err := loadBackground(bad); err == nil {
 			t.Error("bad background loaded")
 		}
 
@@ -46,14 +46,14 @@ func TestMatProfile(t *testing.T) {
 			cut, _ := filepath.Glob(filepath.Join(d, "data", "p3m", "cutouts", "*.png"))
 			photos, _ := filepath.Glob(filepath.Join(d, "data", "backgrounds", "*"))
 			for _, p := range cut[:min(3, len(cut))] {
-				fg, err := LoadCutout(p, true)
+				fg, err := loadCutout(p, true)
 				if err != nil {
 					t.Fatal(err)
 				}
 				fgs = append(fgs, fg)
 			}
 			for _, p := range photos[:min(3, len(photos))] {
-				bg, err := LoadBackground(p)
+				bg, err := loadBackground(p)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -71,7 +71,7 @@ func TestMatProfile(t *testing.T) {
 		fgs = append(fgs, synth)
 		proc, _ := ParseProcedural("procedural")
 		for _, id := range proc {
-			bg, _ := LoadBackground(id)
+			bg, _ := loadBackground(id)
 			bgs = append(bgs, bg)
 		}
 		var ids, bgIDs []string
@@ -136,39 +136,5 @@ func TestMatProfile(t *testing.T) {
 		var b bytes.Buffer
 		gocv.MatProfile.WriteTo(&b, 1)
 		t.Errorf("%d Mats live before, %d after:\n%s", start, n, b.String())
-	}
-}
-
-// TestMatProfileWriteDataset runs whole WriteDataset commands (good run,
-// resume, a planted bad background, preview) and expects no live Mat after.
-func TestMatProfileWriteDataset(t *testing.T) {
-	dir := t.TempDir()
-	cut := filepath.Join(dir, "cutouts")
-	os.MkdirAll(cut, 0o755)
-	for i, v := range []float64{255, 128} {
-		m := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(40, 90, 200, v), 60, 40, gocv.MatTypeCV8UC4)
-		gocv.IMWrite(filepath.Join(cut, []string{"a.png", "b.png"}[i]), m)
-		m.Close()
-	}
-	bgDir := filepath.Join(dir, "bg")
-	os.MkdirAll(bgDir, 0o755)
-	bg := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(10, 20, 30, 0), 50, 70, gocv.MatTypeCV8UC3)
-	gocv.IMWrite(filepath.Join(bgDir, "one.png"), bg)
-	gocv.IMWrite(filepath.Join(bgDir, "two.jpg"), bg)
-	bg.Close()
-	os.WriteFile(filepath.Join(bgDir, "bad.jpg"), []byte("not a jpeg"), 0o644)
-	start := gocv.MatProfile.Count()
-	out := filepath.Join(dir, "comp")
-	for _, resume := range []bool{false, true} {
-		_, err := WriteDataset(context.Background(), DatasetOptions{Fg: cut, Bg: bgDir, Out: out, Workers: 2,
-			Composite: Options{Seed: 3, PerFg: 2}, Preview: 2, Resume: resume})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := gocv.MatProfile.Count(); n != start {
-		var b bytes.Buffer
-		gocv.MatProfile.WriteTo(&b, 1)
-		t.Fatalf("%d Mats leaked by WriteDataset:\n%s", n-start, b.String())
 	}
 }

@@ -9,9 +9,9 @@ import (
 // AllowRepeat is off. It concerns the whole plan, not one input.
 var ErrTooFewBackgrounds = errors.New("more backgrounds per foreground than backgrounds (allow repeats or lower the count)")
 
-// Item is one planned composite: indices into the foreground and background
-// lists given to Plan.
-type Item struct {
+// Planned is one planned composite: indices into the foreground and
+// background lists given to Plan.
+type Planned struct {
 	Fg     int `json:"fg"`
 	Bg     int `json:"bg"`
 	Second int `json:"second"` // second foreground, or -1
@@ -24,7 +24,7 @@ type Item struct {
 // every use, so a list of only those never runs short. With probability
 // Options.Multi an item gets a second foreground, another one when there
 // is another. fgIDs must be the Foreground IDs that Composite will see.
-func Plan(fgIDs, bgIDs []string, o Options) ([]Item, error) {
+func Plan(fgIDs, bgIDs []string, o Options) ([]Planned, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func Plan(fgIDs, bgIDs []string, o Options) ([]Item, error) {
 	if per > len(bgIDs) && !o.AllowRepeat && !procedural {
 		return nil, fmt.Errorf("plan: %w: %d per foreground, %d backgrounds", ErrTooFewBackgrounds, per, len(bgIDs))
 	}
-	items := make([]Item, 0, len(fgIDs)*per)
+	items := make([]Planned, 0, len(fgIDs)*per)
 	for i, id := range fgIDs {
 		r := newStream(o.Seed, id, 0, "plan")
 		var order []int
@@ -54,7 +54,7 @@ func Plan(fgIDs, bgIDs []string, o Options) ([]Item, error) {
 			order = sample(r, len(bgIDs), min(per-len(order), len(bgIDs)), order)
 		}
 		for k := 0; k < per; k++ {
-			it := Item{Fg: i, Bg: order[k], Second: -1, Index: k}
+			it := Planned{Fg: i, Bg: order[k], Second: -1, Index: k}
 			m := newStream(o.Seed, id, k, "multi")
 			if u, j := m.float(), m.intn(max(1, len(fgIDs)-1)); u < o.Multi {
 				it.Second = i // the only one

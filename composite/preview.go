@@ -9,7 +9,7 @@ import (
 )
 
 // ContactSheet lays results side by side, each image above its alpha, at
-// tileH pixels per image, with thin grey gaps: a quick look (--preview).
+// tileH pixels per image, with thin grey gaps: a quick look at a run.
 // The caller closes the returned Mat.
 func ContactSheet(results []*Result, tileH int) (gocv.Mat, error) {
 	if len(results) == 0 || tileH < 1 {

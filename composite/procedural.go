@@ -19,7 +19,7 @@ func PatternKinds() []string { return []string{"stripes", "checks", "noise", "gr
 func validPattern(kind string) bool { return slices.Contains(PatternKinds(), kind) }
 
 // ParseProcedural expands "procedural:stripes,checks" (or "procedural" /
-// "procedural:" for all kinds) into background ids for LoadBackground and
+// "procedural:" for all kinds) into background ids for ProceduralBackground and
 // Plan. Each composite draws its own pattern from its seed, so a kind can be
 // used any number of times.
 func ParseProcedural(spec string) ([]string, error) {

@@ -25,7 +25,7 @@ func TestProceduralPatterns(t *testing.T) {
 	ids, _ := ParseProcedural("procedural")
 	fg := opaque(t, 2, 2)
 	for _, id := range ids {
-		bg, err := LoadBackground(id)
+		bg, err := loadBackground(id)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 
 // realData loads the P3M cut-outs (premultiplied RGBA PNGs) and the
 // background photos, plus each cut-out's alpha read independently of
-// LoadCutout.
+// DecodeCutout.
 func realData(t testing.TB) (fgs []*Foreground, alphas []gocv.Mat, bgs []*Background) {
 	t.Helper()
 	cut, _ := filepath.Glob(filepath.Join(shareddata.Dir(t, "data/p3m"), "cutouts", "*.png"))
@@ -22,7 +22,7 @@ func realData(t testing.TB) (fgs []*Foreground, alphas []gocv.Mat, bgs []*Backgr
 		t.Skip("skipping: no cut-outs or backgrounds in the shared data folder")
 	}
 	for _, p := range cut {
-		fg, err := LoadCutout(p, true)
+		fg, err := loadCutout(p, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func realData(t testing.TB) (fgs []*Foreground, alphas []gocv.Mat, bgs []*Backgr
 		alphas = append(alphas, a)
 	}
 	for _, p := range bgFiles {
-		bg, err := LoadBackground(p)
+		bg, err := loadBackground(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +163,7 @@ func dump(t *testing.T, fgs []*Foreground, bgs []*Background) {
 		o := Options{Seed: 1, Width: 1080, Height: 1440, ScaleLo: 0.6, ScaleHi: 1.0, Flip: true, Harmonize: 0.3 * float64(i%2)}
 		bg := bgs[i%len(bgs)]
 		if i >= 4 {
-			b, err := LoadBackground(proc[i%len(proc)])
+			b, err := loadBackground(proc[i%len(proc)])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +191,7 @@ func TestRealCutoutsLookPremultiplied(t *testing.T) {
 	if len(cut) == 0 {
 		t.Skip("skipping: no cut-outs")
 	}
-	fg, err := LoadCutout(cut[0], false)
+	fg, err := loadCutout(cut[0], false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 	n := 48 * 40
 	f, a := pseudo(3*n, 1), pseudo(n, 2)
 	fgs := []*Foreground{mustFg(t, "a", 40, 48, f, a, false), mustFg(t, "b", 40, 48, pseudo(3*n, 3), pseudo(n, 4), false)}
-	blobs, _ := LoadBackground("procedural:blobs")
+	blobs, _ := loadBackground("procedural:blobs")
 	defer blobs.Close()
 	bgs := []*Background{mustBg(t, 30, 50, gocv.MatTypeCV8UC3, pseudo(4500, 5)), blobs}
 	o := Options{Seed: 9, Width: 64, Height: 56, ScaleLo: 0.4, ScaleHi: 1.2, Position: Random, Flip: true,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/segtool/segtool/composite"
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/jobs"
 	"github.com/urfave/cli/v2"
 )
 
@@ -179,7 +180,7 @@ func runComposite(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	o := composite.DatasetOptions{
+	o := jobs.CompositeOptions{
 		Fg: c.String("fg"), Bg: c.String("bg"), Out: c.String("out"), Name: c.String("name"), Version: version,
 		Composite: co, Premultiplied: c.Bool("premultiplied"), Protocol: c.String("protocol"),
 		ImageFormat: c.String("image-format"), JPEGQuality: c.Int("jpeg-quality"), Preview: c.Int("preview"),
@@ -200,18 +201,13 @@ func runComposite(c *cli.Context) error {
 	}
 	var finish func()
 	o.Progress, finish = progress(c, "composite")
-	sum, err := composite.WriteDataset(c.Context, o)
+	sum, err := jobs.Composite(c.Context, o)
 	finish()
-	var oe *composite.OptionError
 	switch {
 	case errors.Is(err, composite.ErrTooFewBackgrounds):
 		return usageError("--per-fg %d exceeds the %d usable backgrounds: lower it, or pass --allow-repeat to reuse backgrounds", max(1, co.PerFg), sum.Backgrounds)
-	case errors.As(err, &oe):
-		return usageError("%v", err)
-	case errors.Is(err, dataset.ErrExists):
-		return usageError("%v", err)
-	case err != nil && !errors.Is(err, composite.ErrNoComposites):
-		return err
+	case err != nil && !errors.Is(err, jobs.ErrNoComposites):
+		return err // cliError names the flag of an option fault
 	}
 	log := logger(c)
 	if n := len(sum.LooksPremultiplied); n > 0 {
@@ -226,7 +222,7 @@ func runComposite(c *cli.Context) error {
 	return err
 }
 
-func printCompositeSummary(c *cli.Context, s composite.Summary) {
+func printCompositeSummary(c *cli.Context, s jobs.CompositeSummary) {
 	var parts []string
 	for _, sp := range dataset.SplitNames() {
 		parts = append(parts, fmt.Sprintf("%d %s", s.Counts[sp], sp))
