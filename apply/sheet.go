@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"gocv.io/x/gocv"
+
+	"github.com/segtool/segtool/composite"
 )
 
 // DefaultSheetCell is the height of one contact-sheet panel in pixels.
@@ -103,17 +105,18 @@ func (s *Sheet) thumbnail(m gocv.Mat) (thumb, error) {
 			t.bgr[3*i], t.bgr[3*i+1], t.bgr[3*i+2] = v, v, v
 		}
 	case gocv.MatTypeCV8UC4:
+		fg, bg, al := make([]uint8, 3*tw*th), make([]uint8, 3*tw*th), make([]uint8, tw*th)
 		for i := range tw * th {
 			x, y := i%tw, i/tw
-			var bg float32 = 205
+			var check uint8 = 205
 			if (x/8+y/8)%2 == 1 {
-				bg = 150
+				check = 150
 			}
-			a := float32(px[4*i+3]) / 255
-			for c := range 3 {
-				t.bgr[3*i+c] = round8(a*float32(px[4*i+c]) + (1-a)*bg)
-			}
+			copy(fg[3*i:3*i+3], px[4*i:4*i+3])
+			bg[3*i], bg[3*i+1], bg[3*i+2] = check, check, check
+			al[i] = px[4*i+3]
 		}
+		composite.Over(t.bgr, fg, bg, al)
 	default:
 		return thumb{}, fmt.Errorf("sheet: panel type %v, want 8-bit grey, BGR or BGRA", small.Type())
 	}
