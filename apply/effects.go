@@ -73,17 +73,9 @@ func bgrBytes(m gocv.Mat) []uint8 {
 }
 
 // Compose writes dst = a·fg + (1 − a)·bg for interleaved 3-channel 8-bit
-// planes, in float32, rounded to nearest. a is taken as is (the caller
-// keeps it in [0, 1]); a = 1 gives fg and a = 0 gives bg exactly.
-func Compose(dst, fg, bg []uint8, alpha []float32) {
-	for p, a := range alpha {
-		i := 3 * p
-		b := 1 - a
-		dst[i] = round8(a*float32(fg[i]) + b*float32(bg[i]))
-		dst[i+1] = round8(a*float32(fg[i+1]) + b*float32(bg[i+1]))
-		dst[i+2] = round8(a*float32(fg[i+2]) + b*float32(bg[i+2]))
-	}
-}
+// planes: composite.Over with float alpha, taken as is (the caller keeps
+// it in [0, 1]); a = 1 gives fg and a = 0 gives bg exactly.
+func Compose(dst, fg, bg []uint8, alpha []float32) { composite.Over(dst, fg, bg, alpha) }
 
 // round8 rounds to the nearest 8-bit value, clamping; NaN gives 0.
 func round8(v float32) uint8 {

@@ -10,6 +10,9 @@ import (
 	"sync"
 
 	"gocv.io/x/gocv"
+
+	"github.com/segtool/segtool/composite"
+	"github.com/segtool/segtool/sheet"
 )
 
 // DefaultSheetCell is the height of one contact-sheet panel in pixels.
@@ -103,17 +106,18 @@ func (s *Sheet) thumbnail(m gocv.Mat) (thumb, error) {
 			t.bgr[3*i], t.bgr[3*i+1], t.bgr[3*i+2] = v, v, v
 		}
 	case gocv.MatTypeCV8UC4:
+		fg, bg, al := make([]uint8, 3*tw*th), make([]uint8, 3*tw*th), make([]uint8, tw*th)
 		for i := range tw * th {
 			x, y := i%tw, i/tw
-			var bg float32 = 205
+			var check uint8 = 205
 			if (x/8+y/8)%2 == 1 {
-				bg = 150
+				check = 150
 			}
-			a := float32(px[4*i+3]) / 255
-			for c := range 3 {
-				t.bgr[3*i+c] = round8(a*float32(px[4*i+c]) + (1-a)*bg)
-			}
+			copy(fg[3*i:3*i+3], px[4*i:4*i+3])
+			bg[3*i], bg[3*i+1], bg[3*i+2] = check, check, check
+			al[i] = px[4*i+3]
 		}
+		composite.Over(t.bgr, fg, bg, al)
 	default:
 		return thumb{}, fmt.Errorf("sheet: panel type %v, want 8-bit grey, BGR or BGRA", small.Type())
 	}
@@ -141,38 +145,47 @@ func (s *Sheet) Encode(ext gocv.FileExt) ([]byte, error) {
 		}
 	}
 	cols := len(s.Columns)
-	W := gap + cols*(cellW+gap)
-	H := header + len(keys)*(s.CellH+gap)
-	canvas := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(40, 40, 40, 0), H, W, gocv.MatTypeCV8UC3)
-	defer canvas.Close()
-	cp, err := canvas.DataPtrUint8()
+	tiles := make([]sheet.Tile, 0, len(keys)*cols)
+	defer func() {
+		for _, t := range tiles {
+			if t.Image.Ptr() != nil {
+				t.Image.Close()
+			}
+		}
+	}()
+	for _, k := range keys {
+		for _, t := range s.rows[k].cells {
+			var m gocv.Mat // zero: a blank cell
+			if t.bgr != nil {
+				var err error
+				if m, err = gocv.NewMatFromBytes(t.h, t.w, gocv.MatTypeCV8UC3, t.bgr); err != nil {
+					return nil, err
+				}
+			}
+			tiles = append(tiles, sheet.Tile{Image: m})
+		}
+	}
+	canvas, g, err := sheet.Build(tiles, sheet.Layout{
+		Cols: cols, CellW: cellW, CellH: s.CellH, Gap: gap,
+		Pad:        sheet.Pad{Top: header, Right: gap, Bottom: gap, Left: gap},
+		Background: color.RGBA{40, 40, 40, 255},
+	})
 	if err != nil {
 		return nil, err
 	}
-	for ri, k := range keys {
-		r := s.rows[k]
-		y0 := header + ri*(s.CellH+gap)
-		for c, t := range r.cells {
-			if t.bgr == nil {
-				continue
-			}
-			x0 := gap + c*(cellW+gap) + (cellW-t.w)/2
-			oy := y0 + (s.CellH-t.h)/2
-			for y := range t.h {
-				copy(cp[3*((oy+y)*W+x0):], t.bgr[3*y*t.w:3*(y+1)*t.w])
-			}
-		}
-	}
+	defer canvas.Close()
+	// Titles over the columns and row labels overlap the grid, so they
+	// are drawn on the whole canvas, not clipped to a cell.
 	white := color.RGBA{R: 235, G: 235, B: 235}
 	black := color.RGBA{}
 	for c, name := range s.Columns {
 		sz := gocv.GetTextSize(name, gocv.FontHersheySimplex, 0.6, 1)
-		x := gap + c*(cellW+gap) + (cellW-sz.X)/2
+		x := g.X[c] + (cellW-sz.X)/2
 		gocv.PutText(&canvas, name, image.Pt(x, header-9), gocv.FontHersheySimplex, 0.6, white, 1)
 	}
 	for ri, k := range keys {
 		if l := s.rows[k].label; l != "" {
-			org := image.Pt(gap+4, header+ri*(s.CellH+gap)+s.CellH-6)
+			org := image.Pt(g.X[0]+4, g.Y[ri]+s.CellH-6)
 			gocv.PutText(&canvas, l, org, gocv.FontHersheySimplex, 0.4, black, 3)
 			gocv.PutText(&canvas, l, org, gocv.FontHersheySimplex, 0.4, white, 1)
 		}

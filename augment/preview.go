@@ -6,6 +6,8 @@ import (
 	"image/color"
 
 	"gocv.io/x/gocv"
+
+	"github.com/segtool/segtool/sheet"
 )
 
 // SheetOptions shapes a contact sheet.
@@ -31,7 +33,12 @@ func ContactSheet(p *Pipeline, samples []*Sample, ids []string, opt SheetOptions
 		opt.Tile = 256
 	}
 	t := opt.Tile
-	sheet := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(40, 40, 40, 0), len(samples)*t, (opt.Copies+1)*t, gocv.MatTypeCV8UC3)
+	tiles := make([]sheet.Tile, 0, len(samples)*(opt.Copies+1))
+	defer func() {
+		for _, tl := range tiles {
+			tl.Image.Close()
+		}
+	}()
 	for r, s := range samples {
 		for c := 0; c <= opt.Copies; c++ {
 			aug := s.Clone()
@@ -39,25 +46,29 @@ func ContactSheet(p *Pipeline, samples []*Sample, ids []string, opt SheetOptions
 			if c > 0 {
 				if _, err := p.Apply(aug, opt.Seed, ids[r], c-1); err != nil {
 					aug.Close()
-					sheet.Close()
 					return gocv.NewMat(), err
 				}
 				label = fmt.Sprintf("copy %d", c-1)
 			}
-			drawTile(&sheet, aug, image.Pt(c*t, r*t), t, label)
+			tiles = append(tiles, sheet.Tile{Image: tileImage(aug, t), Label: label})
 			aug.Close()
 		}
 	}
-	return sheet, nil
+	m, _, err := sheet.Build(tiles, sheet.Layout{
+		Cols: opt.Copies + 1, CellW: t, CellH: t,
+		Background: color.RGBA{40, 40, 40, 255},
+		Label:      sheet.Text{At: image.Pt(3, 12), Scale: 0.4, Color: color.RGBA{R: 255, G: 255, B: 255}, Thickness: 1},
+	})
+	return m, err
 }
 
-// drawTile fits s into the t x t square at origin of sheet.
-func drawTile(sheet *gocv.Mat, s *Sample, origin image.Point, t int, label string) {
+// tileImage fits s into a t x t square, with the mask outline drawn in
+// green. The caller closes it.
+func tileImage(s *Sample, t int) gocv.Mat {
 	rows, cols := s.Image.Rows(), s.Image.Cols()
 	scale := min(float64(t)/float64(cols), float64(t)/float64(rows))
 	w, h := max(1, int(float64(cols)*scale)), max(1, int(float64(rows)*scale))
 	img := gocv.NewMat()
-	defer img.Close()
 	gocv.Resize(s.Image, &img, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
 
 	outline := gocv.NewMat()
@@ -74,10 +85,5 @@ func drawTile(sheet *gocv.Mat, s *Sample, origin image.Point, t int, label strin
 		gocv.DrawContours(&img, contours, -1, color.RGBA{G: 255}, 1)
 		contours.Close()
 	}
-	gocv.PutText(&img, label, image.Pt(3, 12), gocv.FontHersheySimplex, 0.4, color.RGBA{R: 255, G: 255, B: 255}, 1)
-
-	off := origin.Add(image.Pt((t-w)/2, (t-h)/2))
-	dst := sheet.Region(image.Rectangle{Min: off, Max: off.Add(image.Pt(w, h))})
-	img.CopyTo(&dst) // same size and type: writes through into sheet
-	dst.Close()
+	return img
 }

@@ -45,6 +45,45 @@ var srgbTables = sync.OnceValue(func() *srgb {
 	return t
 })
 
+// Alpha is the element of an alpha plane that Over reads: a byte A, meaning
+// α = A/255, or a float32 α in [0, 1] as it is.
+type Alpha interface{ uint8 | float32 }
+
+// Over is the one alpha blend: F over B on interleaved 3-channel 8-bit
+// planes, per pixel and channel
+//
+//	out = α·F + (1 − α)·B,   α = A/255 (byte alpha) or α (float alpha),
+//
+// computed in float32 and rounded once to nearest, halves up, saturating
+// to 0..255 (NaN gives 0). α = 1 gives F and α = 0 gives B exactly. With
+// byte alpha the result equals the integer round((A·F + (255−A)·B)/255):
+// that quotient is k/255, never closer than 1/510 to a half, far beyond
+// float32 error. f, b and dst hold 3·len(alpha) bytes; dst may be f or b.
+// The layered blend of Composite uses the same formula and rounding.
+func Over[A Alpha](dst, f, b []byte, alpha []A) {
+	switch al := any(alpha).(type) {
+	case []uint8:
+		for p, v := range al {
+			over3(dst, f, b, 3*p, float32(v)/255)
+		}
+	case []float32:
+		for p, a := range al {
+			over3(dst, f, b, 3*p, a)
+		}
+	}
+}
+
+// over3 blends the three channels at dst[i:i+3].
+func over3(dst, f, b []byte, i int, a float32) {
+	na := 1 - a
+	dst[i] = round8(mix(a, na, float32(f[i]), float32(b[i])))
+	dst[i+1] = round8(mix(a, na, float32(f[i+1]), float32(b[i+1])))
+	dst[i+2] = round8(mix(a, na, float32(f[i+2]), float32(b[i+2])))
+}
+
+// mix is the blend formula on one value, na being 1 − a.
+func mix(a, na, f, b float32) float32 { return a*f + na*b }
+
 // blend composites the layers, in order, over bg:
 //
 //	I = a·F + (1 − a)·B   per layer, B being what lies beneath,
@@ -93,12 +132,12 @@ func blend(img, alpha, mask, fOut, b []byte, layers [][2][]byte, linear bool, si
 			a := float32(ak) / 255
 			na := 1 - a
 			f := l[0][o : o+3 : o+3]
-			c0 = a*dec[f[0]] + na*c0
-			c1 = a*dec[f[1]] + na*c1
-			c2 = a*dec[f[2]] + na*c2
-			q0 = a*float32(f[0]) + na*q0
-			q1 = a*float32(f[1]) + na*q1
-			q2 = a*float32(f[2]) + na*q2
+			c0 = mix(a, na, dec[f[0]], c0)
+			c1 = mix(a, na, dec[f[1]], c1)
+			c2 = mix(a, na, dec[f[2]], c2)
+			q0 = mix(a, na, float32(f[0]), q0)
+			q1 = mix(a, na, float32(f[1]), q1)
+			q2 = mix(a, na, float32(f[2]), q2)
 			keep *= na
 		}
 		if linear {
@@ -127,10 +166,10 @@ func blend(img, alpha, mask, fOut, b []byte, layers [][2][]byte, linear bool, si
 	}
 }
 
-// round8 rounds half up and saturates to a byte.
+// round8 rounds half up and saturates to a byte; NaN gives 0.
 func round8(v float32) uint8 {
 	switch {
-	case v <= 0:
+	case !(v > 0):
 		return 0
 	case v >= 254.5:
 		return 255

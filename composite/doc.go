@@ -5,7 +5,8 @@
 // placement and background-fit rules, the blend, optional realism
 // (harmonisation, background blur, noise), a record of every draw for the
 // manifest, and a contact sheet. Reading and writing files and running
-// workers are the caller's (jobs.Composite).
+// workers are the caller's (jobs.Composite). Over, the code base's one
+// alpha blend, lives here too: synth and apply blend with it.
 //
 // The blend is I = a·F + (1 − a)·B per pixel, in float, rounded once; with
 // a second foreground, alpha = 1 − (1 − a1)(1 − a2). Every draw is a pure

@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 
 	"gocv.io/x/gocv"
+
+	"github.com/segtool/segtool/composite"
 )
 
 // hairScale is the supersampling factor of the hair matte: strands are drawn
@@ -102,7 +104,7 @@ func Portrait(rng *rand.Rand, w, h int) (Sample, error) {
 		return Sample{}, err
 	}
 	img := bg.Clone()
-	if err := composite(&img, l.color, alpha); err != nil {
+	if err := over(&img, l.color, alpha); err != nil {
 		img.Close()
 		alpha.Close()
 		return Sample{}, err
@@ -219,7 +221,7 @@ func walker(rng *rand.Rand, img *gocv.Mat, ids []byte, id uint8, foot pt, ht flo
 		return err
 	}
 	defer alpha.Close()
-	if err := composite(img, l.color, alpha); err != nil {
+	if err := over(img, l.color, alpha); err != nil {
 		return err
 	}
 	ap, err := alpha.DataPtrUint8()
@@ -636,9 +638,9 @@ func relight(person gocv.Mat, strength, cx float64) error {
 	return nil
 }
 
-// composite blends person colours over img by alpha, in place:
-// img = alpha·person + (1−alpha)·img, rounded.
-func composite(img *gocv.Mat, person, alpha gocv.Mat) error {
+// over blends person colours over img by alpha, in place, with
+// composite.Over: img = alpha·person + (1−alpha)·img, rounded.
+func over(img *gocv.Mat, person, alpha gocv.Mat) error {
 	ip, err := img.DataPtrUint8()
 	if err != nil {
 		return fmt.Errorf("synth: composite: %w", err)
@@ -651,15 +653,7 @@ func composite(img *gocv.Mat, person, alpha gocv.Mat) error {
 	if err != nil {
 		return fmt.Errorf("synth: composite: %w", err)
 	}
-	for i, a := range ap {
-		if a == 0 {
-			continue
-		}
-		a32 := uint32(a)
-		for c := 3 * i; c < 3*i+3; c++ {
-			ip[c] = uint8((a32*uint32(pp[c]) + (255-a32)*uint32(ip[c]) + 127) / 255)
-		}
-	}
+	composite.Over(ip, pp, ip, ap)
 	return nil
 }
 
