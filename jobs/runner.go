@@ -245,7 +245,9 @@ func (u *Update) Run(ctx context.Context, rows []dataset.Sample, item UpdateItem
 		return t, outs, errors.Join(loopErr, saveErr)
 	}
 	if loopErr != nil && ctx.Err() != nil && errors.Is(loopErr, ctx.Err()) {
-		return t, outs, Interrupted(fmt.Errorf("after %d of %d samples (those are saved): %w", t.Done, len(rows), loopErr))
+		// Not ErrInterrupted: an update needs no resume flag, a rerun
+		// skips the rows it finished.
+		return t, outs, fmt.Errorf("interrupted after %d of %d samples (those are saved; rerun to finish): %w", t.Done, len(rows), ctx.Err())
 	}
 	return t, outs, loopErr
 }

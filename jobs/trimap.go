@@ -344,7 +344,7 @@ type trimapResult struct {
 //
 // It runs on [Update]: samples run on Workers goroutines and results are
 // gathered by index, so the output does not depend on Workers. When ctx
-// is cancelled (the error wraps ErrInterrupted) or a file cannot be
+// is cancelled (the error wraps ctx.Err()) or a file cannot be
 // written, the rows finished so far are still saved and the error is
 // returned. Faults in the options are *dataset.OptionError (an out-dir
 // holding the rows' own trimaps without Force wraps
@@ -428,9 +428,6 @@ func Trimap(ctx context.Context, o TrimapOptions) (TrimapSummary, error) {
 	sum.Files = sum.Written
 	sum.Elapsed = time.Since(start)
 	if err != nil {
-		if errors.Is(err, ErrInterrupted) && ctx.Err() != nil {
-			err = fmt.Errorf("%w after %d of %d samples (those are saved; rerun to finish): %w", ErrInterrupted, t.Done, len(rows), ctx.Err())
-		}
 		return sum, err
 	}
 	if c.Report {

@@ -189,9 +189,6 @@ func runTrimap(c *cli.Context) error {
 	case errors.Is(err, jobs.ErrTrimapWouldOverwrite) && errors.As(err, &oe):
 		return usageError("%s: %v, the reference for --report; write to another --out-dir (e.g. %s-sp) to keep them, or pass --force to replace them",
 			flagOf(oe.Field), oe.Err, sum.OutDir)
-	case errors.Is(err, jobs.ErrInterrupted):
-		// An update has no --resume: rerunning finishes it.
-		return cli.Exit(err.Error(), 130)
 	case err != nil && !errors.Is(err, jobs.ErrNoTrimaps):
 		return err
 	}
