@@ -5,7 +5,7 @@ import (
 	"slices"
 )
 
-// Totals are Image counts and sums added over a dataset.
+// Totals are the ImageScores counts and sums added over a dataset.
 type Totals struct {
 	Images int   `json:"images"`
 	Pixels int64 `json:"pixels"`
@@ -86,7 +86,7 @@ func NewAggregator(metrics []Metric) *Aggregator {
 }
 
 // Add adds one image. All images must share the sweep thresholds.
-func (a *Aggregator) Add(im *Image) error {
+func (a *Aggregator) Add(im *ImageScores) error {
 	t := &a.totals
 	if t.Images == 0 {
 		t.Sweep = make([]SweepCounts, len(im.Sweep))
@@ -171,7 +171,7 @@ func (a *Aggregator) Result() Aggregate {
 
 // AggregateImages adds images in the order given (sort them by id first)
 // and returns the result.
-func AggregateImages(metrics []Metric, images []Image) (Aggregate, error) {
+func AggregateImages(metrics []Metric, images []ImageScores) (Aggregate, error) {
 	a := NewAggregator(metrics)
 	for i := range images {
 		if err := a.Add(&images[i]); err != nil {

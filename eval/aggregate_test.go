@@ -26,7 +26,7 @@ func TestAccumulatedVersusMean(t *testing.T) {
 	mask := []uint8{255, 0, 0, 0}
 	a := mustScore(t, Pair{W: 2, H: 2, Prob: []float32{1, 0, 0, 0}, Mask: mask}, DefaultOptions())
 	b := mustScore(t, Pair{W: 2, H: 2, Prob: []float32{1, 1, 1, 1}, Mask: mask}, DefaultOptions())
-	agg, err := AggregateImages(DefaultRegistry().Metrics(), []Image{a, b})
+	agg, err := AggregateImages(DefaultRegistry().Metrics(), []ImageScores{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func ptr(p *float64) any {
 }
 
 func TestAggregateJSONAndDeterminism(t *testing.T) {
-	var images []Image
+	var images []ImageScores
 	for i := range 5 {
 		p := tinyPair()
 		p.Alpha = []uint8{250, 200, 255, 3, 0, 40, 9, 255}
@@ -94,7 +94,7 @@ func TestAggregateJSONAndDeterminism(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var back Image
+		var back ImageScores
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Fatal(err)
 		}

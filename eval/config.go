@@ -56,8 +56,17 @@ type Shard struct {
 	Count int `json:"count"`
 }
 
-// ErrExists reports an existing run folder without --resume or --force.
-var ErrExists = errors.New("run folder already holds results; pass --resume to continue it or --force to start over")
+// ErrExists reports a run folder that already holds results while
+// neither Resume nor Force is set. It is dataset.ErrExists, so callers
+// handle an existing output one way.
+var ErrExists = dataset.ErrExists
+
+// ErrFailFast marks the error Run stops on under FailFast.
+var ErrFailFast = errors.New("fail-fast")
+
+// ErrUnfinished reports a run folder whose run did not finish (killed or
+// interrupted); resuming it finishes it.
+var ErrUnfinished = errors.New("not a finished eval run")
 
 // ErrNoSamples reports an empty selection (a split with no samples).
 var ErrNoSamples = errors.New("no samples to evaluate")
@@ -65,45 +74,45 @@ var ErrNoSamples = errors.New("no samples to evaluate")
 // Validate checks what can be checked before any work starts.
 func (c *Config) Validate() error {
 	if (c.Model == "") == (c.Preds == "") {
-		return &OptionError{Option: "--model", Err: errors.New("give exactly one of --model and --preds")}
+		return &OptionError{Field: "Model/Preds", Err: errors.New("give exactly one")}
 	}
 	if c.Dataset == "" {
-		return &OptionError{Option: "--dataset", Err: errors.New("is required")}
+		return &OptionError{Field: "Dataset", Err: errors.New("is required")}
 	}
 	if c.Out == "" {
-		return &OptionError{Option: "--out", Err: errors.New("is required")}
+		return &OptionError{Field: "Out", Err: errors.New("is required")}
 	}
 	if c.Resume && c.Force {
-		return &OptionError{Option: "--resume", Err: errors.New("--resume and --force contradict each other")}
+		return &OptionError{Field: "Resume/Force", Err: errors.New("contradict each other")}
 	}
 	if err := checkSkip(c.Metrics.Skip); err != nil {
-		return &OptionError{Option: "--metrics", Err: err}
+		return &OptionError{Field: "Metrics", Err: err}
 	}
 	if c.Metrics.Threshold <= 0 || c.Metrics.Threshold >= 1 {
-		return &OptionError{Option: "--threshold", Err: fmt.Errorf("%g is not in (0, 1)", c.Metrics.Threshold)}
+		return &OptionError{Field: "Threshold", Err: fmt.Errorf("%g is not in (0, 1)", c.Metrics.Threshold)}
 	}
 	if c.Batch < 1 {
-		return &OptionError{Option: "--batch", Err: fmt.Errorf("%d: want at least 1", c.Batch)}
+		return &OptionError{Field: "Batch", Err: fmt.Errorf("%d: want at least 1", c.Batch)}
 	}
 	if c.Model != "" {
 		if c.Spec.Batch > 0 && c.Batch != c.Spec.Batch && c.Spec.Batch != 1 {
-			return &OptionError{Option: "--batch", Err: fmt.Errorf("the model's batch dimension is fixed at %d", c.Spec.Batch)}
+			return &OptionError{Field: "Batch", Err: fmt.Errorf("the model's batch dimension is fixed at %d", c.Spec.Batch)}
 		}
 		if c.Spec.Batch == 1 && c.Batch != 1 {
-			return &OptionError{Option: "--batch", Err: errors.New("the model's batch dimension is fixed at 1")}
+			return &OptionError{Field: "Batch", Err: errors.New("the model's batch dimension is fixed at 1")}
 		}
 		if c.Spec.Width <= 0 || c.Spec.Height <= 0 {
-			return &OptionError{Option: "--size", Err: errors.New("the model takes any input size: give --size WxH (or --tile)")}
+			return &OptionError{Field: "Size", Err: models.ErrAnySize}
 		}
 		if c.Tile != (image.Point{}) && c.Tile != image.Pt(c.Spec.Width, c.Spec.Height) {
-			return &OptionError{Option: "--tile", Err: fmt.Errorf("tiles are model-sized: the model takes %dx%d, not %dx%d", c.Spec.Width, c.Spec.Height, c.Tile.X, c.Tile.Y)}
+			return &OptionError{Field: "Tile", Err: fmt.Errorf("tiles are model-sized: the model takes %dx%d, not %dx%d", c.Spec.Width, c.Spec.Height, c.Tile.X, c.Tile.Y)}
 		}
 		if c.Tile != (image.Point{}) && (c.Overlap < 0 || c.Overlap*2 >= min(c.Tile.X, c.Tile.Y)) {
-			return &OptionError{Option: "--overlap", Err: fmt.Errorf("%d px: want 0 <= overlap < half the tile", c.Overlap)}
+			return &OptionError{Field: "Overlap", Err: fmt.Errorf("%d px: want 0 <= overlap < half the tile", c.Overlap)}
 		}
 	}
 	if c.Shard != (Shard{}) && (c.Shard.Count < 1 || c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count) {
-		return &OptionError{Option: "--shard", Err: fmt.Errorf("%d/%d: want i/n with 0 <= i < n", c.Shard.Index, c.Shard.Count)}
+		return &OptionError{Field: "Shard", Err: fmt.Errorf("%d/%d: want i/n with 0 <= i < n", c.Shard.Index, c.Shard.Count)}
 	}
 	if c.Workers < 1 {
 		c.Workers = 1
@@ -111,6 +120,6 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// OptionError names the flag at fault (see dataset.OptionError); the CLI
-// exits 2 on it.
+// OptionError names the Config field at fault (see dataset.OptionError);
+// the CLI exits 2 on it. Size is the spec's width and height.
 type OptionError = dataset.OptionError

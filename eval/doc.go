@@ -4,17 +4,17 @@
 //
 // The metrics part takes one image's planes (a Pair: the soft prediction in
 // [0, 1], the 0/255 mask, the optional alpha and trimap) and Score returns
-// an Image: integer confusion counts at the threshold and at every sweep
+// its ImageScores: integer confusion counts at the threshold and at every sweep
 // threshold, Boundary IoU and boundary-F pixel counts, and the matting error
-// sums over the whole image and over the trimap's unknown region. Image
-// holds counts and sums, not ratios, so per-image values and dataset-level
-// (accumulated) values both derive from it, and it survives a JSON round
+// sums over the whole image and over the trimap's unknown region. They are
+// counts and sums, not ratios, so per-image values and dataset-level
+// (accumulated) values both derive from them, and they survive a JSON round
 // trip exactly.
 //
 // The metric registry (DefaultRegistry) names every metric, its group, its
 // one-line definition with citation and its conventions for empty masks;
-// its PerImage and Accumulated functions turn an Image or a Totals into a
-// number. An Aggregator adds Images in a caller-fixed order and reports,
+// its PerImage and Accumulated functions turn an ImageScores or a Totals
+// into a number. An Aggregator adds ImageScores in a caller-fixed order and reports,
 // per metric, the accumulated value (MMSegmentation style: sum the counts,
 // then divide) and the mean of the per-image values, side by side and never
 // under the same name.

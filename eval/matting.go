@@ -115,7 +115,7 @@ func (b *gradBuf) setup(w, h int) {
 }
 
 // errors adds the gradient error sums of pred against gt to im.
-func (b *gradBuf) errors(pred, gt []float32, trimap []uint8, w, h int, im *Image) error {
+func (b *gradBuf) errors(pred, gt []float32, trimap []uint8, w, h int, im *ImageScores) error {
 	b.setup(w, h)
 	var mag [2][]float32
 	for i, src := range [2][]float32{pred, gt} {
@@ -408,7 +408,7 @@ func (c *connBuf) levels(level []uint8, w, h int) {
 }
 
 // errors adds the connectivity error sums of pred against gt to im.
-func (c *connBuf) errors(pred, gt []float32, level, trimap []uint8, w, h int, im *Image) {
+func (c *connBuf) errors(pred, gt []float32, level, trimap []uint8, w, h int, im *ImageScores) {
 	c.levels(level, w, h)
 	var lv [12]float64 // l for a first failing index f: t_{f-1}
 	for f := 1; f <= 11; f++ {

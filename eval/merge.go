@@ -22,7 +22,7 @@ func ReadRows(path string) ([]Row, error) {
 		return nil, err
 	}
 	if len(b) > 0 && b[len(b)-1] != '\n' {
-		return nil, fmt.Errorf("%s: the last line is cut short (an interrupted run: finish it with eval --resume)", path)
+		return nil, fmt.Errorf("%s: the last line is cut short: %w", path, ErrUnfinished)
 	}
 	return readJournal(path)
 }

@@ -61,7 +61,7 @@ func checkSkip(skip []string) error {
 }
 
 // computed reports whether the image's score has group's numbers.
-func (im *Image) computed(group string) bool {
+func (im *ImageScores) computed(group string) bool {
 	return Options{Skip: im.Skipped}.Computes(group)
 }
 
@@ -107,10 +107,10 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// Image is one image's score: counts and error sums from which every
+// ImageScores are one image's scores: counts and error sums from which every
 // metric in the registry is derived. All fields survive a JSON round trip
 // exactly (integers are counts, floats are float64).
-type Image struct {
+type ImageScores struct {
 	W         int     `json:"w"`
 	H         int     `json:"h"`
 	Threshold float64 `json:"threshold"`
@@ -191,7 +191,7 @@ func (m *MattingSums) add(o MattingSums) {
 }
 
 // Pixels returns W*H.
-func (im *Image) Pixels() int64 { return int64(im.W) * int64(im.H) }
+func (im *ImageScores) Pixels() int64 { return int64(im.W) * int64(im.H) }
 
 // NonFinite counts the NaN and ±Inf values in prob.
 func NonFinite(prob []float32) int {
@@ -259,19 +259,19 @@ func (s *Scorer) Close() { s.grad.close() }
 // Score computes everything for one image with a fresh Scorer, which
 // allocates its buffers and Mats for this call alone (about 20 ms more on a
 // 1920x1080 image); a loop over images should reuse a Scorer.
-func Score(p Pair, o Options) (Image, error) {
+func Score(p Pair, o Options) (ImageScores, error) {
 	s := NewScorer()
 	defer s.Close()
 	return s.Score(p, o)
 }
 
 // Score computes the counts and sums of every metric for one pair.
-func (s *Scorer) Score(p Pair, o Options) (Image, error) {
+func (s *Scorer) Score(p Pair, o Options) (ImageScores, error) {
 	if err := o.Validate(); err != nil {
-		return Image{}, err
+		return ImageScores{}, err
 	}
 	if err := p.validate(); err != nil {
-		return Image{}, err
+		return ImageScores{}, err
 	}
 	n := p.W * p.H
 	s.predBin = grow(s.predBin, n)
@@ -279,7 +279,7 @@ func (s *Scorer) Score(p Pair, o Options) (Image, error) {
 	s.gt = grow(s.gt, n)
 	s.level = grow(s.level, n)
 
-	im := Image{W: p.W, H: p.H, Threshold: o.Threshold, MatteFromMask: p.Alpha == nil && o.Computes(GroupMatting), Skipped: o.Skip}
+	im := ImageScores{W: p.W, H: p.H, Threshold: o.Threshold, MatteFromMask: p.Alpha == nil && o.Computes(GroupMatting), Skipped: o.Skip}
 	s.pixelPass(p, o, &im)
 	if o.Computes(GroupBoundary) {
 		im.BoundaryWidth = boundaryIoUWidth(p.W, p.H)
@@ -289,7 +289,7 @@ func (s *Scorer) Score(p Pair, o Options) (Image, error) {
 	}
 	if o.Computes(GroupMatting) {
 		if err := s.grad.errors(p.Prob, s.gt, p.Trimap, p.W, p.H, &im); err != nil {
-			return Image{}, err
+			return ImageScores{}, err
 		}
 		s.conn.errors(p.Prob, s.gt, s.level, p.Trimap, p.W, p.H, &im)
 	}
@@ -299,7 +299,7 @@ func (s *Scorer) Score(p Pair, o Options) (Image, error) {
 // pixelPass fills the binarised planes, the ground-truth matte and the
 // connectivity levels, and counts the confusion, sweep and MAD/MSE sums in
 // one pass.
-func (s *Scorer) pixelPass(p Pair, o Options, im *Image) {
+func (s *Scorer) pixelPass(p Pair, o Options, im *ImageScores) {
 	var matte [256]float32 // alpha value -> [0, 1], float32 as a decoded prediction would be
 	for a := range matte {
 		matte[a] = float32(a) / 255

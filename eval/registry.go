@@ -13,7 +13,7 @@ const (
 	GroupMattingUnknown = "matting-unknown"
 )
 
-// Metric is one named number derived from an Image (per image) and, where
+// Metric is one named number derived from an ImageScores (per image) and, where
 // it is a ratio of counts, from Totals (accumulated over the dataset).
 type Metric struct {
 	Name string
@@ -26,7 +26,7 @@ type Metric struct {
 	HigherBetter bool
 	// PerImage returns the image's value; false when it is undefined for
 	// the image (no trimap, an empty unknown region).
-	PerImage func(*Image) (float64, bool)
+	PerImage func(*ImageScores) (float64, bool)
 	// Accumulated returns the dataset value from summed counts; nil when
 	// the metric is reported only as a mean of per-image values.
 	Accumulated func(*Totals) (float64, bool)
@@ -51,7 +51,7 @@ func (r *Registry) Add(m Metric) error {
 	}
 	// A metric of a group the image was not scored for is undefined.
 	value, group := m.PerImage, m.Group
-	m.PerImage = func(im *Image) (float64, bool) {
+	m.PerImage = func(im *ImageScores) (float64, bool) {
 		if !im.computed(group) {
 			return 0, false
 		}
@@ -114,8 +114,8 @@ const (
 // DefaultRegistry returns every built-in metric.
 func DefaultRegistry() *Registry {
 	r := NewRegistry()
-	conf := func(f func(tp, fp, fn, tn int64) float64) (func(*Image) (float64, bool), func(*Totals) (float64, bool)) {
-		return func(im *Image) (float64, bool) { return f(im.TP, im.FP, im.FN, im.TN), true },
+	conf := func(f func(tp, fp, fn, tn int64) float64) (func(*ImageScores) (float64, bool), func(*Totals) (float64, bool)) {
+		return func(im *ImageScores) (float64, bool) { return f(im.TP, im.FP, im.FN, im.TN), true },
 			func(t *Totals) (float64, bool) { return f(t.TP, t.FP, t.FN, t.TN), true }
 	}
 	seg := func(name, def string, f func(tp, fp, fn, tn int64) float64) Metric {
@@ -142,7 +142,7 @@ func DefaultRegistry() *Registry {
 		{
 			Name: "boundary_iou", Group: GroupBoundary, Unit: unitFraction, HigherBetter: true,
 			Definition: "Boundary IoU (Cheng et al., CVPR 2021; boundary-iou-api mask_to_boundary) = |Gb∩Pb|/|Gb∪Pb|, band = mask minus its erosion by d = round(0.02 x diagonal) >= 1 px, image border counts as background; both bands empty gives 1; accumulated: summed intersections over summed unions",
-			PerImage:   func(im *Image) (float64, bool) { return ratio(im.Boundary.Inter, im.Boundary.Union, 1), true },
+			PerImage:   func(im *ImageScores) (float64, bool) { return ratio(im.Boundary.Inter, im.Boundary.Union, 1), true },
 			Accumulated: func(t *Totals) (float64, bool) {
 				return ratio(t.Boundary.Inter, t.Boundary.Union, 1), true
 			},
@@ -150,7 +150,7 @@ func DefaultRegistry() *Registry {
 		{
 			Name: "boundary_f", Group: GroupBoundary, Unit: unitFraction, HigherBetter: true,
 			Definition: "boundary F (DAVIS 2016 f_measure): seg2bmap boundaries matched within ceil(0.008 x diagonal) px (disk), F = 2PR/(P+R); no boundary in either gives P=R=1, only in the mask P=1 R=0, only in the prediction P=0 R=1, P+R=0 gives 0; accumulated: P and R from summed matched/boundary pixel counts",
-			PerImage:   func(im *Image) (float64, bool) { return boundaryFScore(im.Boundary), true },
+			PerImage:   func(im *ImageScores) (float64, bool) { return boundaryFScore(im.Boundary), true },
 			Accumulated: func(t *Totals) (float64, bool) {
 				return boundaryFScore(t.Boundary), true
 			},
@@ -161,17 +161,17 @@ func DefaultRegistry() *Registry {
 
 	type region struct {
 		suffix, group, where string
-		sums                 func(*Image) *MattingSums
+		sums                 func(*ImageScores) *MattingSums
 	}
 	for _, rg := range []region{
-		{"", GroupMatting, "over the whole image", func(im *Image) *MattingSums { return &im.Matting }},
-		{"_unknown", GroupMattingUnknown, "over the trimap's unknown region (trimap == 128), undefined without a trimap", func(im *Image) *MattingSums { return im.Unknown }},
+		{"", GroupMatting, "over the whole image", func(im *ImageScores) *MattingSums { return &im.Matting }},
+		{"_unknown", GroupMattingUnknown, "over the trimap's unknown region (trimap == 128), undefined without a trimap", func(im *ImageScores) *MattingSums { return im.Unknown }},
 	} {
 		const gt = "soft prediction p against g = alpha/255 (the 0/1 mask when there is no alpha)"
 		const mean = "; dataset value: mean over images"
 		sums := rg.sums
-		perPixel := func(f func(*MattingSums) float64) func(*Image) (float64, bool) {
-			return func(im *Image) (float64, bool) {
+		perPixel := func(f func(*MattingSums) float64) func(*ImageScores) (float64, bool) {
+			return func(im *ImageScores) (float64, bool) {
 				s := sums(im)
 				if s == nil || s.Pixels == 0 {
 					return 0, false
@@ -179,8 +179,8 @@ func DefaultRegistry() *Registry {
 				return f(s), true
 			}
 		}
-		total := func(f func(*MattingSums) float64) func(*Image) (float64, bool) {
-			return func(im *Image) (float64, bool) {
+		total := func(f func(*MattingSums) float64) func(*ImageScores) (float64, bool) {
+			return func(im *ImageScores) (float64, bool) {
 				s := sums(im)
 				if s == nil {
 					return 0, false

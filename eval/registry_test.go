@@ -53,11 +53,11 @@ func TestRegistrySelect(t *testing.T) {
 	if _, err := r.Select([]string{"iou", "iou"}); err == nil {
 		t.Error("repeated name accepted")
 	}
-	if err := r.Add(Metric{Name: "iou", PerImage: func(*Image) (float64, bool) { return 0, true }}); err == nil {
+	if err := r.Add(Metric{Name: "iou", PerImage: func(*ImageScores) (float64, bool) { return 0, true }}); err == nil {
 		t.Error("duplicate metric accepted")
 	}
 	// Registries are independent values.
-	if err := NewRegistry().Add(Metric{Name: "x", PerImage: func(*Image) (float64, bool) { return 0, true }}); err != nil {
+	if err := NewRegistry().Add(Metric{Name: "x", PerImage: func(*ImageScores) (float64, bool) { return 0, true }}); err != nil {
 		t.Error(err)
 	}
 	if _, ok := DefaultRegistry().Lookup("x"); ok {

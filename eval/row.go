@@ -21,17 +21,17 @@ const (
 // Row is one image's result: a line of per_image.jsonl, and of
 // per_image.csv.
 type Row struct {
-	ID        string `json:"id"`
-	Split     string `json:"split"`
-	Status    string `json:"status"`
-	Reason    string `json:"reason,omitempty"`
-	Path      string `json:"path,omitempty"` // the file the reason is about
-	Width     int    `json:"width,omitempty"`
-	Height    int    `json:"height,omitempty"`
-	Tiles     int    `json:"tiles,omitempty"`
-	NonFinite int    `json:"nonfinite,omitempty"` // NaN or Inf output values
-	Score     *Image `json:"score,omitempty"`
-	MS        Times  `json:"ms"`
+	ID        string       `json:"id"`
+	Split     string       `json:"split"`
+	Status    string       `json:"status"`
+	Reason    string       `json:"reason,omitempty"`
+	Path      string       `json:"path,omitempty"` // the file the reason is about
+	Width     int          `json:"width,omitempty"`
+	Height    int          `json:"height,omitempty"`
+	Tiles     int          `json:"tiles,omitempty"`
+	NonFinite int          `json:"nonfinite,omitempty"` // NaN or Inf output values
+	Score     *ImageScores `json:"score,omitempty"`
+	MS        Times        `json:"ms"`
 }
 
 // Times are one image's stage times in milliseconds. Inference is the

@@ -20,12 +20,12 @@ const (
 	JournalFile = "per_image.jsonl" // rows appended as images finish
 	CSVFile     = "per_image.csv"
 	ResultsFile = "results.json"
-	RunFile     = "run.json" // what the run measures, checked by --resume
+	RunFile     = "run.json" // what the run measures, checked on resume
 	PredsDir    = "preds"
 	OverlaysDir = "overlays"
 )
 
-// runKey is everything that decides the metrics. --resume refuses to mix
+// runKey is everything that decides the metrics. A resume refuses to mix
 // rows measured under a different key.
 type runKey struct {
 	Model          string       `json:"model,omitempty"`
@@ -47,14 +47,14 @@ type runKey struct {
 
 // Run evaluates cfg and writes the run folder. Per-image failures are rows,
 // not errors: Run fails only for bad options, an unreadable dataset, an
-// empty selection, a failing session, cancellation or --fail-fast.
+// empty selection, a failing session, cancellation or FailFast.
 func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	ds, err := dataset.Open(cfg.Dataset)
 	if err != nil {
-		return nil, &OptionError{Option: "--dataset", Err: err}
+		return nil, &OptionError{Field: "Dataset", Err: err}
 	}
 	samples, err := selectSamples(ds.Samples, cfg.Splits, cfg.Limit, cfg.Shard)
 	if err != nil {
@@ -65,7 +65,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	if cfg.Preds != "" {
 		if st, err := os.Stat(cfg.Preds); err != nil || !st.IsDir() {
-			return nil, &OptionError{Option: "--preds", Err: fmt.Errorf("%s is not a folder", cfg.Preds)}
+			return nil, &OptionError{Field: "Preds", Err: fmt.Errorf("%s is not a folder", cfg.Preds)}
 		}
 	}
 	key, err := makeKey(&cfg)
@@ -166,7 +166,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			cfg.Progress(finished, len(samples))
 		}
 		if cfg.FailFast && r.Status == StatusError {
-			return fmt.Errorf("--fail-fast: %s (%s): %s", r.ID, r.Path, r.Reason)
+			return fmt.Errorf("%w: %s (%s): %s", ErrFailFast, r.ID, r.Path, r.Reason)
 		}
 		return nil
 	})
@@ -205,7 +205,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 func selectSamples(all []dataset.Sample, splits []string, limit int, shard Shard) ([]dataset.Sample, error) {
 	for _, s := range splits {
 		if !slices.Contains(dataset.SplitNames(), s) {
-			return nil, &OptionError{Option: "--split", Err: fmt.Errorf("unknown split %q (want %s or all)", s, strings.Join(dataset.SplitNames(), ", "))}
+			return nil, &OptionError{Field: "Splits", Err: fmt.Errorf("unknown split %q (want %s or all)", s, strings.Join(dataset.SplitNames(), ", "))}
 		}
 	}
 	var out []dataset.Sample
@@ -248,7 +248,7 @@ func makeKey(cfg *Config) (runKey, error) {
 	if cfg.Model != "" {
 		k.Model = cfg.Model
 		if k.ModelSHA256, err = dataset.FileSHA256(cfg.Model); err != nil {
-			return k, &OptionError{Option: "--model", Err: err}
+			return k, &OptionError{Field: "Model", Err: err}
 		}
 		spec := cfg.Spec
 		k.Spec = &spec
@@ -284,10 +284,11 @@ func prepareOut(cfg *Config, key runKey) ([]Row, error) {
 	case used && cfg.Resume:
 		old, err := os.ReadFile(filepath.Join(cfg.Out, RunFile))
 		if err != nil {
-			return nil, fmt.Errorf("--resume: %s has no %s to check the run against: %w", cfg.Out, RunFile, err)
+			return nil, fmt.Errorf("resume: %s has no %s to check the run against: %w", cfg.Out, RunFile, err)
 		}
 		if string(old) != string(keyJSON) {
-			return nil, &OptionError{Option: "--resume", Err: fmt.Errorf("the run in %s measured something else (%s differs: %s); pass --force to start over", cfg.Out, RunFile, firstDiff(old, keyJSON))}
+			// Resume/Force: resuming is refused, forcing starts over.
+			return nil, &OptionError{Field: "Resume/Force", Err: fmt.Errorf("the run in %s measured something else (%s differs: %s)", cfg.Out, RunFile, firstDiff(old, keyJSON))}
 		}
 		if rows, err = readJournal(filepath.Join(cfg.Out, JournalFile)); err != nil {
 			return nil, err

@@ -7,7 +7,7 @@ import (
 )
 
 // value returns the named metric's per-image value.
-func value(t *testing.T, im *Image, name string) (float64, bool) {
+func value(t *testing.T, im *ImageScores, name string) (float64, bool) {
 	t.Helper()
 	m, ok := DefaultRegistry().Lookup(name)
 	if !ok {
@@ -20,7 +20,7 @@ func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Max(1, math
 
 // wantValues checks metric values to a relative tol (1e-12 for ratios of
 // counts; about 1e-6 where float32 planes are involved).
-func wantValues(t *testing.T, im *Image, tol float64, want map[string]float64) {
+func wantValues(t *testing.T, im *ImageScores, tol float64, want map[string]float64) {
 	t.Helper()
 	for name, w := range want {
 		v, ok := value(t, im, name)
@@ -30,7 +30,7 @@ func wantValues(t *testing.T, im *Image, tol float64, want map[string]float64) {
 	}
 }
 
-func mustScore(t *testing.T, p Pair, o Options) Image {
+func mustScore(t *testing.T, p Pair, o Options) ImageScores {
 	t.Helper()
 	im, err := Score(p, o)
 	if err != nil {

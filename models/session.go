@@ -111,9 +111,15 @@ func (o CUDAOptions) providerOptions(id int) (map[string]string, error) {
 	return m, nil
 }
 
-// ErrNoCUDA is wrapped by Open's error when --device cuda was asked for
-// and the loaded ONNX Runtime cannot create the CUDA provider.
+// ErrNoCUDA is wrapped by Open's error when a CUDA device was asked for
+// without FallbackCPU and the loaded ONNX Runtime cannot create the CUDA
+// provider.
 var ErrNoCUDA = errors.New("the CUDA execution provider is not available")
+
+// ErrCUDASession is wrapped by Open's error when the CUDA provider loaded
+// but the session on it failed (a missing cuDNN, no GPU, too little
+// memory) without FallbackCPU.
+var ErrCUDASession = errors.New("the CUDA provider loaded but the session failed")
 
 // Session is one ONNX Runtime session with its resolved spec. Run is not
 // safe for concurrent use; eval feeds one session from one goroutine.
@@ -177,7 +183,7 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 			if !o.FallbackCPU {
 				s.Close()
 				lib, _ := LibraryPath()
-				return nil, fmt.Errorf("--device %s: %w: %v (the ONNX Runtime at %s has no usable CUDA provider: %s; or pass --fallback cpu)", o.Device, ErrNoCUDA, cudaErr, lib, CUDAFix(cudaErr.Error()))
+				return nil, fmt.Errorf("device %s: %w: %v (the ONNX Runtime at %s has no usable CUDA provider: %s)", o.Device, ErrNoCUDA, cudaErr, lib, CUDAFix(cudaErr.Error()))
 			}
 			// The failed append may have left state behind: start over.
 			so.Destroy()
@@ -215,7 +221,7 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 	if err != nil {
 		s.Close()
 		if s.Provider == ProviderCUDA {
-			return nil, fmt.Errorf("model %s on %s: %w (the CUDA provider loaded but the session failed: check cuDNN and the GPU with segtool doctor, or pass --fallback cpu)", path, o.Device, err)
+			return nil, fmt.Errorf("model %s on %s: %w (%w: check cuDNN and the GPU with segtool doctor)", path, o.Device, err, ErrCUDASession)
 		}
 		return nil, fmt.Errorf("model %s: %w", path, err)
 	}

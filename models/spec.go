@@ -129,7 +129,7 @@ func (s Spec) check(complete bool) error {
 			bad("output_kind: not set (sigmoid, logits, softmax2 or logits2)")
 		}
 		if s.Width == 0 || s.Height == 0 {
-			bad("width/height: the model's input size is dynamic, so a size is needed (--size WxH)")
+			bad("width/height: the model's input size is dynamic, so a size is needed")
 		}
 	}
 	for _, l := range []struct {
@@ -275,18 +275,26 @@ func checkTriples(data []byte) error {
 	return nil
 }
 
-// ResolveSpec returns the preset called nameOrFile, else the spec in the
+// LookupSpec returns the preset called nameOrFile, else the spec in the
 // YAML file at that path.
-func ResolveSpec(nameOrFile string) (Spec, error) {
+func LookupSpec(nameOrFile string) (Spec, error) {
+	s, _, err := lookupSpec(nameOrFile)
+	return s, err
+}
+
+// lookupSpec is LookupSpec that also says which it was: FromPreset or
+// FromFile.
+func lookupSpec(nameOrFile string) (Spec, Source, error) {
 	ext := strings.ToLower(filepath.Ext(nameOrFile))
 	if ext != ".yaml" && ext != ".yml" {
 		if s, ok := Presets()[nameOrFile]; ok {
-			return s, nil
+			return s, FromPreset, nil
 		}
 	}
 	if _, err := os.Stat(nameOrFile); err != nil {
-		return Spec{}, fmt.Errorf("model spec %q is neither a preset (%s) nor a readable file: %w",
+		return Spec{}, "", fmt.Errorf("model spec %q is neither a preset (%s) nor a readable file: %w",
 			nameOrFile, strings.Join(PresetNames(), ", "), err)
 	}
-	return LoadSpec(nameOrFile)
+	s, err := LoadSpec(nameOrFile)
+	return s, FromFile, err
 }

@@ -123,16 +123,16 @@ std: [0.229, 0.224, 0.225]
 	}
 }
 
-func TestResolveSpec(t *testing.T) {
-	s, err := ResolveSpec("sinet")
+func TestLookupSpec(t *testing.T) {
+	s, err := LookupSpec("sinet")
 	if err != nil || s != Presets()["sinet"] {
 		t.Errorf("preset sinet: %+v, %v", s, err)
 	}
 	p := writeFile(t, "x.yaml", "order: RGB\nscale: 1\n")
-	if s, err := ResolveSpec(p); err != nil || s.Name != "x" {
+	if s, err := LookupSpec(p); err != nil || s.Name != "x" {
 		t.Errorf("file: %+v, %v", s, err)
 	}
-	_, err = ResolveSpec("no-such-model")
+	_, err = LookupSpec("no-such-model")
 	if err == nil || !strings.Contains(err.Error(), "unet-aspp") {
 		t.Errorf("unknown name: %v, want an error listing the presets", err)
 	}

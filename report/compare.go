@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
 )
 
@@ -111,7 +112,7 @@ func Compare(a, b *Run, metric string, top int) (*Comparison, error) {
 	}
 	m, ok := eval.DefaultRegistry().Lookup(metric)
 	if !ok {
-		return nil, fmt.Errorf("--by %s: not a per-image metric", metric)
+		return nil, &dataset.OptionError{Field: "By", Err: fmt.Errorf("%s: not a per-image metric", metric)}
 	}
 	p, err := pairImages(a, b, m, top)
 	if err != nil {

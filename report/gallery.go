@@ -46,7 +46,7 @@ const panelHeight = 240
 func Worst(run *Run, k int, metric string) ([]GalleryItem, error) {
 	m, ok := eval.DefaultRegistry().Lookup(metric)
 	if !ok {
-		return nil, fmt.Errorf("--by %s: not a per-image metric", metric)
+		return nil, &dataset.OptionError{Field: "By", Err: fmt.Errorf("%s: not a per-image metric", metric)}
 	}
 	ids, vals, _ := run.PerImage(metric)
 	idx := make([]int, len(ids))
@@ -76,7 +76,7 @@ func drawGallery(dir string, run *Run, g *Gallery) error {
 	}
 	preds := filepath.Join(run.Dir, eval.PredsDir)
 	if st, err := os.Stat(preds); err != nil || !st.IsDir() {
-		g.Note = fmt.Sprintf("no %s/ in %s: rerun eval with --save-preds to see the worst images", eval.PredsDir, run.Dir)
+		g.Note = fmt.Sprintf("no %s/ in %s: rerun eval saving its predictions to see the worst images", eval.PredsDir, run.Dir)
 		return nil
 	}
 	if run.Samples == nil {

@@ -162,6 +162,20 @@ func LoadGate(path string) (*Gate, error) {
 	return g, nil
 }
 
+// NeedsBaseline reports whether a rule compares with a baseline: a ratio
+// or a max_drop.
+func (g *Gate) NeedsBaseline() bool {
+	if g == nil {
+		return false
+	}
+	for _, r := range g.Rules {
+		if IsRatio(r.Value) {
+			return true
+		}
+	}
+	return len(g.MaxDrop) > 0
+}
+
 // Empty reports whether the gate has no rules.
 func (g *Gate) Empty() bool { return g == nil || len(g.Rules)+len(g.MaxDrop) == 0 }
 
@@ -169,7 +183,7 @@ func (g *Gate) Empty() bool { return g == nil || len(g.Rules)+len(g.MaxDrop) == 
 const (
 	Pass  = "pass"
 	Fail  = "fail"
-	Error = "error" // bad input: a missing or unknown value, no baseline, a --strict warning
+	Error = "error" // bad input: a missing or unknown value, no baseline, a warning under Strict
 )
 
 // Check is one rule applied to one run.
@@ -312,7 +326,7 @@ func (g *Gate) checkRule(r Rule, run, base *Run) Check {
 	var err error
 	if IsRatio(r.Value) {
 		if base == nil {
-			return errCheck(c, fmt.Errorf("%s: %s compares with a baseline: give --baseline RUN", r.Source, r.Value))
+			return errCheck(c, fmt.Errorf("%s: %s compares with a baseline, and none was given", r.Source, r.Value))
 		}
 		val, err = Ratio(run, base, r.Value)
 	} else {
@@ -377,7 +391,7 @@ func ratioInterval(run, base *Run, name string) (Interval, bool) {
 func checkDrop(d Drop, run, base *Run) Check {
 	c := Check{Rule: d.String(), Source: d.Source, Value: d.Value, Limit: d.Max}
 	if base == nil {
-		return errCheck(c, fmt.Errorf("%s: max_drop %s compares with a baseline: give --baseline RUN", d.Source, d.Value))
+		return errCheck(c, fmt.Errorf("%s: max_drop %s compares with a baseline, and none was given", d.Source, d.Value))
 	}
 	if IsRatio(d.Value) {
 		return errCheck(c, fmt.Errorf("%s: max_drop %s: a ratio is already against the baseline; write it as a rule (%s <= 1.10)", d.Source, d.Value, d.Value))
@@ -441,7 +455,7 @@ func Incompatible(run, base *Run) []string {
 		w = append(w, fmt.Sprintf("splits %v, baseline %v: different samples", a.Dataset.Splits, b.Dataset.Splits))
 	}
 	if a.Options.Limit != b.Options.Limit || !reflect.DeepEqual(a.Dataset.Shard, b.Dataset.Shard) {
-		w = append(w, fmt.Sprintf("--limit/--shard select different samples (%s vs the baseline's %s)", selection(a), selection(b)))
+		w = append(w, fmt.Sprintf("different sample selections (%s vs the baseline's %s)", selection(a), selection(b)))
 	}
 	switch {
 	case (a.Model == nil) != (b.Model == nil):

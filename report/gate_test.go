@@ -153,8 +153,8 @@ func TestGateBadInput(t *testing.T) {
 		{"miou >= 0.9", nil, "has no metric \"miou\""},
 		{"dicee >= 0.9", nil, "not a metric"},
 		{"dice.median >= 0.9", nil, "mean or accumulated"},
-		{"p50_latency_ratio <= 1.1", nil, "--baseline"},
-		{"e2e_p99_latency_ratio <= 1.1", nil, "--baseline"},
+		{"p50_latency_ratio <= 1.1", nil, "compares with a baseline, and none was given"},
+		{"e2e_p99_latency_ratio <= 1.1", nil, "compares with a baseline, and none was given"},
 	} {
 		g := NewGate()
 		r, _ := ParseRule(tc.rule, "t")
@@ -166,7 +166,7 @@ func TestGateBadInput(t *testing.T) {
 	}
 	g := NewGate()
 	g.MaxDrop = []Drop{{"dice", 0.01, "t"}}
-	if v := g.Evaluate(run, nil); v.Status != Error || !strings.Contains(v.Checks[0].Message, "--baseline") {
+	if v := g.Evaluate(run, nil); v.Status != Error || !strings.Contains(v.Checks[0].Message, "compares with a baseline, and none was given") || !g.NeedsBaseline() {
 		t.Errorf("max_drop without a baseline: %+v", v)
 	}
 	// A baseline from before element types were recorded is float32:

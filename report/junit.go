@@ -81,7 +81,7 @@ func (rep *Report) junit() ([]byte, error) {
 			msg := strings.Join(v.Warnings, "\n")
 			switch {
 			case v.Refused:
-				jc.Error = &junitProblem{Message: v.Warnings[0], Type: "bad input (--strict)", Text: msg}
+				jc.Error = &junitProblem{Message: v.Warnings[0], Type: "bad input (strict)", Text: msg}
 				s.Errors++
 			case len(v.Warnings) > 0:
 				jc.SystemOut = "WARNING: " + msg
@@ -97,7 +97,7 @@ func (rep *Report) junit() ([]byte, error) {
 		all.Suites = append(all.Suites, s)
 	}
 	if len(all.Suites) == 0 {
-		all.Suites = append(all.Suites, junitSuite{Name: "segtool gate", Time: "0", SystemOut: "no gate: give --gate FILE or --rule"})
+		all.Suites = append(all.Suites, junitSuite{Name: "segtool gate", Time: "0", SystemOut: "no gate: no rules were given"})
 	}
 	b, err := xml.MarshalIndent(all, "", "  ")
 	if err != nil {

@@ -53,7 +53,7 @@ func (rep *Report) verdictLine() string {
 	}
 	switch st {
 	case "":
-		return "No gate (give --gate FILE or --rule to get a verdict)."
+		return "No gate: no rules were given, so no verdict."
 	case Pass:
 		return fmt.Sprintf("✅ **Gate: PASS**: all %d rules hold.", n)
 	case Fail:

@@ -16,6 +16,10 @@ import (
 	"github.com/segtool/segtool/eval"
 )
 
+// ErrMissingShards reports shards missing from a merge without Partial:
+// the merged run would not cover the selection.
+var ErrMissingShards = errors.New("the merged run would not cover the selection")
+
 // MergeOptions control Merge.
 type MergeOptions struct {
 	// Out is the merged run folder; it must not hold a run.
@@ -204,7 +208,7 @@ func checkShards(dirs []string, shards []*eval.Shard, partial bool) error {
 				missing = append(missing, fmt.Sprint(i))
 			}
 		}
-		return fmt.Errorf("shards %s of %d are missing: the merged run would not cover the selection (pass --partial to merge anyway)", strings.Join(missing, ", "), count)
+		return fmt.Errorf("shards %s of %d are missing: %w", strings.Join(missing, ", "), count, ErrMissingShards)
 	}
 	return nil
 }

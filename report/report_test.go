@@ -115,7 +115,7 @@ func TestGalleryWithoutPreds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Gallery == nil || !strings.Contains(rep.Gallery.Note, "--save-preds") || rep.Gallery.Items[0].Panel != "" {
+	if rep.Gallery == nil || !strings.Contains(rep.Gallery.Note, "saving its predictions") || rep.Gallery.Items[0].Panel != "" {
 		t.Errorf("gallery %+v", rep.Gallery)
 	}
 }

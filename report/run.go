@@ -57,7 +57,7 @@ func Load(path string) (*Run, error) {
 	}
 	b, err := os.ReadFile(resPath)
 	if errors.Is(err, fs.ErrNotExist) && st.IsDir() {
-		return nil, fmt.Errorf("%s has no %s: not a finished eval run (an interrupted one finishes with eval --resume)", path, eval.ResultsFile)
+		return nil, fmt.Errorf("%s has no %s: %w", path, eval.ResultsFile, eval.ErrUnfinished)
 	}
 	if err != nil {
 		return nil, err

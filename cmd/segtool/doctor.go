@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"runtime"
@@ -206,7 +207,7 @@ const oracleCheckW, oracleCheckH = 16, 8
 func oracleCheck(dev models.Device) doctorRunCheck {
 	res := doctorRunCheck{Device: dev.String(), Width: oracleCheckW, Height: oracleCheckH, Batch: 2}
 	if err := runOracle(dev, &res); err != nil {
-		res.Error = err.Error()
+		res.Error = cliError(err).Error() // with the flags that fix it
 		return res
 	}
 	res.OK = true
@@ -235,19 +236,11 @@ func runOracle(dev models.Device, res *doctorRunCheck) error {
 
 	// Resolve the spec as eval does: the preset, the size (the oracle takes
 	// any), then what the model declares.
-	base := models.Presets()["oracle"]
-	base.Width, base.Height = w, h
-	info, err := models.ReadModelInfo(path)
+	r, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: "oracle", Overrides: models.SpecOverrides{Size: &image.Point{X: w, Y: h}}})
 	if err != nil {
 		return err
 	}
-	spec, err := models.Detect(base, info.Inputs, info.Outputs)
-	if err != nil {
-		return err
-	}
-	if err := spec.Validate(); err != nil {
-		return err
-	}
+	spec := r.Spec
 
 	sess, err := models.Open(path, spec, models.SessionOptions{Device: dev, Threads: 1})
 	if err != nil {

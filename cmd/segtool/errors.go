@@ -7,7 +7,9 @@ import (
 	"unicode"
 
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/eval"
 	"github.com/segtool/segtool/jobs"
+	"github.com/segtool/segtool/models"
 	"github.com/urfave/cli/v2"
 )
 
@@ -65,8 +67,14 @@ func cliError(err error) error {
 		return usageError("%v; use --force to rebuild", err)
 	case errors.Is(err, jobs.ErrInterrupted):
 		return fmt.Errorf("%w; rerun with --resume to continue", err)
-	case errors.Is(err, jobs.ErrFailFast):
+	case errors.Is(err, jobs.ErrFailFast), errors.Is(err, eval.ErrFailFast):
 		return fmt.Errorf("--%w", err)
+	case errors.Is(err, models.ErrNoCUDA): // "device cuda:0: ..."
+		return fmt.Errorf("--%w; or pass --fallback cpu", err)
+	case errors.Is(err, models.ErrCUDASession):
+		return fmt.Errorf("%w; or pass --fallback cpu", err)
+	case errors.Is(err, eval.ErrUnfinished):
+		return fmt.Errorf("%w (finish an interrupted run with eval --resume)", err)
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
 	"github.com/segtool/segtool/models"
 	"github.com/urfave/cli/v2"
@@ -172,10 +173,10 @@ func runEval(c *cli.Context) error {
 	cfg.Progress, finish = progress(c, "eval")
 	res, err := eval.Run(c.Context, cfg)
 	finish()
-	var oe *eval.OptionError
+	var oe *dataset.OptionError
 	switch {
-	case errors.As(err, &oe), errors.Is(err, eval.ErrExists):
-		return usageError("%v", err)
+	case errors.As(err, &oe) && oe.Field == "Splits": // eval's flag is --split, augment's --splits
+		return usageError("--split: %v", oe.Err)
 	case err != nil:
 		return err
 	}
@@ -241,133 +242,93 @@ func parseTile(s string) (image.Point, error) {
 	return parseSize("tile", s)
 }
 
-// baseSpec is the spec before the model is read: --spec, else a preset
-// named like the file, else empty; then the flag overrides. how says where
-// it came from.
-func baseSpec(c *cli.Context, model string) (models.Spec, string, error) {
-	var base models.Spec
-	how := "detected from the model"
-	if s := c.String("spec"); s != "" {
-		sp, err := models.ResolveSpec(s)
-		if err != nil {
-			return base, "", usageError("--spec: %v", err)
-		}
-		base, how = sp, "--spec "+s
-	} else if sp, ok := presetForFile(model); ok {
-		base, how = sp, "preset "+sp.Name+" (matched by file name; --spec overrides)"
-	}
-	if err := overrideSpec(c, &base); err != nil {
-		return base, "", err
-	}
-	return base, how, nil
-}
-
-// resolveSpec builds the model spec: baseSpec, then what the model itself
-// declares fills the rest, and the whole is checked.
+// resolveSpec resolves model's spec from the flags (models.ResolveSpec);
+// how says where it came from, for the log.
 func resolveSpec(c *cli.Context, model string) (models.Spec, string, error) {
-	base, how, err := baseSpec(c, model)
+	req, err := specRequest(c, model)
 	if err != nil {
-		return base, "", err
+		return models.Spec{}, "", err
 	}
-	if _, err := os.Stat(model); err != nil {
-		return base, "", usageError("--model: %v", err)
-	}
-	info, err := models.ReadModelInfo(model)
+	r, err := models.ResolveSpec(req)
 	if err != nil {
-		return base, "", err
+		return models.Spec{}, "", err
 	}
-	spec, err := models.Detect(base, info.Inputs, info.Outputs)
-	if err != nil {
-		return base, "", usageError("--model %s: %v", model, err)
-	}
-	if t := c.String("tile"); t != "" && spec.Width == 0 { // any-size model: tiles set the size
-		p, err := parseTile(t)
-		if err != nil {
-			return base, "", usageError("--tile: %v", err)
-		}
-		spec.Width, spec.Height = p.X, p.Y
-	}
-	if err := spec.Validate(); err != nil {
-		if spec.Width == 0 {
-			return base, "", usageError("--size: the model takes any input size: give --size WxH or --tile (%v)", err)
-		}
-		return base, "", usageError("model spec for %s: %v", model, err)
-	}
-	if spec.Name == "" {
-		spec.Name = strings.TrimSuffix(filepath.Base(model), filepath.Ext(model))
-	}
-	return spec, how, nil
+	return r.Spec, specHow(r), nil
 }
 
-// sessionOptions reads --device, --threads and --fallback.
-func overrideSpec(c *cli.Context, s *models.Spec) error {
+// specHow says where a resolved spec started from, naming the flag.
+func specHow(r models.Resolved) string {
+	switch r.Base {
+	case models.FromFile, models.FromPreset:
+		return "--spec " + r.BaseName
+	case models.FromFileName:
+		return "preset " + r.BaseName + " (matched by file name; --spec overrides)"
+	}
+	return "detected from the model"
+}
+
+// specRequest reads --spec, the spec overrides and --tile.
+func specRequest(c *cli.Context, model string) (models.SpecRequest, error) {
+	req := models.SpecRequest{Model: model, Spec: c.String("spec")}
+	o := &req.Overrides
 	if c.IsSet("input") {
-		s.Input = c.String("input")
+		o.Input = ptr(c.String("input"))
 	}
 	if c.IsSet("output") {
-		s.Output = c.String("output")
+		o.Output = ptr(c.String("output"))
 	}
 	if c.IsSet("layout") {
-		s.Layout = models.Layout(strings.ToUpper(c.String("layout")))
+		o.Layout = ptr(models.Layout(strings.ToUpper(c.String("layout"))))
 	}
 	if c.IsSet("size") {
 		p, err := parseSize("size", c.String("size"))
 		if err != nil {
-			return usageError("--size: %v", err)
+			return req, usageError("--size: %v", err)
 		}
-		s.Width, s.Height = p.X, p.Y
+		o.Size = &p
 	}
 	if c.IsSet("order") {
-		s.Order = strings.ToUpper(c.String("order"))
+		o.Order = ptr(strings.ToUpper(c.String("order")))
 	}
 	if c.IsSet("scale") {
-		s.Scale = float32(c.Float64("scale"))
+		o.Scale = ptr(float32(c.Float64("scale")))
 	}
 	for _, f := range []struct {
 		name string
-		dst  *[3]float32
-	}{{"mean", &s.Mean}, {"std", &s.Std}} {
+		dst  **[3]float32
+	}{{"mean", &o.Mean}, {"std", &o.Std}} {
 		if !c.IsSet(f.name) {
 			continue
 		}
 		v, err := parseTriple(c.String(f.name))
 		if err != nil {
-			return usageError("--%s: %v", f.name, err)
+			return req, usageError("--%s: %v", f.name, err)
 		}
-		*f.dst = v
+		*f.dst = &v
 	}
 	if c.IsSet("post-scale") {
-		s.PostScale = float32(c.Float64("post-scale"))
+		o.PostScale = ptr(float32(c.Float64("post-scale")))
 	}
 	if c.IsSet("output-kind") {
-		s.Kind = models.OutputKind(c.String("output-kind"))
+		o.Kind = ptr(models.OutputKind(c.String("output-kind")))
 	}
 	if c.IsSet("foreground") {
-		s.Foreground = c.Int("foreground")
+		o.Foreground = ptr(c.Int("foreground"))
 	}
 	if c.IsSet("matte") {
-		s.Matte = c.Bool("matte")
+		o.Matte = ptr(c.Bool("matte"))
 	}
-	return nil
+	if t := c.String("tile"); t != "" {
+		p, err := parseTile(t)
+		if err != nil {
+			return req, usageError("--tile: %v", err)
+		}
+		req.Tile = p
+	}
+	return req, nil
 }
 
-// presetForFile finds the preset a model file is named after: the longest
-// preset name that the file's stem (lower case, _ read as -) equals or
-// starts with followed by "-" (prisma_nchw.onnx is prisma).
-func presetForFile(path string) (models.Spec, bool) {
-	stem := strings.ToLower(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
-	stem = strings.ReplaceAll(stem, "_", "-")
-	best := ""
-	for _, n := range models.PresetNames() {
-		if (stem == n || strings.HasPrefix(stem, n+"-")) && len(n) > len(best) {
-			best = n
-		}
-	}
-	if best == "" {
-		return models.Spec{}, false
-	}
-	return models.Presets()[best], true
-}
+func ptr[T any](v T) *T { return &v }
 
 // parseTriple reads "a,b,c" or one number for all three channels.
 func parseTriple(s string) ([3]float32, error) {

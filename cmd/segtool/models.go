@@ -129,18 +129,24 @@ func runModelsInspect(c *cli.Context) error {
 	return nil
 }
 
-// inspectSpec is resolveSpec without the completeness check, so a model
-// that takes any size can be shown with size 0.
+// inspectSpec resolves the spec as eval does but without the
+// completeness check, so a model that takes any size can be shown with
+// size 0.
 func inspectSpec(c *cli.Context, path string, mi models.ModelInfo) (models.Spec, string, error) {
-	base, how, err := baseSpec(c, path)
+	req, err := specRequest(c, path)
 	if err != nil {
-		return base, "", err
+		return models.Spec{}, "", err
 	}
-	spec, err := models.Detect(base, mi.Inputs, mi.Outputs)
+	req.Info, req.Partial = &mi, true
+	r, err := models.ResolveSpec(req)
+	var oe *dataset.OptionError
+	if errors.As(err, &oe) && oe.Field == "Model" {
+		return models.Spec{}, "", oe.Err // the FILE argument, not a flag: exit 1
+	}
 	if err != nil {
-		return base, "", err
+		return models.Spec{}, "", err
 	}
-	return spec, how, nil
+	return r.Spec, specHow(r), nil
 }
 
 func indent(s, pre string) string {

@@ -147,7 +147,7 @@ func operands(c *cli.Context) ([]string, error) {
 func loadRun(flag, path string) (*report.Run, error) {
 	r, err := report.Load(path)
 	if err != nil {
-		return nil, usageError("%s: %v", flag, err)
+		return nil, usageError("%s: %v", flag, cliError(err))
 	}
 	return r, nil
 }
@@ -233,14 +233,19 @@ func runReport(c *cli.Context) error {
 		Worst: c.Int("worst"), By: c.String("by"), Version: version,
 	})
 	if err != nil { // exit 2, never 1: 1 means a regression to CI
-		return cli.Exit(fmt.Sprintf("report: %v", err), 2)
+		return cli.Exit(fmt.Sprintf("report: %v", cliError(err)), 2)
 	}
-	return printReport(c, rep)
+	var hints []string
+	if base == nil && gate.NeedsBaseline() {
+		hints = append(hints, "rules that compare with a baseline need --baseline RUN")
+	}
+	return printReport(c, rep, hints...)
 }
 
 // printReport prints the warnings loudly, the gate's checks, and where the
-// report is; and returns the gate's exit code.
-func printReport(c *cli.Context, rep *report.Report) error {
+// report is; and returns the gate's exit code, with hints on how to fix a
+// failed gate.
+func printReport(c *cli.Context, rep *report.Report, hints ...string) error {
 	out := c.App.Writer
 	errw := c.App.ErrWriter
 	if errw == nil {
@@ -290,6 +295,7 @@ func printReport(c *cli.Context, rep *report.Report) error {
 			failed = append(failed, fmt.Sprintf("%s: ERROR --strict: the baseline is not comparable (see the warnings)", v.Run))
 		}
 	}
+	failed = append(failed, hints...)
 	where := filepath.Join(c.String("out"), report.MarkdownFile)
 	status := rep.Status()
 	text := fmt.Sprintf("report: %d run(s), %d plots", len(rep.Runs), len(rep.Figures))
@@ -365,7 +371,7 @@ func runCompare(c *cli.Context) error {
 	}
 	cmp, err := report.Compare(a, b, c.String("by"), max(c.Int("top"), 0))
 	if err != nil {
-		return usageError("%v", err)
+		return usageError("%v", cliError(err))
 	}
 	errw := c.App.ErrWriter
 	if errw == nil {
@@ -472,11 +478,13 @@ func runMerge(c *cli.Context) error {
 		}
 	}
 	res, info, err := report.Merge(ops, report.MergeOptions{Out: out, Partial: c.Bool("partial")})
-	if errors.Is(err, eval.ErrExists) {
+	switch {
+	case errors.Is(err, eval.ErrExists):
 		return usageError("%v (pass --force to replace it)", err)
-	}
-	if err != nil {
-		return usageError("merge: %v", err)
+	case errors.Is(err, report.ErrMissingShards):
+		return usageError("merge: %v (pass --partial to merge anyway)", err)
+	case err != nil:
+		return usageError("merge: %v", cliError(err))
 	}
 	for _, n := range info.Notes {
 		logger(c).Warn(n)
