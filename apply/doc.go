@@ -1,7 +1,8 @@
 // Package apply owns what segtool does with a model's prediction on the
 // user's own photos: background effects, alpha refinement, temporal
-// smoothing of video frames, the folder runner that writes the results, and
-// a before/after contact sheet.
+// smoothing of video frames and a before/after contact sheet, all on Mats
+// and float32 planes. The job that runs them over a folder of photos and
+// writes the results is jobs.Apply.
 //
 // # Effects
 //
@@ -9,7 +10,7 @@
 // (one float32 per pixel, row-major) and works per pixel in float32,
 // rounding once to 8 bits:
 //
-//   - blur: out = a·I + (1 − a)·G(I), G a Gaussian of sigma --sigma. With
+//   - blur: out = a·I + (1 − a)·G(I), G a Gaussian of sigma Sigma. With
 //     FgEdge the background layer is a normalised convolution (Knutsson &
 //     Westin, "Normalized and Differential Convolution", CVPR 1993):
 //     G((1 − a)·I) / G(1 − a), so foreground colour does not bleed into
@@ -27,7 +28,7 @@
 // # Refinement
 //
 // A segmentation model's probability p becomes the alpha by Refine: the
-// mask p >= 0.5 by default, p itself with Soft (--refine); then optionally
+// mask p >= 0.5 by default, p itself with Soft; then optionally
 // a trimap refinement (a superpixel trimap from the mask by
 // trimap.FromSuperpixels, and inside its unknown band the alpha of a guided
 // filter of the alpha on the colour image, He, Sun & Tang, "Guided Image
@@ -40,17 +41,12 @@
 //
 // # Frames
 //
-// A folder is processed in natural file-name order (frame2 before
+// jobs.Apply takes a folder in natural file-name order (frame2 before
 // frame10). With a temporal EMA of decay d, the probability of frame t is
 // replaced by s_t = (1 − d)·p_t + d·s_(t−1) before refinement, s_0 = p_0;
 // frames are predicted in parallel and smoothed strictly in order.
 //
-// # Runner
-//
-// Run takes each image's prediction from a Model (models.Predictor, which
-// tiles high-resolution images) or from saved 8-bit PNGs, and writes the
-// effects atomically on a bounded pool of workers; an unreadable image is
-// skipped with a reason, existing outputs are refused without Force, and a
-// Sheet collects before/after thumbnails for a contact sheet. Library code
-// here prints nothing: the runner reports through callbacks.
+// A Model (models.Predictor, which tiles high-resolution images) gives
+// the probability; a Sheet collects before/after thumbnails for a contact
+// sheet. Library code here prints nothing and touches no files.
 package apply

@@ -97,6 +97,27 @@ func AlphaBytes(alpha []float32) []uint8 {
 	return b
 }
 
+// AlphaFromBytes reads 8-bit values (a saved prediction or matte) as
+// [0, 1], v/255.
+func AlphaFromBytes(b []uint8) []float32 {
+	a := make([]float32, len(b))
+	for i, v := range b {
+		a[i] = float32(v) / 255
+	}
+	return a
+}
+
+// NonFinite counts the NaN and ±Inf values of p.
+func NonFinite(p []float32) int {
+	n := 0
+	for _, v := range p {
+		if v-v != 0 { // NaN or ±Inf
+			n++
+		}
+	}
+	return n
+}
+
 // BlurOptions configure the blur effect.
 type BlurOptions struct {
 	// Sigma is the Gaussian's standard deviation in pixels; 0 means

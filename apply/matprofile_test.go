@@ -17,53 +17,14 @@ import (
 	"github.com/segtool/segtool/models/onnxbuild"
 )
 
-// TestMatProfileApply runs every effect, refinement and runner path (skips,
-// notes, sheets, the EMA, refusals, cancellation) and every error path of
-// the Mat-handling functions, and checks after each step that gocv's
-// live-Mat count is back where it started.
+// TestMatProfileApply runs every effect and refinement and every error
+// path of the Mat-handling functions (jobs' TestMatProfileApply runs
+// them over folders), and checks after each step that gocv's live-Mat
+// count is back where it started.
 func TestMatProfileApply(t *testing.T) {
-	in := photoFolder(t)
-	bg := filepath.Join(t.TempDir(), "bg.jpg")
-	portrait(t, bg, 70, 30)
 	ctx := context.Background()
-
 	leaks := matleak.Start(t)
 	check := leaks.Check
-	runs := []struct {
-		step string
-		o    Options
-	}{
-		{"all effects, fg-edge blur, harmonize, feather, png sheet", Options{Effects: Effects(), Background: bg, Harmonize: 0.5,
-			Blur: BlurOptions{FgEdge: true}, Refine: RefineOptions{Feather: 2}, Sheet: "sheet.png", SheetCell: 32}},
-		{"trimap refine, soft, jpg sheet", Options{Effects: []Effect{EffectBlur, EffectCutout}, Refine: RefineOptions{Soft: true, Trimap: true},
-			Sheet: "sheet.jpg", SheetRows: 2}},
-		{"temporal EMA, one worker", Options{Effects: []Effect{EffectMatte, EffectReplace}, Background: in, TemporalEMA: 0.5, Workers: 1}},
-	}
-	for _, r := range runs {
-		o := r.o
-		o.In, o.Out = in, filepath.Join(t.TempDir(), "out")
-		if o.Sheet != "" {
-			o.Sheet = filepath.Join(o.Out, o.Sheet)
-		}
-		if _, err := Run(ctx, redModel{}, o); err != nil {
-			t.Fatalf("%s: %v", r.step, err)
-		}
-		check(r.step)
-		if _, err := Run(ctx, redModel{}, o); err == nil {
-			t.Errorf("%s again: no refusal", r.step)
-		}
-		check(r.step + ", refused")
-	}
-	cctx, cancel := context.WithCancel(ctx)
-	o := Options{In: in, Out: filepath.Join(t.TempDir(), "c"), Effects: Effects(), Background: bg, TemporalEMA: 0.3, Workers: 2,
-		Progress: func(done, _ int) {
-			if done == 1 {
-				cancel()
-			}
-		}}
-	Run(cctx, redModel{}, o)
-	cancel()
-	check("cancelled run")
 
 	// The functions on their own, including their error paths.
 	img := bgrMat(t, 40, 30, stripes(40, 30))

@@ -6,10 +6,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gocv.io/x/gocv"
 
+	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/internal/shareddata"
 	"github.com/segtool/segtool/models"
 )
@@ -54,67 +56,6 @@ func readAlpha(t *testing.T, path string) []float32 {
 	return a
 }
 
-// SINet on the nine P3M portraits writes all four effects and a contact
-// sheet; the mattes overlap the reference mattes as the models README says
-// SINet does (IoU about 0.8 or better), and the cut-outs carry the matte.
-func TestApplySINetP3M(t *testing.T) {
-	p3m := shareddata.Dir(t, "data/p3m")
-	bgs := shareddata.Dir(t, "data/backgrounds")
-	pred := sinetPredictor(t)
-	out := filepath.Join(t.TempDir(), "out")
-	sheet := filepath.Join(out, "sheet.png")
-	sum, err := Run(context.Background(), pred, Options{
-		In: filepath.Join(p3m, "images"), Out: out, Effects: Effects(), Background: bgs,
-		Blur: BlurOptions{FgEdge: true}, Sheet: sheet, SheetRows: 9, SheetCell: 120,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Done != sum.Inputs || sum.Inputs < 9 || sum.Files != 4*sum.Inputs || sum.Sheet != sheet {
-		t.Fatalf("summary %+v", sum)
-	}
-	t.Logf("%d portraits, %.1f MP, in %v", sum.Done, sum.Megapixels, sum.Elapsed)
-	var inter, union float64
-	for _, it := range sum.Items {
-		stem := stemOf(it.Input)
-		ref := readAlpha(t, filepath.Join(p3m, "alphas", stem+".png"))
-		matte := readAlpha(t, filepath.Join(out, "matte", stem+".png"))
-		cut := gocv.IMRead(filepath.Join(out, "cutout", stem+".png"), gocv.IMReadUnchanged)
-		cb := cut.ToBytes()
-		if cut.Channels() != 4 || len(cb) != 4*len(matte) {
-			t.Fatalf("%s: cutout %d channels, %d bytes", stem, cut.Channels(), len(cb))
-		}
-		cut.Close()
-		for i, a := range matte {
-			if cb[4*i+3] != uint8(a*255+0.5) {
-				t.Fatalf("%s: cutout alpha %d at %d, matte %v", stem, cb[4*i+3], i, a)
-			}
-			p, g := a >= 0.5, ref[i] >= 0.5
-			if p && g {
-				inter++
-			}
-			if p || g {
-				union++
-			}
-		}
-		for _, e := range []string{"blur", "replace"} {
-			m := gocv.IMRead(filepath.Join(out, e, stem+".jpg"), gocv.IMReadColor)
-			if m.Cols()*m.Rows() != len(matte) {
-				t.Errorf("%s %s: %dx%d", e, stem, m.Cols(), m.Rows())
-			}
-			m.Close()
-		}
-	}
-	if iou := inter / union; iou < 0.7 {
-		t.Errorf("matte IoU against the P3M mattes %.3f, want about 0.8 or better", iou)
-	} else {
-		t.Logf("matte IoU against the P3M mattes: %.3f", iou)
-	}
-	if st, err := os.Stat(sheet); err != nil || st.Size() == 0 {
-		t.Errorf("sheet: %v", err)
-	}
-}
-
 // The trimap refinement pulls SINet's edges toward the P3M mattes: the
 // mean |alpha error| over the reference's transition pixels (0 < a < 1)
 // falls (measured over all transition pixels of the nine: 0.193 for the
@@ -122,22 +63,26 @@ func TestApplySINetP3M(t *testing.T) {
 func TestTrimapRefineSINetP3M(t *testing.T) {
 	p3m := shareddata.Dir(t, "data/p3m")
 	pred := sinetPredictor(t)
-	files, _, err := listImages(filepath.Join(p3m, "images"))
+	ents, err := os.ReadDir(filepath.Join(p3m, "images"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var errMask, errRefined float64
 	n := 0
-	for _, f := range files {
-		img, err := readImage(f)
-		if err != nil {
-			t.Fatal(err)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") || !dataset.IsImageFile(e.Name()) {
+			continue
+		}
+		f := filepath.Join(p3m, "images", e.Name())
+		img := gocv.IMRead(f, gocv.IMReadColor)
+		if img.Empty() {
+			t.Fatalf("cannot read %s", f)
 		}
 		prob, err := pred.Predict(img)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref := readAlpha(t, filepath.Join(p3m, "alphas", stemOf(f)+".png"))
+		ref := readAlpha(t, filepath.Join(p3m, "alphas", strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))+".png"))
 		mask, err := Refine(context.Background(), img, prob, RefineOptions{})
 		if err != nil {
 			t.Fatal(err)

@@ -13,13 +13,13 @@ import (
 
 // RefineOptions say how a model's probability becomes the alpha.
 type RefineOptions struct {
-	// Soft keeps the probability as the alpha (--refine); otherwise the
+	// Soft keeps the probability as the alpha; otherwise the
 	// alpha is the mask p >= Threshold, 0 or 1.
 	Soft bool
 	// Threshold of the hard mask; 0 means 0.5.
 	Threshold float32
 	// Trimap refines the alpha inside the unknown band of a superpixel
-	// trimap of the mask with a guided filter (--trimap-refine).
+	// trimap of the mask with a guided filter.
 	Trimap bool
 	// Radius is the guided filter's window radius r (side 2r+1); 0 means
 	// DefaultRadius of the image.

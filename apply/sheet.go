@@ -18,6 +18,9 @@ import (
 // DefaultSheetCell is the height of one contact-sheet panel in pixels.
 const DefaultSheetCell = 240
 
+// DefaultSheetRows is the number of images on a contact sheet.
+const DefaultSheetRows = 8
+
 // Sheet collects thumbnails for a before/after contact sheet: one row per
 // image, one column per panel (the input, then each effect). Thumbnails are
 // kept as Go bytes, so a Sheet holds no C memory. Add is safe for

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/segtool/segtool/apply"
+	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/models"
 	"github.com/urfave/cli/v2"
 )
@@ -103,7 +105,7 @@ func runApply(c *cli.Context) error {
 	if err != nil {
 		return usageError("--effect: %v", err)
 	}
-	o := apply.Options{
+	o := jobs.ApplyOptions{
 		In: c.String("in"), Out: c.String("out"), Preds: c.String("preds"), Effects: effects,
 		Blur:       apply.BlurOptions{Sigma: c.Float64("sigma"), Kernel: c.Int("kernel"), FgEdge: c.Bool("blur-fg-edge")},
 		Background: c.String("bg"), Harmonize: c.Float64("harmonize"),
@@ -137,7 +139,7 @@ func runApply(c *cli.Context) error {
 		return usageError("--temporal-ema: %v", err)
 	}
 	// Usage errors about the inputs and outputs come before loading the model.
-	if err := applyError(apply.Check(o)); err != nil {
+	if err := applyError(jobs.CheckApply(o)); err != nil {
 		return err
 	}
 
@@ -153,8 +155,8 @@ func runApply(c *cli.Context) error {
 		pred, source = p, sess.Provider
 	}
 
-	o.Report = func(it apply.Item) {
-		if it.Status == apply.StatusSkipped {
+	o.Report = func(it jobs.ApplyImage) {
+		if it.Status == jobs.ApplySkipped {
 			log.Warn("skipped", "image", it.Input, "reason", it.Reason)
 		}
 		for _, n := range it.Notes {
@@ -163,7 +165,7 @@ func runApply(c *cli.Context) error {
 	}
 	var finish func()
 	o.Progress, finish = progress(c, "apply")
-	sum, err := apply.Run(c.Context, pred, o)
+	sum, err := jobs.Apply(c.Context, pred, o)
 	finish()
 	if err := applyError(err); err != nil {
 		return err
@@ -204,22 +206,17 @@ func openPredictor(c *cli.Context, log *slog.Logger) (*models.Predictor, *models
 	return p, sess, nil
 }
 
-// applyError maps the apply package's option and exists errors to usage
-// errors (exit 2, naming the flag).
+// applyError maps apply's errors to what segtool prints: existing outputs
+// are a usage error naming --out and --force (apply has no --resume); the
+// rest as cliError maps them.
 func applyError(err error) error {
-	var oe *apply.OptionError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &oe):
-		return usageError("%v", err)
-	case errors.Is(err, apply.ErrExists):
-		return usageError("--out: %v", err)
+	if errors.Is(err, dataset.ErrExists) {
+		return usageError("--out: %v: pass --force to replace it", err)
 	}
-	return err
+	return cliError(err)
 }
 
-func printApplySummary(c *cli.Context, o apply.Options, source string, s apply.Summary) {
+func printApplySummary(c *cli.Context, o jobs.ApplyOptions, source string, s jobs.ApplySummary) {
 	var names []string
 	for _, e := range o.Effects {
 		names = append(names, string(e))
@@ -231,11 +228,11 @@ func printApplySummary(c *cli.Context, o apply.Options, source string, s apply.S
 	if s.Ignored > 0 {
 		text += fmt.Sprintf(" %d non-image files ignored.", s.Ignored)
 	}
-	if s.Sheet != "" {
-		text += " Contact sheet: " + filepath.Clean(s.Sheet) + "."
+	if s.Preview != "" {
+		text += " Contact sheet: " + filepath.Clean(s.Preview) + "."
 	}
 	summary(c, text, map[string]any{
 		"command": "apply", "out": o.Out, "effects": names, "inputs": s.Inputs, "done": s.Done, "skipped": s.Skipped,
-		"files": s.Files, "wall_s": wall, "megapixels_per_s": s.Megapixels / max(wall, 1e-9), "sheet": s.Sheet, "provider": source,
+		"files": s.Files, "wall_s": wall, "megapixels_per_s": s.Megapixels / max(wall, 1e-9), "sheet": s.Preview, "provider": source,
 	})
 }

@@ -16,7 +16,16 @@ import (
 // fieldFlags names the flag of an options-struct field whose kebab-case
 // form is not the flag's name. Libraries report option faults by field
 // (*dataset.OptionError); only this package knows the flags.
-var fieldFlags = map[string]string{}
+var fieldFlags = map[string]string{
+	// jobs.ApplyOptions
+	"Effects":        "effect",
+	"Background":     "bg",
+	"Blur.Sigma":     "sigma",
+	"Blur.Kernel":    "kernel",
+	"Refine.Feather": "feather",
+	"Refine.Radius":  "guided-radius",
+	"Refine.Eps":     "guided-eps",
+}
 
 // flagOf turns an options field ("JPEGQuality", "Force/Resume") into its
 // flag ("--jpeg-quality", "--force/--resume").

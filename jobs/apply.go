@@ -1,4 +1,4 @@
-package apply
+package jobs
 
 import (
 	"bytes"
@@ -16,24 +16,12 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/segtool/segtool/apply"
 	"github.com/segtool/segtool/dataset"
 )
 
-// Model predicts the person probability of every pixel of an 8-bit BGR
-// image, row-major (models.Predictor does). Predict is called from several
-// goroutines at once.
-type Model interface {
-	Predict(img gocv.Mat) ([]float32, error)
-}
-
-// OptionError is a fault in the options; Option names the flag.
-type OptionError = dataset.OptionError
-
-// ErrExists reports outputs that exist while Force is off.
-var ErrExists = errors.New("output exists: pass --force to replace it")
-
-// Options configure Run.
-type Options struct {
+// ApplyOptions configure Apply.
+type ApplyOptions struct {
 	// In is an image file or a folder of images (not recursive; other
 	// files and dot-files are ignored). A folder is processed in natural
 	// name order, which is frame order for extracted video frames.
@@ -44,10 +32,10 @@ type Options struct {
 	Out string
 	// Preds, instead of a model, is a folder of saved predictions: an
 	// 8-bit grey PNG per input named after its stem (<stem>.png, as eval
-	// --save-preds writes them), the size of the image.
+	// saves them), the size of the image.
 	Preds   string
-	Effects []Effect
-	Blur    BlurOptions
+	Effects []apply.Effect
+	Blur    apply.BlurOptions
 	// Background is the replace effect's background: an image file, or a
 	// folder whose images are used in turn (input i gets background i mod
 	// n, in natural name order).
@@ -55,19 +43,20 @@ type Options struct {
 	// Harmonize, 0..1, moves the foreground's colour toward the
 	// background's in replace (composite.Harmonize).
 	Harmonize float64
-	Refine    RefineOptions
+	Refine    apply.RefineOptions
 	// TemporalEMA is the decay of the moving average over frames (see
-	// EMA); 0 is off.
+	// apply.EMA); 0 is off.
 	TemporalEMA float64
-	// Workers is the number of images in flight; 0 means GOMAXPROCS.
+	// Workers is the number of images in flight (Workers(n)).
 	Workers int
 	// Force replaces existing outputs; without it any existing output is
-	// an error (ErrExists) before any work.
+	// an error (dataset.ErrExists) before any work.
 	Force bool
 	// JPEGQuality for .jpg outputs; 0 means 95.
 	JPEGQuality int
 	// Sheet, if set, is the path of a before/after contact sheet of the
-	// first SheetRows images (0: DefaultSheetRows), panels SheetCell high.
+	// first SheetRows images (0: apply.DefaultSheetRows), panels SheetCell
+	// high.
 	Sheet     string
 	SheetRows int
 	SheetCell int
@@ -75,20 +64,17 @@ type Options struct {
 	Progress func(done, total int)
 	// Report is called once per image when it is finished or skipped,
 	// one call at a time.
-	Report func(Item)
+	Report func(ApplyImage)
 }
 
-// DefaultSheetRows is the number of images on a contact sheet.
-const DefaultSheetRows = 8
-
-// Item statuses.
+// The statuses of an ApplyImage.
 const (
-	StatusOK      = "ok"
-	StatusSkipped = "skipped"
+	ApplyOK      = "ok"
+	ApplySkipped = "skipped"
 )
 
-// Item is the outcome for one input image.
-type Item struct {
+// ApplyImage is what Apply did with one input image.
+type ApplyImage struct {
 	Index   int
 	Input   string
 	Outputs []string
@@ -102,54 +88,53 @@ type Item struct {
 	PredictMS, RefineMS, EffectMS float64
 }
 
-// Summary is the outcome of a Run.
-type Summary struct {
+// ApplySummary is the outcome of Apply. Of the Tally, apply fills Out,
+// Files (written, the sheet not counted), Preview (the contact sheet
+// written, if any) and Elapsed: it writes a folder of images, not a
+// dataset.
+type ApplySummary struct {
+	Tally
 	Inputs  int // images found
 	Done    int // images whose outputs were all written
 	Skipped int
 	Ignored int // files in the input folder that are not images
-	Files   int // files written, the sheet not counted
 	// Megapixels of the images done.
 	Megapixels float64
-	Elapsed    time.Duration
 	// Summed per-image stage times, in seconds.
 	PredictS, RefineS, EffectS float64
-	Sheet                      string // the sheet written, if any
-	Items                      []Item
+	Images                     []ApplyImage
 }
 
-// imageExts are the input extensions read (lower case).
-var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".bmp": true, ".tif": true, ".tiff": true, ".webp": true}
-
-type runner struct {
-	o       Options
-	model   Model
+// applyJob is one Apply run.
+type applyJob struct {
+	o       ApplyOptions
+	model   apply.Model
 	inputs  []string
 	outs    [][]string // per input, per effect
 	bgs     []string
-	sheet   *Sheet
+	sheet   *apply.Sheet
 	turn    []chan struct{} // frame i's EMA step is done; nil without EMA
-	ema     *EMA
-	refine  RefineOptions
+	ema     *apply.EMA
+	refine  apply.RefineOptions
 	mu      sync.Mutex
-	items   []Item
+	images  []ApplyImage
 	quality int
 	// sheetRows: inputs 0..sheetRows-1 go on the sheet.
 	sheetRows int
 }
 
-// Run applies the effects to every input image and writes them, with the
-// model's prediction (m), or with o.Preds's when m is nil. Bad
+// Apply applies the effects to every input image and writes them, with
+// the model's prediction (m), or with o.Preds's when m is nil. Bad
 // options and existing outputs (without Force) are reported before any
-// work, as *OptionError and ErrExists. An image that cannot be read or
-// predicted is skipped with a reason and the batch goes on; a failed write
-// stops it.
-func Run(ctx context.Context, m Model, o Options) (Summary, error) {
+// work, as *dataset.OptionError and dataset.ErrExists. An image that
+// cannot be read or predicted is skipped with a reason and the batch goes
+// on; a failed write stops it.
+func Apply(ctx context.Context, m apply.Model, o ApplyOptions) (ApplySummary, error) {
 	start := time.Now()
-	r := &runner{o: o, model: m, refine: o.Refine, quality: o.JPEGQuality}
-	var sum Summary
+	r := &applyJob{o: o, model: m, refine: o.Refine, quality: o.JPEGQuality}
+	sum := ApplySummary{Tally: Tally{Out: o.Out}}
 	if (m == nil) == (o.Preds == "") {
-		return sum, &OptionError{Option: "--preds", Err: errors.New("give exactly one of a model and a folder of predictions")}
+		return sum, &dataset.OptionError{Field: "Preds", Err: errors.New("give exactly one of a model and a folder of predictions")}
 	}
 	if err := r.plan(&sum); err != nil {
 		return sum, err
@@ -157,10 +142,7 @@ func Run(ctx context.Context, m Model, o Options) (Summary, error) {
 	if err := r.makeDirs(); err != nil {
 		return sum, err
 	}
-	workers := o.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers := Workers(o.Workers)
 	if r.refine.Superpixels.SLIC.Workers == 0 {
 		r.refine.Superpixels.SLIC.Workers = max(1, runtime.GOMAXPROCS(0)/workers)
 	}
@@ -168,7 +150,7 @@ func Run(ctx context.Context, m Model, o Options) (Summary, error) {
 		r.quality = 95
 	}
 	if o.TemporalEMA > 0 {
-		r.ema = &EMA{Decay: float32(o.TemporalEMA)}
+		r.ema = &apply.EMA{Decay: float32(o.TemporalEMA)}
 		r.turn = make([]chan struct{}, len(r.inputs))
 		for i := range r.turn {
 			r.turn[i] = make(chan struct{})
@@ -179,25 +161,25 @@ func Run(ctx context.Context, m Model, o Options) (Summary, error) {
 		for _, e := range o.Effects {
 			cols = append(cols, string(e))
 		}
-		r.sheet = NewSheet(cols, o.SheetCell)
+		r.sheet = apply.NewSheet(cols, o.SheetCell)
 		r.sheetRows = o.SheetRows
 		if r.sheetRows <= 0 {
-			r.sheetRows = DefaultSheetRows
+			r.sheetRows = apply.DefaultSheetRows
 		}
 	}
-	r.items = make([]Item, len(r.inputs))
-	err := dataset.RunPool(ctx, len(r.inputs), workers, r.one, o.Progress)
-	for _, it := range r.items {
+	r.images = make([]ApplyImage, len(r.inputs))
+	err := Pool(ctx, len(r.inputs), workers, r.one, o.Progress)
+	for _, it := range r.images {
 		if it.Input == "" {
 			continue // not reached: the pool stopped
 		}
-		sum.Items = append(sum.Items, it)
+		sum.Images = append(sum.Images, it)
 		switch it.Status {
-		case StatusOK:
+		case ApplyOK:
 			sum.Done++
 			sum.Files += len(it.Outputs)
 			sum.Megapixels += float64(it.Width*it.Height) / 1e6
-		case StatusSkipped:
+		case ApplySkipped:
 			sum.Skipped++
 			sum.Files += len(it.Outputs)
 		}
@@ -217,76 +199,85 @@ func Run(ctx context.Context, m Model, o Options) (Summary, error) {
 		if serr != nil {
 			err = fmt.Errorf("contact sheet: %w", serr)
 		} else {
-			sum.Sheet = o.Sheet
+			sum.Preview = o.Sheet
 		}
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, err
 }
 
+// CheckApply runs Apply's checks of the options, the inputs and the
+// outputs without doing anything, so a caller can report a fault before
+// it loads a model.
+func CheckApply(o ApplyOptions) error {
+	r := &applyJob{o: o}
+	var sum ApplySummary
+	return r.plan(&sum)
+}
+
 // plan checks the options, lists the inputs and backgrounds, names every
 // output and refuses existing ones without Force.
-func (r *runner) plan(sum *Summary) error {
+func (r *applyJob) plan(sum *ApplySummary) error {
 	o := r.o
-	optErr := func(flag, format string, args ...any) error {
-		return &OptionError{Option: flag, Err: fmt.Errorf(format, args...)}
+	optErr := func(field, format string, args ...any) error {
+		return &dataset.OptionError{Field: field, Err: fmt.Errorf(format, args...)}
 	}
 	if len(o.Effects) == 0 {
-		return optErr("--effect", "no effect given")
+		return optErr("Effects", "no effect given")
 	}
 	if err := o.Blur.Check(); err != nil {
-		flag := "--sigma"
+		field := "Blur.Sigma"
 		if o.Blur.Kernel != 0 {
-			flag = "--kernel"
+			field = "Blur.Kernel"
 		}
-		return optErr(flag, "%v", err)
+		return optErr(field, "%v", err)
 	}
 	if err := o.Refine.Check(); err != nil {
-		flag := "--feather"
+		field := "Refine.Feather"
 		switch {
 		case o.Refine.Radius < 0:
-			flag = "--guided-radius"
+			field = "Refine.Radius"
 		case !(o.Refine.Eps >= 0) || math.IsInf(o.Refine.Eps, 0):
-			flag = "--guided-eps"
+			field = "Refine.Eps"
 		}
-		return optErr(flag, "%v", err)
+		return optErr(field, "%v", err)
 	}
-	if err := CheckDecay(o.TemporalEMA); err != nil {
-		return optErr("--temporal-ema", "%v", err)
+	if err := apply.CheckDecay(o.TemporalEMA); err != nil {
+		return optErr("TemporalEMA", "%v", err)
 	}
 	if o.Harmonize < 0 || o.Harmonize > 1 {
-		return optErr("--harmonize", "%g: want 0..1", o.Harmonize)
+		return optErr("Harmonize", "%g: want 0..1", o.Harmonize)
 	}
 	if o.JPEGQuality < 0 || o.JPEGQuality > 100 {
-		return optErr("--jpeg-quality", "%d: want 1..100", o.JPEGQuality)
+		return optErr("JPEGQuality", "%d: want 1..100", o.JPEGQuality)
 	}
 	replace := false
 	for _, e := range o.Effects {
-		replace = replace || e == EffectReplace
+		replace = replace || e == apply.EffectReplace
 	}
 	if o.In == "" {
-		return optErr("--in", "no input given")
+		return optErr("In", "no input given")
 	}
 	if o.Out == "" {
-		return optErr("--out", "no output given")
+		return optErr("Out", "no output given")
 	}
 	if o.Preds != "" {
 		if st, err := os.Stat(o.Preds); err != nil || !st.IsDir() {
-			return optErr("--preds", "%s is not a folder", o.Preds)
+			return optErr("Preds", "%s is not a folder", o.Preds)
 		}
 	}
 	st, err := os.Stat(o.In)
 	if err != nil {
-		return optErr("--in", "%v", err)
+		return optErr("In", "%v", err)
 	}
 	inDir := st.IsDir()
 	if inDir {
-		files, ignored, err := listImages(o.In)
+		files, ignored, err := applyListImages(o.In)
 		if err != nil {
-			return optErr("--in", "%v", err)
+			return optErr("In", "%v", err)
 		}
 		if len(files) == 0 {
-			return optErr("--in", "%s holds no images (%s)", o.In, extList())
+			return optErr("In", "%s holds no images (%s)", o.In, applyExtList())
 		}
 		r.inputs, sum.Ignored = files, ignored
 	} else {
@@ -296,24 +287,24 @@ func (r *runner) plan(sum *Summary) error {
 
 	switch {
 	case replace && o.Background == "":
-		return optErr("--bg", "the replace effect needs --bg FILE|DIR")
+		return optErr("Background", "the replace effect needs a background image or folder")
 	case !replace && o.Background != "":
-		return optErr("--bg", "a background is only used by --effect replace")
+		return optErr("Background", "a background is only used by the replace effect")
 	case !replace && o.Harmonize > 0:
-		return optErr("--harmonize", "harmonising is only done by --effect replace")
+		return optErr("Harmonize", "harmonising is only done by the replace effect")
 	}
 	if replace {
 		st, err := os.Stat(o.Background)
 		if err != nil {
-			return optErr("--bg", "%v", err)
+			return optErr("Background", "%v", err)
 		}
 		if st.IsDir() {
-			bgs, _, err := listImages(o.Background)
+			bgs, _, err := applyListImages(o.Background)
 			if err != nil {
-				return optErr("--bg", "%v", err)
+				return optErr("Background", "%v", err)
 			}
 			if len(bgs) == 0 {
-				return optErr("--bg", "%s holds no images (%s)", o.Background, extList())
+				return optErr("Background", "%s holds no images (%s)", o.Background, applyExtList())
 			}
 			r.bgs = bgs
 		} else {
@@ -322,24 +313,24 @@ func (r *runner) plan(sum *Summary) error {
 	}
 
 	outExt := strings.ToLower(filepath.Ext(o.Out))
-	single := !inDir && len(o.Effects) == 1 && imageExts[outExt]
-	if imageExts[outExt] && !single {
+	single := !inDir && len(o.Effects) == 1 && dataset.IsImageFile(o.Out)
+	if dataset.IsImageFile(o.Out) && !single {
 		what := "a folder of images"
 		if !inDir {
 			what = fmt.Sprintf("%d effects", len(o.Effects))
 		}
-		return optErr("--out", "%s names a file, but %s need a folder", o.Out, what)
+		return optErr("Out", "%s names a file, but %s need a folder", o.Out, what)
 	}
 	if single {
 		switch {
-		case o.Effects[0] == EffectCutout && outExt != ".png":
-			return optErr("--out", "%s: a cut-out has transparency: write it as .png", o.Out)
-		case o.Effects[0] != EffectMatte && o.Effects[0] != EffectCutout && outExt != ".png" && outExt != ".jpg" && outExt != ".jpeg":
-			return optErr("--out", "%s: write .jpg or .png", o.Out)
+		case o.Effects[0] == apply.EffectCutout && outExt != ".png":
+			return optErr("Out", "%s: a cut-out has transparency: write it as .png", o.Out)
+		case o.Effects[0] != apply.EffectMatte && o.Effects[0] != apply.EffectCutout && outExt != ".png" && outExt != ".jpg" && outExt != ".jpeg":
+			return optErr("Out", "%s: write .jpg or .png", o.Out)
 		}
 		r.outs = [][]string{{o.Out}}
 	} else {
-		r.outs = outputNames(r.inputs, o.Effects, o.Out)
+		r.outs = applyOutputNames(r.inputs, o.Effects, o.Out)
 	}
 
 	// Refuse to overwrite inputs at all, and existing outputs without Force.
@@ -355,7 +346,7 @@ func (r *runner) plan(sum *Summary) error {
 	check := func(p string) error {
 		total++
 		if isInput[filepath.Clean(p)] {
-			return optErr("--out", "%s would overwrite an input", p)
+			return optErr("Out", "%s would overwrite an input", p)
 		}
 		if _, err := os.Stat(p); err == nil {
 			existing = append(existing, p)
@@ -371,17 +362,17 @@ func (r *runner) plan(sum *Summary) error {
 	}
 	if o.Sheet != "" {
 		if err := check(o.Sheet); err != nil {
-			return optErr("--sheet", "%s would overwrite an input", o.Sheet)
+			return optErr("Sheet", "%s would overwrite an input", o.Sheet)
 		}
 	}
 	if len(existing) > 0 && !o.Force {
-		return fmt.Errorf("%d of %d outputs exist, e.g. %s: %w", len(existing), total, existing[0], ErrExists)
+		return fmt.Errorf("%d of %d outputs exist, e.g. %s: %w", len(existing), total, existing[0], dataset.ErrExists)
 	}
 	return nil
 }
 
 // makeDirs makes the output folders.
-func (r *runner) makeDirs() error {
+func (r *applyJob) makeDirs() error {
 	dirs := map[string]bool{}
 	for _, outs := range r.outs {
 		for _, p := range outs {
@@ -393,33 +384,21 @@ func (r *runner) makeDirs() error {
 	}
 	for d := range dirs {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return &OptionError{Option: "--out", Err: err}
+			return &dataset.OptionError{Field: "Out", Err: err}
 		}
 	}
 	return nil
 }
 
-// Check runs Run's checks of the options, the inputs and the outputs
-// without doing anything, so a caller can report a usage error before it
-// loads a model.
-func Check(o Options) error {
-	r := &runner{o: o}
-	var sum Summary
-	return r.plan(&sum)
-}
-
-func extList() string {
-	var es []string
-	for e := range imageExts {
-		es = append(es, e)
-	}
+func applyExtList() string {
+	es := dataset.ImageExts()
 	sort.Strings(es)
 	return strings.Join(es, " ")
 }
 
-// listImages returns the image files of dir in natural name order and the
-// number of other entries (not folders) ignored.
-func listImages(dir string) ([]string, int, error) {
+// applyListImages returns the image files of dir in natural name order
+// and the number of other entries (not folders) ignored.
+func applyListImages(dir string) ([]string, int, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, 0, err
@@ -431,29 +410,31 @@ func listImages(dir string) ([]string, int, error) {
 			continue
 		}
 		n := e.Name()
-		if strings.HasPrefix(n, ".") || !imageExts[strings.ToLower(filepath.Ext(n))] {
+		if strings.HasPrefix(n, ".") || !dataset.IsImageFile(n) {
 			ignored++
 			continue
 		}
 		files = append(files, filepath.Join(dir, n))
 	}
-	sort.SliceStable(files, func(i, j int) bool { return NaturalLess(filepath.Base(files[i]), filepath.Base(files[j])) })
+	sort.SliceStable(files, func(i, j int) bool {
+		return applyNaturalLess(filepath.Base(files[i]), filepath.Base(files[j]))
+	})
 	return files, ignored, nil
 }
 
-// NaturalLess orders names with digit runs compared as numbers, so
+// applyNaturalLess orders names with digit runs compared as numbers, so
 // frame2.png comes before frame10.png; names that tie that way are
 // ordered bytewise.
-func NaturalLess(a, b string) bool {
+func applyNaturalLess(a, b string) bool {
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
 		ca, cb := a[i], b[j]
-		if isDigit(ca) && isDigit(cb) {
+		if applyIsDigit(ca) && applyIsDigit(cb) {
 			si, sj := i, j
-			for i < len(a) && isDigit(a[i]) {
+			for i < len(a) && applyIsDigit(a[i]) {
 				i++
 			}
-			for j < len(b) && isDigit(b[j]) {
+			for j < len(b) && applyIsDigit(b[j]) {
 				j++
 			}
 			na := strings.TrimLeft(a[si:i], "0")
@@ -478,28 +459,28 @@ func NaturalLess(a, b string) bool {
 	return a < b
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func applyIsDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// outputNames names the outputs in folder out: <stem><ext>, in a
+// applyOutputNames names the outputs in folder out: <stem><ext>, in a
 // sub-folder per effect when there are several. Blur and replace keep JPEG
 // for JPEG inputs and write PNG otherwise; cut-outs and mattes are PNG.
 // Inputs that share a stem (a.jpg, a.png) keep their extension in the
 // name (a_jpg, a_png).
-func outputNames(inputs []string, effects []Effect, out string) [][]string {
+func applyOutputNames(inputs []string, effects []apply.Effect, out string) [][]string {
 	stems := map[string]int{}
 	for _, in := range inputs {
-		stems[stemOf(in)]++
+		stems[applyStem(in)]++
 	}
 	names := make([][]string, len(inputs))
 	for i, in := range inputs {
-		stem := stemOf(in)
+		stem := applyStem(in)
 		inExt := strings.ToLower(filepath.Ext(in))
 		if stems[stem] > 1 {
 			stem += "_" + strings.TrimPrefix(inExt, ".")
 		}
 		for _, e := range effects {
 			ext := ".png"
-			if (e == EffectBlur || e == EffectReplace) && (inExt == ".jpg" || inExt == ".jpeg") {
+			if (e == apply.EffectBlur || e == apply.EffectReplace) && (inExt == ".jpg" || inExt == ".jpeg") {
 				ext = ".jpg"
 			}
 			dir := out
@@ -512,16 +493,17 @@ func outputNames(inputs []string, effects []Effect, out string) [][]string {
 	return names
 }
 
-func stemOf(p string) string {
+func applyStem(p string) string {
 	b := filepath.Base(p)
 	return strings.TrimSuffix(b, filepath.Ext(b))
 }
 
-var errDecode = errors.New("cannot decode it as an image")
+// applyUndecodable says why an image or a prediction was not read.
+const applyUndecodable = "cannot decode it as an image"
 
-// readImage reads a file as 8-bit BGR, refusing JPEG and PNG files cut
-// short that OpenCV would decode with only a warning.
-func readImage(path string) (gocv.Mat, error) {
+// applyReadImage reads a file as 8-bit BGR, refusing JPEG and PNG files
+// cut short that OpenCV would decode with only a warning.
+func applyReadImage(path string) (gocv.Mat, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return gocv.Mat{}, err
@@ -534,13 +516,13 @@ func readImage(path string) (gocv.Mat, error) {
 		if err == nil {
 			m.Close()
 		}
-		return gocv.Mat{}, errDecode
+		return gocv.Mat{}, errors.New(applyUndecodable)
 	}
 	return m, nil
 }
 
-// readPred reads a saved 8-bit prediction of a w x h image as [0, 1].
-func readPred(path string, w, h int) ([]float32, error) {
+// applyReadPred reads a saved 8-bit prediction of a w x h image as [0, 1].
+func applyReadPred(path string, w, h int) ([]float32, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -553,26 +535,21 @@ func readPred(path string, w, h int) ([]float32, error) {
 		if err == nil {
 			m.Close()
 		}
-		return nil, fmt.Errorf("%s: %w", path, errDecode)
+		return nil, fmt.Errorf("%s: %s", path, applyUndecodable)
 	}
 	defer m.Close()
 	if m.Cols() != w || m.Rows() != h {
 		return nil, fmt.Errorf("%s is %dx%d, the image %dx%d", path, m.Cols(), m.Rows(), w, h)
 	}
-	px := m.ToBytes()
-	p := make([]float32, len(px))
-	for i, v := range px {
-		p[i] = float32(v) / 255
-	}
-	return p, nil
+	return apply.AlphaFromBytes(m.ToBytes()), nil
 }
 
-func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
+func applyMSSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
 
 // one processes input i. It returns an error only for what stops the
 // batch (a failed write, a cancelled context).
-func (r *runner) one(ctx context.Context, i int) error {
-	it := Item{Index: i, Input: r.inputs[i]}
+func (r *applyJob) one(ctx context.Context, i int) error {
+	it := ApplyImage{Index: i, Input: r.inputs[i]}
 	released := false
 	// Frame i's EMA turn is released after frame i-1's, on every path, so
 	// a skipped frame never lets a later one overtake an earlier one.
@@ -591,19 +568,20 @@ func (r *runner) one(ctx context.Context, i int) error {
 	}
 	defer release()
 	var stop error
+	var fatal applyFatal
 	switch err := r.process(ctx, i, &it, release); {
 	case err == nil:
-	case errors.Is(err, errFatal):
-		it.Status, it.Reason = StatusSkipped, err.Error()
-		stop = errors.Unwrap(err)
+	case errors.As(err, &fatal):
+		it.Status, it.Reason = ApplySkipped, err.Error()
+		stop = fatal.err
 	case ctx.Err() != nil:
 		stop = ctx.Err()
 	default:
-		it.Status, it.Reason = StatusSkipped, err.Error()
+		it.Status, it.Reason = ApplySkipped, err.Error()
 	}
 	release()
 	r.mu.Lock()
-	r.items[i] = it
+	r.images[i] = it
 	if r.o.Report != nil && it.Status != "" {
 		r.o.Report(it)
 	}
@@ -611,17 +589,14 @@ func (r *runner) one(ctx context.Context, i int) error {
 	return stop
 }
 
-// errFatal marks errors that stop the batch; one unwraps them.
-var errFatal = errors.New("fatal")
+// applyFatal marks an error that stops the batch; one unwraps it.
+type applyFatal struct{ err error }
 
-type fatalError struct{ err error }
+func (f applyFatal) Error() string { return f.err.Error() }
+func (f applyFatal) Unwrap() error { return f.err }
 
-func (f fatalError) Error() string        { return f.err.Error() }
-func (f fatalError) Unwrap() error        { return f.err }
-func (f fatalError) Is(target error) bool { return target == errFatal }
-
-func (r *runner) process(ctx context.Context, i int, it *Item, release func()) error {
-	img, err := readImage(it.Input)
+func (r *applyJob) process(ctx context.Context, i int, it *ApplyImage, release func()) error {
+	img, err := applyReadImage(it.Input)
 	if err != nil {
 		return err
 	}
@@ -632,7 +607,7 @@ func (r *runner) process(ctx context.Context, i int, it *Item, release func()) e
 	t := time.Now()
 	var prob []float32
 	if r.o.Preds != "" {
-		prob, err = readPred(filepath.Join(r.o.Preds, stemOf(it.Input)+".png"), w, h)
+		prob, err = applyReadPred(filepath.Join(r.o.Preds, applyStem(it.Input)+".png"), w, h)
 	} else {
 		prob, err = r.model.Predict(img)
 	}
@@ -642,10 +617,10 @@ func (r *runner) process(ctx context.Context, i int, it *Item, release func()) e
 	if len(prob) != w*h {
 		return fmt.Errorf("prediction: %d values for a %dx%d image", len(prob), w, h)
 	}
-	if n := nonFinite(prob); n > 0 {
+	if n := apply.NonFinite(prob); n > 0 {
 		return fmt.Errorf("prediction: %d of %d values are NaN or Inf", n, len(prob))
 	}
-	it.PredictMS = msSince(t)
+	it.PredictMS = applyMSSince(t)
 	if r.ema != nil {
 		if i > 0 {
 			select {
@@ -662,14 +637,14 @@ func (r *runner) process(ctx context.Context, i int, it *Item, release func()) e
 	}
 
 	t = time.Now()
-	alpha, err := Refine(ctx, img, prob, r.refine)
+	alpha, err := apply.Refine(ctx, img, prob, r.refine)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return fmt.Errorf("refine: %w", err)
 	}
-	it.RefineMS = msSince(t)
+	it.RefineMS = applyMSSince(t)
 
 	t = time.Now()
 	row := -1
@@ -688,7 +663,7 @@ func (r *runner) process(ctx context.Context, i int, it *Item, release func()) e
 			it.Notes = append(it.Notes, note)
 		}
 		path := r.outs[i][k]
-		b, err := encode(path, out, r.quality)
+		b, err := applyEncode(path, out, r.quality)
 		if err == nil && row >= 0 {
 			err = r.sheet.Add(row, k+1, "", out)
 		}
@@ -697,29 +672,30 @@ func (r *runner) process(ctx context.Context, i int, it *Item, release func()) e
 			return fmt.Errorf("%s: %w", e, err)
 		}
 		if err := dataset.WriteFileAtomic(path, b); err != nil {
-			return fatalError{err}
+			return applyFatal{err}
 		}
 		it.Outputs = append(it.Outputs, path)
 	}
-	it.EffectMS = msSince(t)
-	it.Status = StatusOK
+	it.EffectMS = applyMSSince(t)
+	it.Status = ApplyOK
 	return nil
 }
 
-// effect makes one effect's image; the caller closes it.
-func (r *runner) effect(e Effect, img gocv.Mat, alpha []float32, i int) (gocv.Mat, string, error) {
+// effect makes one effect's image with apply's effects, reading input
+// i's background for replace; the caller closes it.
+func (r *applyJob) effect(e apply.Effect, img gocv.Mat, alpha []float32, i int) (gocv.Mat, string, error) {
 	switch e {
-	case EffectBlur:
-		m, err := Blur(img, alpha, r.o.Blur)
+	case apply.EffectBlur:
+		m, err := apply.Blur(img, alpha, r.o.Blur)
 		return m, "", err
-	case EffectReplace:
+	case apply.EffectReplace:
 		path := r.bgs[i%len(r.bgs)]
-		bg, err := readImage(path)
+		bg, err := applyReadImage(path)
 		if err != nil {
 			return gocv.Mat{}, "", fmt.Errorf("background %s: %w", path, err)
 		}
 		defer bg.Close()
-		fit, f, err := FitCover(bg, img.Cols(), img.Rows())
+		fit, f, err := apply.FitCover(bg, img.Cols(), img.Rows())
 		if err != nil {
 			return gocv.Mat{}, "", err
 		}
@@ -728,20 +704,20 @@ func (r *runner) effect(e Effect, img gocv.Mat, alpha []float32, i int) (gocv.Ma
 		if f.AspectDiffers() {
 			note = filepath.Base(path) + ": " + f.String()
 		}
-		m, err := Replace(img, fit, alpha, r.o.Harmonize)
+		m, err := apply.Replace(img, fit, alpha, r.o.Harmonize)
 		return m, note, err
-	case EffectCutout:
-		m, err := Cutout(img, alpha)
+	case apply.EffectCutout:
+		m, err := apply.Cutout(img, alpha)
 		return m, "", err
-	case EffectMatte:
-		m, err := Matte(alpha, img.Cols(), img.Rows())
+	case apply.EffectMatte:
+		m, err := apply.Matte(alpha, img.Cols(), img.Rows())
 		return m, "", err
 	}
 	return gocv.Mat{}, "", fmt.Errorf("unknown effect %q", e)
 }
 
-// encode encodes m in the format of path's extension.
-func encode(path string, m gocv.Mat, quality int) ([]byte, error) {
+// applyEncode encodes m in the format of path's extension.
+func applyEncode(path string, m gocv.Mat, quality int) ([]byte, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	var params []int
 	switch ext {
@@ -763,14 +739,4 @@ func encode(path string, m gocv.Mat, quality int) ([]byte, error) {
 	}
 	defer buf.Close()
 	return bytes.Clone(buf.GetBytes()), nil
-}
-
-func nonFinite(p []float32) int {
-	n := 0
-	for _, v := range p {
-		if v-v != 0 { // NaN or ±Inf
-			n++
-		}
-	}
-	return n
 }
