@@ -14,6 +14,7 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/internal/shareddata"
+	"github.com/segtool/segtool/jobs"
 	"gocv.io/x/gocv"
 )
 
@@ -404,7 +405,7 @@ func TestWriteDatasetPairsAndDataset(t *testing.T) {
 	}
 
 	ds := filepath.Join(dir, "ds")
-	if _, err := dataset.Build(context.Background(), dataset.BuildOptions{Format: "auto", Src: raw, Out: ds, Ratios: dataset.Ratios{0, 0, 1}}); err != nil {
+	if _, err := jobs.Build(context.Background(), jobs.BuildOptions{Format: "auto", Src: raw, Out: ds, Ratios: dataset.Ratios{0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}
 	out = filepath.Join(dir, "from-ds")

@@ -16,14 +16,15 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/internal/shareddata"
+	"github.com/segtool/segtool/jobs"
 )
 
 // buildFolderDataset builds a canonical dataset from a folder-layout
-// source with dataset.Build and returns its folder.
+// source with jobs.Build and returns its folder.
 func buildFolderDataset(t *testing.T, src string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "ds")
-	if _, err := dataset.Build(context.Background(), dataset.BuildOptions{Format: "folder", Src: src, Out: out, Workers: 2}); err != nil {
+	if _, err := jobs.Build(context.Background(), jobs.BuildOptions{Format: "folder", Src: src, Out: out, Workers: 2}); err != nil {
 		t.Fatalf("build %s: %v", src, err)
 	}
 	return out

@@ -61,6 +61,8 @@ func cliError(err error) error {
 		return usageError("%s: %v", name, oe.Err)
 	case errors.Is(err, dataset.ErrExists):
 		return usageError("%v: pass --force to replace it, or --resume to continue it", err)
+	case errors.Is(err, dataset.ErrPartial):
+		return fmt.Errorf("%w: rerun the command that wrote it with --resume, or with --force to start again", err)
 	case errors.Is(err, dataset.ErrOtherOptions):
 		return usageError("%v; use --force to rebuild", err)
 	case errors.Is(err, jobs.ErrInterrupted):
