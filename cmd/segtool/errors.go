@@ -62,7 +62,7 @@ func cliError(err error) error {
 	case errors.Is(err, dataset.ErrExists):
 		return usageError("%v: pass --force to replace it, or --resume to continue it", err)
 	case errors.Is(err, dataset.ErrPartial):
-		return fmt.Errorf("%w: rerun the command that wrote it with --resume, or with --force to start again", err)
+		return partialHint(err)
 	case errors.Is(err, dataset.ErrOtherOptions):
 		return usageError("%v; use --force to rebuild", err)
 	case errors.Is(err, jobs.ErrInterrupted):
@@ -71,4 +71,13 @@ func cliError(err error) error {
 		return fmt.Errorf("--%w", err)
 	}
 	return err
+}
+
+// partialHint adds to an error about a partial dataset (dataset.ErrPartial)
+// the flags that continue or restart it; other errors pass unchanged.
+func partialHint(err error) error {
+	if !errors.Is(err, dataset.ErrPartial) {
+		return err
+	}
+	return fmt.Errorf("%w: rerun the command that wrote it with --resume, or with --force to start again", err)
 }

@@ -175,7 +175,7 @@ func runEval(c *cli.Context) error {
 	var oe *eval.OptionError
 	switch {
 	case errors.As(err, &oe), errors.Is(err, eval.ErrExists):
-		return usageError("%v", err)
+		return usageError("%v", partialHint(err))
 	case err != nil:
 		return err
 	}
