@@ -1,6 +1,8 @@
 // Package dataset owns segtool's canonical dataset: its on-disk layout, the
 // manifest every command reads and writes, the source-layout readers
-// (formats) that turn raw downloads into it, and the checks on it.
+// (formats) that turn raw downloads into it, the per-sample work on pixels
+// that building one needs (LoadCandidate, Planes, the Writer), and the
+// checks on it. The build itself is run by package jobs.
 //
 // A canonical dataset is a folder:
 //
@@ -16,8 +18,8 @@
 //
 // While a build runs, finished rows are appended to manifest.partial.jsonl;
 // dataset.json is written last. A folder without dataset.json, or with the
-// partial journal still present, is a partial dataset: readers refuse it and
-// build-dataset --resume continues it.
+// partial journal still present, is a partial dataset: readers refuse it
+// (ErrPartial) and a resumed build continues it.
 //
 // Ids are derived from source paths (see ID), never from processing order,
 // and splits from a hash of the id and a seed (see SplitFor), so adding

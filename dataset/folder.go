@@ -21,8 +21,8 @@ func (folder) Recognise() string {
 }
 
 func (folder) Detect(src string) bool {
-	return isDir(filepath.Join(src, "images")) &&
-		(isDir(filepath.Join(src, "masks")) || isDir(filepath.Join(src, "alphas")))
+	return isDir(filepath.Join(src, ImagesDir)) &&
+		(isDir(filepath.Join(src, MasksDir)) || isDir(filepath.Join(src, AlphasDir)))
 }
 
 // stemIndex maps the extension-less path below root to the file, rejecting
@@ -49,12 +49,12 @@ func stemIndex(ctx context.Context, src, root string) (map[string]string, []Reje
 }
 
 func (folder) Scan(ctx context.Context, src string) ([]Candidate, []Reject, error) {
-	images, rejects, err := listFiles(ctx, src, "images")
+	images, rejects, err := listFiles(ctx, src, ImagesDir)
 	if err != nil {
 		return nil, nil, err
 	}
 	idx := map[string]map[string]string{}
-	for _, sub := range []string{"masks", "alphas", "trimaps"} {
+	for _, sub := range []string{MasksDir, AlphasDir, TrimapsDir} {
 		m, rj, err := stemIndex(ctx, src, sub)
 		if err != nil {
 			return nil, nil, err
@@ -65,9 +65,9 @@ func (folder) Scan(ctx context.Context, src string) ([]Candidate, []Reject, erro
 	var cands []Candidate
 	used := map[string]bool{}
 	for _, img := range images {
-		key := strings.TrimPrefix(img, "images/")
+		key := strings.TrimPrefix(img, ImagesDir+"/")
 		stem := strings.TrimSuffix(key, path.Ext(key))
-		mask, alpha, tri := idx["masks"][stem], idx["alphas"][stem], idx["trimaps"][stem]
+		mask, alpha, tri := idx[MasksDir][stem], idx[AlphasDir][stem], idx[TrimapsDir][stem]
 		if mask == "" && alpha == "" {
 			rejects = append(rejects, Reject{Source: []string{img}, Stage: "scan", Code: CodeMissingPartner,
 				Reason: fmt.Sprintf("no mask or alpha for this image (looked for masks/%s.* and alphas/%s.*)", stem, stem)})
@@ -78,7 +78,7 @@ func (folder) Scan(ctx context.Context, src string) ([]Candidate, []Reject, erro
 		c.Labels = func(src string) (Labels, error) { return loadFolderLabels(src, mask, alpha, tri) }
 		cands = append(cands, c)
 	}
-	for _, sub := range []string{"masks", "alphas", "trimaps"} {
+	for _, sub := range []string{MasksDir, AlphasDir, TrimapsDir} {
 		for stem, f := range idx[sub] {
 			if !used[stem] {
 				rejects = append(rejects, Reject{Source: []string{f}, Stage: "scan", Code: CodeMissingPartner,

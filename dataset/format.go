@@ -88,7 +88,8 @@ func Formats() []Format {
 }
 
 // LookupFormat returns the format named name, or detects it when name is
-// "auto".
+// "auto". A name it does not know, or a layout it cannot recognise, is an
+// *OptionError on Format.
 func LookupFormat(name, src string) (Format, error) {
 	if name == "auto" || name == "" {
 		for _, f := range Formats() {
@@ -96,14 +97,14 @@ func LookupFormat(name, src string) (Format, error) {
 				return f, nil
 			}
 		}
-		return nil, fmt.Errorf("could not recognise the layout of %s; pass --format (one of %s)", src, strings.Join(FormatNames(), ", "))
+		return nil, &OptionError{Field: "Format", Err: fmt.Errorf("could not recognise the layout of %s; name it (one of %s)", src, strings.Join(FormatNames(), ", "))}
 	}
 	for _, f := range Formats() {
 		if f.Name() == name {
 			return f, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown format %q (known: auto, %s)", name, strings.Join(FormatNames(), ", "))
+	return nil, &OptionError{Field: "Format", Err: fmt.Errorf("unknown format %q (known: auto, %s)", name, strings.Join(FormatNames(), ", "))}
 }
 
 // FormatNames lists the registered format names.

@@ -85,7 +85,7 @@ type Reject struct {
 }
 
 // ErrPartial marks a dataset folder whose build has not finished.
-var ErrPartial = errors.New("partial dataset (an interrupted run): rerun the command that wrote it with --resume, or with --force to start again")
+var ErrPartial = errors.New("partial dataset (an interrupted run)")
 
 // Dataset is a canonical dataset opened for reading.
 type Dataset struct {

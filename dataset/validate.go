@@ -106,7 +106,7 @@ func Validate(ctx context.Context, d *Dataset, workers int, progress func(done, 
 	}
 	// Sample folders: the canonical ones and any other a row points into
 	// (generated trimaps, composite layers).
-	dirs := map[string]bool{"images": true, "masks": true, "alphas": true, "instances": true, "trimaps": true}
+	dirs := map[string]bool{ImagesDir: true, MasksDir: true, AlphasDir: true, InstancesDir: true, TrimapsDir: true}
 	for f := range referenced {
 		if i := strings.IndexByte(f, '/'); i > 0 {
 			dirs[f[:i]] = true

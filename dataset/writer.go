@@ -77,7 +77,7 @@ func NewWriter(out string, opt WriterOptions) (*Writer, error) {
 	case exists:
 		return nil, fmt.Errorf("%s: %w", out, ErrExists)
 	}
-	for _, sub := range []string{"images", "masks"} {
+	for _, sub := range []string{ImagesDir, MasksDir} {
 		if err := os.MkdirAll(filepath.Join(w.dir, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("create output: %w", err)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
 	"github.com/segtool/segtool/internal/shareddata"
+	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/models"
 )
 
@@ -45,7 +46,7 @@ func realDataset(t *testing.T, rel, labels, as string) string {
 		}
 	}
 	out := filepath.Join(dir, "ds")
-	_, err := dataset.Build(context.Background(), dataset.BuildOptions{
+	_, err := jobs.Build(context.Background(), jobs.BuildOptions{
 		Format: "folder", Src: filepath.Join(dir, "src"), Out: out,
 		Ratios: dataset.Ratios{0, 0, 1}, Workers: 2, Link: true,
 	})
@@ -157,7 +158,7 @@ func TestDIMPredictions(t *testing.T) {
 		}
 	}
 	out := filepath.Join(dir, "ds")
-	if _, err := dataset.Build(context.Background(), dataset.BuildOptions{
+	if _, err := jobs.Build(context.Background(), jobs.BuildOptions{
 		Format: "folder", Src: filepath.Join(dir, "src"), Out: out, Ratios: dataset.Ratios{0, 0, 1}, Workers: 2, Link: true,
 	}); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/models/onnxbuild"
 	"github.com/segtool/segtool/synth"
@@ -29,7 +30,7 @@ func BenchmarkHarnessOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	ds := filepath.Join(dir, "ds")
-	if _, err := dataset.Build(context.Background(), dataset.BuildOptions{Format: "folder", Src: filepath.Join(dir, "src", "folder"), Out: ds, Ratios: dataset.Ratios{0, 0, 1}, Workers: 2}); err != nil {
+	if _, err := jobs.Build(context.Background(), jobs.BuildOptions{Format: "folder", Src: filepath.Join(dir, "src", "folder"), Out: ds, Ratios: dataset.Ratios{0, 0, 1}, Workers: 2}); err != nil {
 		b.Fatal(err)
 	}
 	m, err := onnxbuild.Build("unet-aspp", onnxbuild.Options{Seed: 1})

@@ -406,7 +406,7 @@ func TestCompositePairsAndDataset(t *testing.T) {
 	}
 
 	ds := filepath.Join(dir, "ds")
-	if _, err := dataset.Build(context.Background(), dataset.BuildOptions{Format: "auto", Src: raw, Out: ds, Ratios: dataset.Ratios{0, 0, 1}}); err != nil {
+	if _, err := Build(context.Background(), BuildOptions{Format: "auto", Src: raw, Out: ds, Ratios: dataset.Ratios{0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}
 	out = filepath.Join(dir, "from-ds")

@@ -21,11 +21,11 @@ import (
 )
 
 // trimapBuildFolderDataset builds a canonical dataset from a folder-layout
-// source with dataset.Build and returns its folder.
+// source with Build and returns its folder.
 func trimapBuildFolderDataset(t *testing.T, src string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "ds")
-	if _, err := dataset.Build(context.Background(), dataset.BuildOptions{Format: "folder", Src: src, Out: out, Workers: 2}); err != nil {
+	if _, err := Build(context.Background(), BuildOptions{Format: "folder", Src: src, Out: out, Workers: 2}); err != nil {
 		t.Fatalf("build %s: %v", src, err)
 	}
 	return out

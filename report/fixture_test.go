@@ -12,6 +12,7 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/models/onnxbuild"
 	"github.com/segtool/segtool/synth"
@@ -30,7 +31,7 @@ func demoDataset(t testing.TB, n int) string {
 		t.Fatal(err)
 	}
 	ds := filepath.Join(dir, "ds")
-	if _, err := dataset.Build(context.Background(), dataset.BuildOptions{Format: "folder", Src: filepath.Join(dir, "src", "folder"),
+	if _, err := jobs.Build(context.Background(), jobs.BuildOptions{Format: "folder", Src: filepath.Join(dir, "src", "folder"),
 		Out: ds, Ratios: r, Seed: 1, JPEGQuality: 95, Workers: 2}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/jobs"
 	"github.com/urfave/cli/v2"
 )
 
@@ -72,7 +73,7 @@ func runBuildDataset(c *cli.Context) error {
 	if err := requireFlags(c, "src", "out"); err != nil {
 		return err
 	}
-	o := dataset.BuildOptions{
+	o := jobs.BuildOptions{
 		Format: c.String("format"), Src: c.String("src"), Out: c.String("out"), Name: c.String("name"),
 		ValFromTrain: c.Float64("val-from-train"), Seed: c.Int64("seed"), MaxSide: c.Int("max-side"),
 		Crops: c.Int("crops"), CropSize: c.Int("crop-size"), JPEGQuality: c.Int("jpeg-quality"),
@@ -104,16 +105,13 @@ func runBuildDataset(c *cli.Context) error {
 		return usageError("--force and --resume exclude each other")
 	}
 	if _, err := dataset.LookupFormat(o.Format, o.Src); err != nil {
-		return usageError("--format: %v", err)
+		return err
 	}
 	var finish func()
 	o.Progress, finish = progress(c, "build-dataset")
-	sum, err := dataset.Build(c.Context, o)
+	sum, err := jobs.Build(c.Context, o)
 	finish()
-	if errors.Is(err, dataset.ErrExists) {
-		return usageError("%v", err)
-	}
-	if err != nil && !errors.Is(err, dataset.ErrNoSamples) {
+	if err != nil && !errors.Is(err, jobs.ErrNoRows) {
 		return err
 	}
 	if n := sum.Rejects + sum.Flagged; n > 0 {
@@ -124,7 +122,7 @@ func runBuildDataset(c *cli.Context) error {
 	return err
 }
 
-func printBuildSummary(c *cli.Context, s dataset.BuildSummary) {
+func printBuildSummary(c *cli.Context, s jobs.BuildSummary) {
 	var parts []string
 	for _, sp := range dataset.SplitNames() {
 		parts = append(parts, fmt.Sprintf("%d %s", s.Counts[sp], sp))

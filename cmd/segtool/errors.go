@@ -69,9 +69,11 @@ func cliError(err error) error {
 		if name == "" {
 			name = flagOf(oe.Field)
 		}
-		return usageError("%s: %v", name, oe.Err)
+		return usageError("%s: %v", name, partialHint(oe.Err))
 	case errors.Is(err, dataset.ErrExists):
 		return usageError("%v: pass --force to replace it, or --resume to continue it", err)
+	case errors.Is(err, dataset.ErrPartial):
+		return partialHint(err)
 	case errors.Is(err, dataset.ErrOtherOptions):
 		return usageError("%v; use --force to rebuild", err)
 	case errors.Is(err, jobs.ErrInterrupted):
@@ -86,4 +88,13 @@ func cliError(err error) error {
 		return fmt.Errorf("%w (finish an interrupted run with eval --resume)", err)
 	}
 	return err
+}
+
+// partialHint adds to an error about a partial dataset (dataset.ErrPartial)
+// the flags that continue or restart it; other errors pass unchanged.
+func partialHint(err error) error {
+	if !errors.Is(err, dataset.ErrPartial) {
+		return err
+	}
+	return fmt.Errorf("%w: rerun the command that wrote it with --resume, or with --force to start again", err)
 }

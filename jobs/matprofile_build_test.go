@@ -1,6 +1,6 @@
 //go:build matprofile
 
-package dataset_test
+package jobs_test
 
 import (
 	"bytes"
@@ -17,36 +17,37 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/internal/matleak"
+	"github.com/segtool/segtool/jobs"
 	"gocv.io/x/gocv"
 )
 
 // TestMatProfileBuild builds datasets from a source full of awkward and bad
 // files, with and without resizing and crops, then validates and inspects
 // them, and checks after every step that gocv's live-Mat count is back to
-// where it started: every Mat the dataset package opens is closed, on the
+// where it started: every Mat the build opens (through package dataset) is closed, on the
 // success paths and on every reject path.
 func TestMatProfileBuild(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "src")
-	writeMatProfileSource(t, src)
+	buildMatProfileSource(t, src)
 
 	leaks := matleak.Start(t)
 	check := leaks.Check
 	ctx := context.Background()
 	outDir := t.TempDir()
-	build := func(step string, o dataset.BuildOptions) dataset.BuildSummary {
+	build := func(step string, o jobs.BuildOptions) jobs.BuildSummary {
 		t.Helper()
 		o.Format, o.Src, o.Version = "folder", src, "matprofile"
 		if o.Workers == 0 {
 			o.Workers = 2
 		}
-		sum, err := dataset.Build(ctx, o)
+		sum, err := jobs.Build(ctx, o)
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
 		check(step)
 		return sum
 	}
-	wantCodes := func(step string, sum dataset.BuildSummary, codes ...string) {
+	wantCodes := func(step string, sum jobs.BuildSummary, codes ...string) {
 		t.Helper()
 		for _, c := range codes {
 			if sum.RejectCodes[c] == 0 {
@@ -55,7 +56,7 @@ func TestMatProfileBuild(t *testing.T) {
 		}
 	}
 
-	plain := dataset.BuildOptions{Out: filepath.Join(outDir, "plain")}
+	plain := jobs.BuildOptions{Out: filepath.Join(outDir, "plain")}
 	sum := build("plain build", plain)
 	wantCodes("plain build", sum, dataset.CodeTruncated, dataset.CodeSizeMismatch, dataset.CodeCorrupt,
 		dataset.CodeNotImage, dataset.CodeUnsupported, dataset.CodeMissingPartner, dataset.CodeAppleDouble,
@@ -64,17 +65,17 @@ func TestMatProfileBuild(t *testing.T) {
 		t.Errorf("plain build: %d samples, %d thresholded, %d flagged; want >= 30, > 0, > 0", sum.Samples, sum.Thresholded, sum.Flagged)
 	}
 
-	crops := dataset.BuildOptions{Out: filepath.Join(outDir, "crops"), Resize: image.Pt(120, 150), Crops: 3, CropSize: 64}
+	crops := jobs.BuildOptions{Out: filepath.Join(outDir, "crops"), Resize: image.Pt(120, 150), Crops: 3, CropSize: 64}
 	sum = build("resize+crops build", crops)
 	if sum.Samples < 90 {
 		t.Errorf("resize+crops build: %d samples, want >= 90", sum.Samples)
 	}
 
-	maxSide := dataset.BuildOptions{Out: filepath.Join(outDir, "maxside"), MaxSide: 150, Crops: 2, CropSize: 100, Workers: 1}
+	maxSide := jobs.BuildOptions{Out: filepath.Join(outDir, "maxside"), MaxSide: 150, Crops: 2, CropSize: 100, Workers: 1}
 	sum = build("max-side+crops build", maxSide)
 	wantCodes("max-side+crops build", sum, dataset.CodeTooSmall)
 
-	up := dataset.BuildOptions{Out: filepath.Join(outDir, "upscale"), Resize: image.Pt(320, 400)}
+	up := jobs.BuildOptions{Out: filepath.Join(outDir, "upscale"), Resize: image.Pt(320, 400)}
 	build("upscale build", up)
 
 	resume := plain
@@ -88,25 +89,25 @@ func TestMatProfileBuild(t *testing.T) {
 
 	// Builds that stop early: --fail-fast on the first bad file, and a
 	// cancelled context.
-	ff := dataset.BuildOptions{Format: "folder", Src: src, Out: filepath.Join(outDir, "failfast"), FailFast: true, Workers: 2}
-	if _, err := dataset.Build(ctx, ff); err == nil {
+	ff := jobs.BuildOptions{Format: "folder", Src: src, Out: filepath.Join(outDir, "failfast"), FailFast: true, Workers: 2}
+	if _, err := jobs.Build(ctx, ff); err == nil {
 		t.Errorf("fail-fast build: no error")
 	}
 	check("fail-fast build")
 	cctx, cancel := context.WithCancel(ctx)
-	cb := dataset.BuildOptions{Format: "folder", Src: src, Out: filepath.Join(outDir, "cancelled"), Workers: 2,
+	cb := jobs.BuildOptions{Format: "folder", Src: src, Out: filepath.Join(outDir, "cancelled"), Workers: 2,
 		Progress: func(done, _ int) {
 			if done == 5 {
 				cancel()
 			}
 		}}
-	if _, err := dataset.Build(cctx, cb); !errors.Is(err, context.Canceled) {
+	if _, err := jobs.Build(cctx, cb); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled build: err = %v, want context.Canceled", err)
 	}
 	cancel()
 	check("cancelled build")
 
-	for _, o := range []dataset.BuildOptions{plain, crops, maxSide, up} {
+	for _, o := range []jobs.BuildOptions{plain, crops, maxSide, up} {
 		name := filepath.Base(o.Out)
 		d, err := dataset.Open(o.Out)
 		if err != nil {
@@ -131,16 +132,16 @@ func TestMatProfileBuild(t *testing.T) {
 	}
 }
 
-// Source sizes: most pairs are mpW x mpH; a few are small, so a
+// Source sizes: most pairs are buildMPW x buildMPH; a few are small, so a
 // --crop-size larger than them rejects them.
 const (
-	mpW, mpH           = 160, 200
-	mpSmallW, mpSmallH = 96, 120
+	buildMPW, buildMPH           = 160, 200
+	buildMPSmallW, buildMPSmallH = 96, 120
 )
 
-// mpPortrait draws a w x h BGR portrait (gradient, clutter, a person, noise)
+// buildMPPortrait draws a w x h BGR portrait (gradient, clutter, a person, noise)
 // and the person's 0/255 mask.
-func mpPortrait(rng *rand.Rand, w, h int) (img, mask gocv.Mat) {
+func buildMPPortrait(rng *rand.Rand, w, h int) (img, mask gocv.Mat) {
 	img = gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
 	px, _ := img.DataPtrUint8()
 	var c0, cx, cy [3]float64
@@ -150,7 +151,7 @@ func mpPortrait(rng *rand.Rand, w, h int) (img, mask gocv.Mat) {
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			for k := range 3 {
-				px[(y*w+x)*3+k] = clamp8(c0[k] + cx[k]*float64(x)/float64(w) + cy[k]*float64(y)/float64(h))
+				px[(y*w+x)*3+k] = buildBenchClamp8(c0[k] + cx[k]*float64(x)/float64(w) + cy[k]*float64(y)/float64(h))
 			}
 		}
 	}
@@ -173,22 +174,22 @@ func mpPortrait(rng *rand.Rand, w, h int) (img, mask gocv.Mat) {
 		gocv.Circle(d.m, image.Pt(cxp, headY), headR, d.b, -1)
 	}
 	for i := range px {
-		px[i] = clamp8(float64(px[i]) + float64(rng.IntN(13)-6))
+		px[i] = buildBenchClamp8(float64(px[i]) + float64(rng.IntN(13)-6))
 	}
 	return img, mask
 }
 
-// mpSoft returns a soft matte: the mask blurred, so its edges take values
+// buildMPSoft returns a soft matte: the mask blurred, so its edges take values
 // between 0 and 255.
-func mpSoft(mask gocv.Mat) gocv.Mat {
+func buildMPSoft(mask gocv.Mat) gocv.Mat {
 	a := gocv.NewMat()
 	gocv.GaussianBlur(mask, &a, image.Pt(9, 9), 0, 0, gocv.BorderReflect101)
 	return a
 }
 
-// mpTrimap returns 0/128/255 from a soft matte, with some in-between values
+// buildMPTrimap returns 0/128/255 from a soft matte, with some in-between values
 // (100), which the build snaps to 128, when off is set.
-func mpTrimap(alpha gocv.Mat, off bool) gocv.Mat {
+func buildMPTrimap(alpha gocv.Mat, off bool) gocv.Mat {
 	tri := alpha.Clone()
 	px, _ := tri.DataPtrUint8()
 	for i, v := range px {
@@ -203,12 +204,12 @@ func mpTrimap(alpha gocv.Mat, off bool) gocv.Mat {
 	return tri
 }
 
-type mpSource struct {
+type buildMPSource struct {
 	t   *testing.T
 	src string
 }
 
-func (s mpSource) mat(rel string, m gocv.Mat, params ...int) {
+func (s buildMPSource) mat(rel string, m gocv.Mat, params ...int) {
 	s.t.Helper()
 	p := filepath.Join(s.src, rel)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -225,7 +226,7 @@ func (s mpSource) mat(rel string, m gocv.Mat, params ...int) {
 	}
 }
 
-func (s mpSource) bytes(rel string, b []byte) {
+func (s buildMPSource) bytes(rel string, b []byte) {
 	s.t.Helper()
 	p := filepath.Join(s.src, rel)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -236,7 +237,7 @@ func (s mpSource) bytes(rel string, b []byte) {
 	}
 }
 
-func (s mpSource) encoded(rel, ext string, m gocv.Mat) []byte {
+func (s buildMPSource) encoded(rel, ext string, m gocv.Mat) []byte {
 	s.t.Helper()
 	buf, err := gocv.IMEncode(gocv.FileExt(ext), m)
 	if err != nil {
@@ -246,22 +247,22 @@ func (s mpSource) encoded(rel, ext string, m gocv.Mat) []byte {
 	return append([]byte(nil), buf.GetBytes()...)
 }
 
-// writeMatProfileSource writes a folder-layout source of about fifty pairs:
+// buildMatProfileSource writes a folder-layout source of about fifty pairs:
 // plain JPEG/PNG pairs, pairs with alphas and trimaps, alpha-only pairs, and
 // one of each awkward or bad input the build must convert or reject.
 // Every Mat it makes is closed before it returns.
-func writeMatProfileSource(t *testing.T, src string) {
+func buildMatProfileSource(t *testing.T, src string) {
 	t.Helper()
-	s := mpSource{t: t, src: src}
+	s := buildMPSource{t: t, src: src}
 	jpg := []int{gocv.IMWriteJpegQuality, 95}
 	for i := 0; i < 48; i++ {
 		rng := rand.New(rand.NewPCG(7, uint64(i)))
-		w, h := mpW, mpH
+		w, h := buildMPW, buildMPH
 		if i == 44 || i == 45 {
-			w, h = mpSmallW, mpSmallH
+			w, h = buildMPSmallW, buildMPSmallH
 		}
-		img, mask := mpPortrait(rng, w, h)
-		alpha := mpSoft(mask)
+		img, mask := buildMPPortrait(rng, w, h)
+		alpha := buildMPSoft(mask)
 		stem := fmt.Sprintf("p%02d", i)
 		im, mk, al, tr := "images/"+stem, "masks/"+stem, "alphas/"+stem, "trimaps/"+stem
 		switch {
@@ -272,13 +273,13 @@ func writeMatProfileSource(t *testing.T, src string) {
 			s.mat(im+".jpg", img, jpg...)
 			s.mat(mk+".png", mask)
 			s.mat(al+".png", alpha)
-			tri := mpTrimap(alpha, false)
+			tri := buildMPTrimap(alpha, false)
 			s.mat(tr+".png", tri)
 			tri.Close()
 		case i < 28: // PNG image, alpha only, trimap needing a snap
 			s.mat(im+".png", img)
 			s.mat(al+".png", alpha)
-			tri := mpTrimap(alpha, true)
+			tri := buildMPTrimap(alpha, true)
 			s.mat(tr+".png", tri)
 			tri.Close()
 		case i == 28: // soft mask: thresholded
@@ -357,7 +358,7 @@ func writeMatProfileSource(t *testing.T, src string) {
 			s.mat(al+".png", alpha)
 			small := gocv.NewMat()
 			gocv.Resize(alpha, &small, image.Pt(w/2, h/2), 0, 0, gocv.InterpolationNearestNeighbor)
-			tri := mpTrimap(small, false)
+			tri := buildMPTrimap(small, false)
 			s.mat(tr+".png", tri)
 			tri.Close()
 			small.Close()

@@ -1,6 +1,6 @@
 //go:build unix
 
-package dataset_test
+package jobs_test
 
 import (
 	"context"
@@ -16,59 +16,36 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/jobs"
 	"gocv.io/x/gocv"
 )
 
-// The benchmark fixture: benchPairs portrait photos in the folder layout,
-// images/<stem>.jpg (RGB, JPEG quality 95) and masks/<stem>.png (one
-// channel, 0/255), drawn once per test process and removed by TestMain.
+// The benchmark fixture: buildBenchPairs portrait photos in the folder
+// layout, images/<stem>.jpg (RGB, JPEG quality 95) and masks/<stem>.png
+// (one channel, 0/255).
 const (
-	benchPairs  = 200
-	benchWidth  = 600
-	benchHeight = 800
-	benchSeed   = 20240601
+	buildBenchPairs  = 200
+	buildBenchWidth  = 600
+	buildBenchHeight = 800
+	buildBenchSeed   = 20240601
 )
 
-var benchFix struct {
-	once  sync.Once
-	root  string   // temp folder holding src/ and the outputs
-	src   string   // root/src: the folder-layout source
-	stems []string // the pairs' stems, sorted
-	err   error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if benchFix.root != "" {
-		os.RemoveAll(benchFix.root)
-	}
-	os.Exit(code)
-}
-
-// benchFixture returns the source folder and the pairs' stems, drawing them
-// on first use.
-func benchFixture(b *testing.B) (string, []string) {
+// buildBenchFixture draws the pairs into root/src, root being a temporary
+// folder removed when the benchmark ends (no TestMain: package jobs' tests
+// are shared by every job), and returns root and the pairs' stems.
+func buildBenchFixture(b *testing.B) (root string, stems []string) {
 	b.Helper()
-	benchFix.once.Do(func() {
-		root, err := os.MkdirTemp("", "segtool-bench-")
-		if err != nil {
-			benchFix.err = err
-			return
-		}
-		benchFix.root = root
-		benchFix.src = filepath.Join(root, "src")
-		benchFix.stems, benchFix.err = writeBenchPairs(benchFix.src, benchPairs, 2)
-	})
-	if benchFix.err != nil {
-		b.Fatalf("bench fixture: %v", benchFix.err)
+	root = b.TempDir()
+	stems, err := buildBenchWritePairs(filepath.Join(root, "src"), buildBenchPairs, 2)
+	if err != nil {
+		b.Fatalf("bench fixture: %v", err)
 	}
-	return benchFix.src, benchFix.stems
+	return root, stems
 }
 
-// writeBenchPairs draws n pairs into src with the given number of
-// goroutines. Pair i depends only on (benchSeed, i).
-func writeBenchPairs(src string, n, workers int) ([]string, error) {
+// buildBenchWritePairs draws n pairs into src with the given number of
+// goroutines. Pair i depends only on (buildBenchSeed, i).
+func buildBenchWritePairs(src string, n, workers int) ([]string, error) {
 	for _, sub := range []string{"images", "masks"} {
 		if err := os.MkdirAll(filepath.Join(src, sub), 0o755); err != nil {
 			return nil, err
@@ -76,22 +53,22 @@ func writeBenchPairs(src string, n, workers int) ([]string, error) {
 	}
 	stems := make([]string, n)
 	errs := make([]error, n)
-	jobs := make(chan int)
+	work := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
+			for i := range work {
 				stems[i] = fmt.Sprintf("person_%04d", i)
-				errs[i] = writeBenchPair(src, stems[i], uint64(i))
+				errs[i] = buildBenchWritePair(src, stems[i], uint64(i))
 			}
 		}()
 	}
 	for i := 0; i < n; i++ {
-		jobs <- i
+		work <- i
 	}
-	close(jobs)
+	close(work)
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
@@ -101,12 +78,12 @@ func writeBenchPairs(src string, n, workers int) ([]string, error) {
 	return stems, nil
 }
 
-// writeBenchPair draws one portrait: a two-axis colour gradient, some
+// buildBenchWritePair draws one portrait: a two-axis colour gradient, some
 // background clutter, a person (body ellipse, head, arm) in other colours,
 // a light blur and sensor-like noise; the mask is the person's silhouette.
-func writeBenchPair(src, stem string, i uint64) error {
-	rng := rand.New(rand.NewPCG(benchSeed, i))
-	w, h := benchWidth, benchHeight
+func buildBenchWritePair(src, stem string, i uint64) error {
+	rng := rand.New(rand.NewPCG(buildBenchSeed, i))
+	w, h := buildBenchWidth, buildBenchHeight
 	img := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
 	defer img.Close()
 	px, err := img.DataPtrUint8()
@@ -125,7 +102,7 @@ func writeBenchPair(src, stem string, i uint64) error {
 		for x := 0; x < w; x++ {
 			fx := float64(x) / float64(w)
 			for k := range 3 {
-				row[x*3+k] = clamp8(c0[k] + cx[k]*fx + cy[k]*fy)
+				row[x*3+k] = buildBenchClamp8(c0[k] + cx[k]*fx + cy[k]*fy)
 			}
 		}
 	}
@@ -167,7 +144,7 @@ func writeBenchPair(src, stem string, i uint64) error {
 		r := rng.Uint64()
 		for k := 0; k < 8 && j+k < len(px); k++ {
 			b := byte(r >> (8 * k))
-			px[j+k] = clamp8(float64(px[j+k]) + float64(int(b&15)+int(b>>4)-15))
+			px[j+k] = buildBenchClamp8(float64(px[j+k]) + float64(int(b&15)+int(b>>4)-15))
 		}
 	}
 	if !gocv.IMWriteWithParams(filepath.Join(src, "images", stem+".jpg"), img, []int{gocv.IMWriteJpegQuality, 95}) {
@@ -179,7 +156,7 @@ func writeBenchPair(src, stem string, i uint64) error {
 	return nil
 }
 
-func clamp8(v float64) uint8 {
+func buildBenchClamp8(v float64) uint8 {
 	switch {
 	case v <= 0:
 		return 0
@@ -189,11 +166,11 @@ func clamp8(v float64) uint8 {
 	return uint8(v + 0.5)
 }
 
-// bareCopy is the floor Build is measured against: per pair, decode the
+// buildBareCopy is the floor Build is measured against: per pair, decode the
 // image and the mask with gocv and write them again with IMWrite's defaults
 // (JPEG quality 95, as Build; PNG with OpenCV's fast settings), with a
 // bounded pool of workers goroutines.
-func bareCopy(src, out string, stems []string, workers int) error {
+func buildBareCopy(src, out string, stems []string, workers int) error {
 	for _, sub := range []string{"images", "masks"} {
 		if err := os.MkdirAll(filepath.Join(out, sub), 0o755); err != nil {
 			return err
@@ -205,12 +182,12 @@ func bareCopy(src, out string, stems []string, workers int) error {
 		firstErr error
 	)
 	fail := func(err error) { errOnce.Do(func() { firstErr = err }) }
-	jobs := make(chan string)
+	work := make(chan string)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for stem := range jobs {
+			for stem := range work {
 				img := gocv.IMRead(filepath.Join(src, "images", stem+".jpg"), gocv.IMReadColor)
 				if img.Empty() {
 					fail(fmt.Errorf("read image %s", stem))
@@ -229,16 +206,16 @@ func bareCopy(src, out string, stems []string, workers int) error {
 		}()
 	}
 	for _, s := range stems {
-		jobs <- s
+		work <- s
 	}
-	close(jobs)
+	close(work)
 	wg.Wait()
 	return firstErr
 }
 
-// cpuTime is the process's user plus system CPU time so far (getrusage:
+// buildCPUTime is the process's user plus system CPU time so far (getrusage:
 // the reason this file is unix-only).
-func cpuTime() time.Duration {
+func buildCPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
@@ -246,15 +223,15 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkBuildVsBare compares dataset.Build on the folder layout with
-// bareCopy over the same pairs at the same worker count. Build should reach
+// BenchmarkBuildVsBare compares jobs.Build on the folder layout with
+// buildBareCopy over the same pairs at the same worker count. Build should reach
 // at least 80% of bare's pairs/s; the ratio is printed per worker count.
 // Besides wall-clock pairs/s it reports cpu-ms/pair (user+system time of
 // the whole process while timed), which shows the cost difference even on
 // a machine whose cores are shared with other work.
 func BenchmarkBuildVsBare(b *testing.B) {
-	src, stems := benchFixture(b)
-	outRoot := filepath.Join(benchFix.root, "out")
+	root, stems := buildBenchFixture(b)
+	src, outRoot := filepath.Join(root, "src"), filepath.Join(root, "out")
 	if err := os.MkdirAll(outRoot, 0o755); err != nil {
 		b.Fatal(err)
 	}
@@ -270,7 +247,7 @@ func BenchmarkBuildVsBare(b *testing.B) {
 		run  func(b *testing.B, out string, workers int)
 	}{
 		{"build", func(b *testing.B, out string, workers int) {
-			sum, err := dataset.Build(context.Background(), dataset.BuildOptions{
+			sum, err := jobs.Build(context.Background(), jobs.BuildOptions{
 				Format: "folder", Src: src, Out: out, Version: "bench", Workers: workers,
 			})
 			if err != nil {
@@ -281,7 +258,7 @@ func BenchmarkBuildVsBare(b *testing.B) {
 			}
 		}},
 		{"bare", func(b *testing.B, out string, workers int) {
-			if err := bareCopy(src, out, stems, workers); err != nil {
+			if err := buildBareCopy(src, out, stems, workers); err != nil {
 				b.Fatal(err)
 			}
 		}},
@@ -294,9 +271,9 @@ func BenchmarkBuildVsBare(b *testing.B) {
 					b.ResetTimer()
 					for i := 0; i < b.N; i++ {
 						out := filepath.Join(outRoot, fmt.Sprintf("%s-w%d-%d", c.name, workers, seq.Add(1)))
-						c0 := cpuTime()
+						c0 := buildCPUTime()
 						c.run(b, out, workers)
-						cpu += cpuTime() - c0
+						cpu += buildCPUTime() - c0
 						b.StopTimer()
 						if err := os.RemoveAll(out); err != nil {
 							b.Fatal(err)
