@@ -9,8 +9,9 @@
 // parameters as JSON-serialisable Applied values for the manifest.
 //
 // Config errors (ConfigError) name the file, line and op; the sentinel
-// errors (ErrUnknownOp, ...) tell their kind. WriteDataset applies a
-// pipeline to a canonical dataset and writes the copies as a new one.
+// errors (ErrUnknownOp, ...) tell their kind. This package works on Mats
+// only: package jobs applies a pipeline to a canonical dataset and writes
+// the copies as a new one.
 //
 // OpenCV's thread pool parallelises warpAffine, resize and the blurs over
 // all cores; SetOpenCVThreads(1) keeps each call on its goroutine's thread,

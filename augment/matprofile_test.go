@@ -3,9 +3,6 @@
 package augment
 
 import (
-	"context"
-	"image"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,43 +52,6 @@ func TestMatProfile(t *testing.T) {
 			t.Error("bad sample accepted")
 		}
 		bad.Close()
-	}()
-	if n := gocv.MatProfile.Count(); n != start {
-		var b strings.Builder
-		gocv.MatProfile.WriteTo(&b, 1)
-		t.Fatalf("%d Mats left open (started with %d):\n%s", n-start, start, b.String())
-	}
-}
-
-// TestMatProfileDataset writes augmented datasets (copies, originals, a
-// rejected source, resume, previews) and benches, and expects every Mat
-// closed.
-func TestMatProfileDataset(t *testing.T) {
-	start := gocv.MatProfile.Count()
-	func() {
-		ctx := context.Background()
-		src, pf := dsSource(t, 3)
-		os.WriteFile(filepath.Join(src, dsOpen(t, src).Samples[1].Image), []byte("corrupt"), 0o644)
-		cfg := dsConfig(t, everyOp)
-		for _, ds := range []string{src, pf} {
-			out := filepath.Join(t.TempDir(), "aug")
-			o := DatasetOptions{Config: cfg, Dataset: ds, Out: out, Copies: 2, IncludeOriginals: true, Preview: 3, Workers: 2}
-			if _, err := WriteDataset(ctx, o); err != nil {
-				t.Fatal(err)
-			}
-			o.Resume = true
-			if _, err := WriteDataset(ctx, o); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := WriteDataset(ctx, DatasetOptions{Config: cfg, Dataset: pf, Preview: 2, PreviewOut: filepath.Join(t.TempDir(), "p.png")}); err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range []BenchOptions{{Config: cfg, Size: image.Pt(64, 64), N: 3}, {Config: cfg, Dataset: src, N: 4, Workers: 2}} {
-			if _, err := BenchDataset(ctx, o); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}()
 	if n := gocv.MatProfile.Count(); n != start {
 		var b strings.Builder

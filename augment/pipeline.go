@@ -75,6 +75,10 @@ func isNil(m *gocv.Mat) bool {
 
 func present(m *gocv.Mat) bool { return !isNil(m) && !m.Empty() }
 
+// Present reports whether m holds pixels: a zero Mat and an empty one do
+// not. A Sample's optional planes may be either.
+func Present(m *gocv.Mat) bool { return present(m) }
+
 func cloneMat(m *gocv.Mat) gocv.Mat {
 	if isNil(m) {
 		return gocv.NewMat()

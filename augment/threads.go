@@ -2,7 +2,7 @@ package augment
 
 /*
 #cgo pkg-config: opencv4
-#cgo CXXFLAGS: --std=c++11
+#cgo CXXFLAGS: -std=c++11
 #include "threads.h"
 */
 import "C"

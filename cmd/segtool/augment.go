@@ -9,6 +9,7 @@ import (
 
 	"github.com/segtool/segtool/augment"
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/jobs"
 	"github.com/urfave/cli/v2"
 )
 
@@ -131,7 +132,7 @@ func runAugment(c *cli.Context) error {
 	if err := requireFlags(c, "config", "dataset"); err != nil {
 		return err
 	}
-	o := augment.DatasetOptions{
+	o := jobs.AugmentOptions{
 		Config: c.String("config"), Dataset: c.String("dataset"), Out: c.String("out"), Name: c.String("name"), Version: version,
 		Copies: c.Int("copies"), Seed: c.Int64("seed"), IncludeOriginals: c.Bool("include-originals"),
 		JPEGQuality: c.Int("jpeg-quality"), Preview: c.Int("preview"), PreviewOut: c.String("preview-out"),
@@ -165,23 +166,18 @@ func runAugment(c *cli.Context) error {
 	} else {
 		finish = func() {}
 	}
-	sum, err := augment.WriteDataset(c.Context, o)
+	sum, err := jobs.Augment(c.Context, o)
 	finish()
 	var ce *augment.ConfigError
-	var oe *augment.OptionError
 	switch {
 	case errors.As(err, &ce):
 		return usageError("%v", err)
-	case errors.As(err, &oe):
-		return usageError("%v", err)
-	case errors.Is(err, dataset.ErrExists):
-		return usageError("%v", err)
-	case err != nil && !errors.Is(err, augment.ErrNoSamples):
-		return err
+	case err != nil && !errors.Is(err, jobs.ErrAugmentNoSamples):
+		return err // cliError names the flag of an option fault
 	}
 	if previewOnly {
 		summary(c, fmt.Sprintf("augment: contact sheet of %d samples, each with %d copies (%s), written to %s; no dataset written.",
-			min(o.Preview, sum.Selected), min(o.Copies, augment.MaxPreviewCopies), sum.Pipeline, sum.Preview),
+			min(o.Preview, sum.Selected), min(o.Copies, jobs.AugmentMaxPreviewCopies), sum.Pipeline, sum.Preview),
 			map[string]any{"command": "augment", "preview": sum.Preview, "pipeline": sum.Pipeline, "selected": sum.Selected})
 		return nil
 	}
@@ -193,7 +189,7 @@ func runAugment(c *cli.Context) error {
 	return err
 }
 
-func printAugmentSummary(c *cli.Context, o augment.DatasetOptions, s augment.Summary) {
+func printAugmentSummary(c *cli.Context, o jobs.AugmentOptions, s jobs.AugmentSummary) {
 	var parts []string
 	for _, sp := range dataset.SplitNames() {
 		parts = append(parts, fmt.Sprintf("%d %s", s.Counts[sp], sp))

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/segtool/segtool/augment"
+	"github.com/segtool/segtool/jobs"
 	"github.com/urfave/cli/v2"
 )
 
@@ -81,7 +82,7 @@ func runBenchAugment(c *cli.Context) error {
 	if !c.IsSet("config") {
 		return usageError("--config is required (see `segtool bench augment --help`)")
 	}
-	o := augment.BenchOptions{Config: c.String("config"), Dataset: c.String("dataset"), N: c.Int("n"), Seed: c.Int64("seed"),
+	o := jobs.AugmentBenchOptions{Config: c.String("config"), Dataset: c.String("dataset"), N: c.Int("n"), Seed: c.Int64("seed"),
 		Workers: c.Int("workers")}
 	if c.IsSet("size") {
 		if o.Dataset != "" {
@@ -95,16 +96,13 @@ func runBenchAugment(c *cli.Context) error {
 	if o.N < 1 {
 		return usageError("-n must be at least 1, not %d", o.N)
 	}
-	rep, err := augment.BenchDataset(c.Context, o)
+	rep, err := jobs.AugmentBench(c.Context, o)
 	var ce *augment.ConfigError
-	var oe *augment.OptionError
 	switch {
 	case errors.As(err, &ce):
 		return usageError("%v", err)
-	case errors.As(err, &oe):
-		return usageError("%v", err)
 	case err != nil:
-		return err
+		return err // cliError names the flag of an option fault
 	}
 	if c.String("log-format") == "json" {
 		steps := map[string]float64{}

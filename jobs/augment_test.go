@@ -1,4 +1,4 @@
-package augment
+package jobs
 
 import (
 	"bytes"
@@ -13,16 +13,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/segtool/segtool/augment"
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/synth"
 	"gocv.io/x/gocv"
 )
 
-// dsSource draws count small demo portraits (JPEG images with masks,
+// augmentTestSource draws count small demo portraits (JPEG images with masks,
 // alphas and trimaps) and Penn-Fudan scenes, builds each layout into a
 // canonical dataset, and returns the two datasets.
-func dsSource(t *testing.T, count int) (folder, pennfudan string) {
+func augmentTestSource(t *testing.T, count int) (folder, pennfudan string) {
 	t.Helper()
 	root := t.TempDir()
 	ctx := context.Background()
@@ -40,8 +41,8 @@ func dsSource(t *testing.T, count int) (folder, pennfudan string) {
 	return filepath.Join(root, "ds"), filepath.Join(root, "pf")
 }
 
-// dsConfig writes yaml to a config file and returns its path.
-func dsConfig(t *testing.T, yaml string) string {
+// augmentTestConfig writes yaml to a config file and returns its path.
+func augmentTestConfig(t *testing.T, yaml string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "pipeline.yaml")
 	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
@@ -50,9 +51,9 @@ func dsConfig(t *testing.T, yaml string) string {
 	return p
 }
 
-// dsFiles maps every file below dir to its bytes; dataset.json loses its
+// augmentTestFiles maps every file below dir to its bytes; dataset.json loses its
 // creation time.
-func dsFiles(t *testing.T, dir string) map[string]string {
+func augmentTestFiles(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -78,8 +79,8 @@ func dsFiles(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// dsValidate opens a written dataset and fails on any Validate problem.
-func dsValidate(t *testing.T, dir string) *dataset.Dataset {
+// augmentTestValidate opens a written dataset and fails on any Validate problem.
+func augmentTestValidate(t *testing.T, dir string) *dataset.Dataset {
 	t.Helper()
 	d, err := dataset.Open(dir)
 	if err != nil {
@@ -95,7 +96,54 @@ func dsValidate(t *testing.T, dir string) *dataset.Dataset {
 	return d
 }
 
-func dsOpen(t *testing.T, dir string) *dataset.Dataset {
+func augmentMustParse(t testing.TB, yaml string) *augment.Pipeline {
+	t.Helper()
+	p, err := augment.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// augmentEveryOp runs every op with random parameters (as augment's
+// determinism tests do).
+const augmentEveryOp = `
+ops:
+  - add: {value: [-20, 20], per_channel: 0.5}
+  - add_elementwise: {value: [-10, 10], per_channel: 0.5}
+  - gaussian_noise: {sigma: [0, 10], per_channel: 0.5}
+  - brightness_hsv: {scale: [0.7, 1.3], shift: [-10, 10]}
+  - hue_saturation: {hue: [-20, 20], saturation: [0.7, 1.3]}
+  - gamma: {gamma: [0.7, 1.5], per_channel: 0.5}
+  - contrast: {alpha: [0.7, 1.3]}
+  - jpeg_quality: {quality: [40, 95]}
+  - one_of:
+      ops:
+        - mean_blur: {kernel: [3, 5]}
+        - median_blur: {kernel: [3, 5]}
+        - gaussian_blur: {sigma: [0, 2]}
+        - gaussian_blur: {kernel: [3, 7]}
+  - occlusion: {count: [1, 3], fill: [noise, constant, patch], value: [0, 255], occlude_mask: 0.5}
+  - sometimes:
+      p: 0.7
+      ops: [fliplr, flipud]
+  - affine: {rotate: [-20, 20], scale: [0.8, 1.2], translate_x: [-0.1, 0.1], translate_y: [-0.1, 0.1], shear: [-5, 5], border: [constant, reflect101, replicate], fill: [0, 255]}
+  - rotate: {angle: [-10, 10], border: reflect}
+  - some_of:
+      n: [1, 2]
+      random_order: true
+      ops:
+        - random_crop: {scale: [0.5, 1], aspect: [0.8, 1.25], center: [random, unknown]}
+        - random_crop: {width: [100, 150], height: [100, 150]}
+        - resize: {width: [150, 250], interpolation: [linear, area, cubic, nearest]}
+  - sequential:
+      random_order: true
+      ops:
+        - pad_to: {width: 260, height: 260, position: random, border: [constant, reflect]}
+        - resize: {width: 240, height: 240}
+`
+
+func augmentTestOpen(t *testing.T, dir string) *dataset.Dataset {
 	t.Helper()
 	d, err := dataset.Open(dir)
 	if err != nil {
@@ -105,14 +153,14 @@ func dsOpen(t *testing.T, dir string) *dataset.Dataset {
 }
 
 // Every op, originals and the preview: workers must not change a byte.
-func TestWriteDatasetSameBytesWhateverWorkers(t *testing.T) {
-	src, _ := dsSource(t, 4)
-	cfg := dsConfig(t, everyOp)
+func TestAugmentSameBytesWhateverWorkers(t *testing.T) {
+	src, _ := augmentTestSource(t, 4)
+	cfg := augmentTestConfig(t, augmentEveryOp)
 	var runs []map[string]string
 	for _, workers := range []int{1, 2} {
 		out := filepath.Join(t.TempDir(), "aug")
 		calls := 0
-		sum, err := WriteDataset(context.Background(), DatasetOptions{Config: cfg, Dataset: src, Out: out, Copies: 3, Seed: 7,
+		sum, err := Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out, Copies: 3, Seed: 7,
 			IncludeOriginals: true, Preview: 2, Workers: workers, Progress: func(done, total int) { calls++ }})
 		if err != nil {
 			t.Fatal(err)
@@ -120,11 +168,11 @@ func TestWriteDatasetSameBytesWhateverWorkers(t *testing.T) {
 		if sum.Samples != 4*4 || sum.Originals != 4 || sum.Planned != 16 || sum.Selected != 4 || calls != 4 {
 			t.Errorf("workers %d: summary %+v, %d progress calls", workers, sum, calls)
 		}
-		if sum.Preview != filepath.Join(out, PreviewFile) {
+		if sum.Preview != filepath.Join(out, AugmentPreviewFile) {
 			t.Errorf("preview %q", sum.Preview)
 		}
-		dsValidate(t, out)
-		runs = append(runs, dsFiles(t, out))
+		augmentTestValidate(t, out)
+		runs = append(runs, augmentTestFiles(t, out))
 	}
 	a, b := runs[0], runs[1]
 	if len(a) != len(b) {
@@ -135,7 +183,7 @@ func TestWriteDatasetSameBytesWhateverWorkers(t *testing.T) {
 			t.Errorf("%s differs between 1 and 2 workers", rel)
 		}
 	}
-	for _, rel := range []string{dataset.ManifestFile, dataset.InfoFile, dataset.RejectsFile, PreviewFile} {
+	for _, rel := range []string{dataset.ManifestFile, dataset.InfoFile, dataset.RejectsFile, AugmentPreviewFile} {
 		if _, ok := a[rel]; !ok {
 			t.Errorf("no %s", rel)
 		}
@@ -144,12 +192,12 @@ func TestWriteDatasetSameBytesWhateverWorkers(t *testing.T) {
 
 // Rows: ids, parents, splits, formats, records that replay, originals
 // byte for byte.
-func TestWriteDatasetRows(t *testing.T) {
-	src, _ := dsSource(t, 3)
+func TestAugmentRows(t *testing.T) {
+	src, _ := augmentTestSource(t, 3)
 	cfgText := "ops: [fliplr, {affine: {rotate: [-20, 20], scale: [0.8, 1.2]}}, {gaussian_blur: {sigma: [0, 1]}}]"
-	cfg := dsConfig(t, cfgText)
+	cfg := augmentTestConfig(t, cfgText)
 	out := filepath.Join(t.TempDir(), "aug")
-	sum, err := WriteDataset(context.Background(), DatasetOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, Seed: 5,
+	sum, err := Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, Seed: 5,
 		IncludeOriginals: true, Workers: 2, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -157,12 +205,12 @@ func TestWriteDatasetRows(t *testing.T) {
 	if sum.Applied["fliplr"] != 6 || sum.Applied["affine"] != 6 || sum.Originals != 3 || sum.Rejects != 0 {
 		t.Errorf("summary %+v", sum)
 	}
-	d := dsValidate(t, out)
-	sd := dsOpen(t, src)
+	d := augmentTestValidate(t, out)
+	sd := augmentTestOpen(t, src)
 	if d.Info.Format != "augment" || d.Info.Version != "test" || d.Info.Options["copies"] != 2.0 {
 		t.Errorf("dataset.json %+v", d.Info)
 	}
-	p := mustParse(t, cfgText)
+	p := augmentMustParse(t, cfgText)
 	byID := map[string]dataset.Sample{}
 	for _, s := range d.Samples {
 		byID[s.ID] = s
@@ -182,21 +230,26 @@ func TestWriteDatasetRows(t *testing.T) {
 				t.Errorf("original %s: %s not copied byte for byte", s.ID, rel)
 			}
 		}
-		base, err := loadSample(s, func(rel string) ([]byte, error) { return os.ReadFile(filepath.Join(src, rel)) })
+		base, err := augmentLoadSample(s, func(rel string) ([]byte, error) { return os.ReadFile(filepath.Join(src, rel)) })
 		if err != nil {
 			t.Fatal(err)
 		}
 		for k := range 2 {
-			c, ok := byID[CopyID(s.ID, k)]
+			c, ok := byID[AugmentCopyID(s.ID, k)]
 			if !ok {
-				t.Fatalf("copy %s missing", CopyID(s.ID, k))
+				t.Fatalf("copy %s missing", AugmentCopyID(s.ID, k))
 			}
 			if c.Parent != s.ID || c.Split != s.Split || !slices.Equal(c.Source, s.Source) || filepath.Ext(c.Image) != ".jpg" ||
 				filepath.Ext(c.Mask) != ".png" || c.Alpha == "" || c.Trimap == "" || c.Boxes != nil || c.Instances != "" {
 				t.Errorf("copy %s: %+v", c.ID, c)
 			}
 			// The record is what the pipeline draws for (seed, id, k).
-			_, log := apply(t, p, base, 5, s.ID, k)
+			c2 := base.Clone()
+			log, err := p.Apply(c2, 5, s.ID, k)
+			c2.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
 			want, _ := json.Marshal(log)
 			if string(c.Extra["augment"]) != string(want) {
 				t.Errorf("copy %s: extra.augment %s, replay %s", c.ID, c.Extra["augment"], want)
@@ -206,74 +259,74 @@ func TestWriteDatasetRows(t *testing.T) {
 	}
 }
 
-func TestWriteDatasetResume(t *testing.T) {
-	src, _ := dsSource(t, 3)
-	cfg := dsConfig(t, "ops: [fliplr, {rotate: {angle: [-10, 10]}}]")
+func TestAugmentResume(t *testing.T) {
+	src, _ := augmentTestSource(t, 3)
+	cfg := augmentTestConfig(t, "ops: [fliplr, {rotate: {angle: [-10, 10]}}]")
 	out := filepath.Join(t.TempDir(), "aug")
-	o := DatasetOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, Seed: 1, IncludeOriginals: true, Preview: 1, Workers: 2}
-	first, err := WriteDataset(context.Background(), o)
+	o := AugmentOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, Seed: 1, IncludeOriginals: true, Preview: 1, Workers: 2}
+	first, err := Augment(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := dsFiles(t, out)
+	before := augmentTestFiles(t, out)
 	o.Resume = true
-	again, err := WriteDataset(context.Background(), o)
+	again, err := Augment(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if again.Files != 0 || again.Reused != first.Samples || again.Samples != first.Samples {
 		t.Errorf("second run: %d files written, %d reused of %d", again.Files, again.Reused, first.Samples)
 	}
-	after := dsFiles(t, out)
+	after := augmentTestFiles(t, out)
 	for rel, data := range before {
 		if after[rel] != data {
 			t.Errorf("resume changed %s", rel)
 		}
 	}
 	// A lost file is written again, alone with its row's other planes.
-	d := dsOpen(t, out)
+	d := augmentTestOpen(t, out)
 	lost := d.Samples[1]
 	os.Remove(filepath.Join(out, lost.Mask))
-	again, err = WriteDataset(context.Background(), o)
+	again, err = Augment(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if again.Files != len(lost.Files()) || again.Reused != first.Samples-1 {
 		t.Errorf("after losing %s: %d files written, %d reused", lost.Mask, again.Files, again.Reused)
 	}
-	dsValidate(t, out)
-	if dsFiles(t, out)[dataset.ManifestFile] != before[dataset.ManifestFile] {
+	augmentTestValidate(t, out)
+	if augmentTestFiles(t, out)[dataset.ManifestFile] != before[dataset.ManifestFile] {
 		t.Error("manifest changed")
 	}
 	// Other options: refused.
 	o.Seed = 2
-	if _, err := WriteDataset(context.Background(), o); err == nil || !strings.Contains(err.Error(), "other options") {
+	if _, err := Augment(context.Background(), o); err == nil || !strings.Contains(err.Error(), "other options") {
 		t.Errorf("resume with another seed: %v", err)
 	}
 	// Force replaces.
 	o.Resume, o.Force = false, true
-	if _, err := WriteDataset(context.Background(), o); err != nil {
+	if _, err := Augment(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 	o.Force = false
-	if _, err := WriteDataset(context.Background(), o); !errors.Is(err, dataset.ErrExists) {
+	if _, err := Augment(context.Background(), o); !errors.Is(err, dataset.ErrExists) {
 		t.Errorf("existing output: %v", err)
 	}
 }
 
-func TestWriteDatasetSplits(t *testing.T) {
-	src, _ := dsSource(t, 4)
-	sd := dsOpen(t, src)
+func TestAugmentSplits(t *testing.T) {
+	src, _ := augmentTestSource(t, 4)
+	sd := augmentTestOpen(t, src)
 	have := map[string]int{}
 	for _, s := range sd.Samples {
 		have[s.Split]++
 	}
-	cfg := dsConfig(t, "ops: [fliplr]")
+	cfg := augmentTestConfig(t, "ops: [fliplr]")
 	for _, sp := range dataset.SplitNames() {
 		out := filepath.Join(t.TempDir(), "aug")
-		sum, err := WriteDataset(context.Background(), DatasetOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, Splits: []string{sp}})
+		sum, err := Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, Splits: []string{sp}})
 		if have[sp] == 0 {
-			if !errors.Is(err, ErrNothingSelected) || !strings.Contains(err.Error(), sp) {
+			if !errors.Is(err, ErrAugmentNothingSelected) || !strings.Contains(err.Error(), sp) {
 				t.Errorf("split %s is empty: %v", sp, err)
 			}
 			if _, serr := os.Stat(out); serr == nil {
@@ -288,39 +341,39 @@ func TestWriteDatasetSplits(t *testing.T) {
 			t.Errorf("split %s: %+v (source has %v)", sp, sum, have)
 		}
 	}
-	_, err := WriteDataset(context.Background(), DatasetOptions{Config: cfg, Dataset: src, Out: filepath.Join(t.TempDir(), "x"), Splits: []string{"training"}})
-	var oe *OptionError
-	if !errors.As(err, &oe) || oe.Option != "--splits" {
+	_, err := Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: filepath.Join(t.TempDir(), "x"), Splits: []string{"training"}})
+	var oe *dataset.OptionError
+	if !errors.As(err, &oe) || oe.Field != "Splits" {
 		t.Errorf("unknown split: %v", err)
 	}
 }
 
-func TestWriteDatasetBadOptions(t *testing.T) {
-	src, _ := dsSource(t, 1)
+func TestAugmentBadOptions(t *testing.T) {
+	src, _ := augmentTestSource(t, 1)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "aug")
-	cfg := dsConfig(t, "ops:\n  - fliplr: {p: 0.5}\n  - median_blur:\n      kernel: 4\n")
-	_, err := WriteDataset(context.Background(), DatasetOptions{Config: cfg, Dataset: src, Out: out})
-	var ce *ConfigError
-	if !errors.As(err, &ce) || !errors.Is(err, ErrBadKernel) || !strings.Contains(err.Error(), cfg+":4") || !strings.Contains(err.Error(), `"median_blur"`) {
+	cfg := augmentTestConfig(t, "ops:\n  - fliplr: {p: 0.5}\n  - median_blur:\n      kernel: 4\n")
+	_, err := Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out})
+	var ce *augment.ConfigError
+	if !errors.As(err, &ce) || !errors.Is(err, augment.ErrBadKernel) || !strings.Contains(err.Error(), cfg+":4") || !strings.Contains(err.Error(), `"median_blur"`) {
 		t.Errorf("bad kernel: %v", err)
 	}
-	good := dsConfig(t, "ops: [fliplr]")
+	good := augmentTestConfig(t, "ops: [fliplr]")
 	for _, tc := range []struct {
-		o      DatasetOptions
-		option string
+		o     AugmentOptions
+		field string
 	}{
-		{DatasetOptions{Config: filepath.Join(dir, "none.yaml"), Dataset: src, Out: out}, "--config"},
-		{DatasetOptions{Config: good, Dataset: filepath.Join(dir, "none"), Out: out}, "--dataset"},
-		{DatasetOptions{Config: good, Dataset: src, Out: src, Force: true}, "--out"},
-		{DatasetOptions{Config: good, Dataset: src}, "--out"},
-		{DatasetOptions{Config: good, Dataset: src, Out: out, Copies: -1}, "--copies"},
-		{DatasetOptions{Config: good, Dataset: src, Out: out, JPEGQuality: 101}, "--jpeg-quality"},
+		{AugmentOptions{Config: filepath.Join(dir, "none.yaml"), Dataset: src, Out: out}, "Config"},
+		{AugmentOptions{Config: good, Dataset: filepath.Join(dir, "none"), Out: out}, "Dataset"},
+		{AugmentOptions{Config: good, Dataset: src, Out: src, Force: true}, "Out"},
+		{AugmentOptions{Config: good, Dataset: src}, "Out"},
+		{AugmentOptions{Config: good, Dataset: src, Out: out, Copies: -1}, "Copies"},
+		{AugmentOptions{Config: good, Dataset: src, Out: out, JPEGQuality: 101}, "JPEGQuality"},
 	} {
-		_, err := WriteDataset(context.Background(), tc.o)
-		var oe *OptionError
-		if !errors.As(err, &oe) || oe.Option != tc.option {
-			t.Errorf("%+v: %v, want an error about %s", tc.o, err, tc.option)
+		_, err := Augment(context.Background(), tc.o)
+		var oe *dataset.OptionError
+		if !errors.As(err, &oe) || oe.Field != tc.field {
+			t.Errorf("%+v: %v, want an error about %s", tc.o, err, tc.field)
 		}
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
@@ -330,19 +383,19 @@ func TestWriteDatasetBadOptions(t *testing.T) {
 
 // Unreadable sources become rejects naming the file; the others are
 // written, unless FailFast.
-func TestWriteDatasetRejects(t *testing.T) {
-	src, _ := dsSource(t, 4)
-	sd := dsOpen(t, src)
+func TestAugmentRejects(t *testing.T) {
+	src, _ := augmentTestSource(t, 4)
+	sd := augmentTestOpen(t, src)
 	lost, changed := sd.Samples[0], sd.Samples[2]
 	os.Remove(filepath.Join(src, lost.Mask))
 	os.WriteFile(filepath.Join(src, changed.Image), []byte("not the image the manifest lists"), 0o644)
-	cfg := dsConfig(t, "ops: [fliplr]")
+	cfg := augmentTestConfig(t, "ops: [fliplr]")
 	out := filepath.Join(t.TempDir(), "aug")
-	sum, err := WriteDataset(context.Background(), DatasetOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, Workers: 2})
+	sum, err := Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Samples != 4 || sum.Rejects != 2 || sum.RejectCodes[CodeMissingFile] != 1 || sum.RejectCodes[CodeChecksum] != 1 {
+	if sum.Samples != 4 || sum.Rejects != 2 || sum.RejectCodes[AugmentCodeMissingFile] != 1 || sum.RejectCodes[AugmentCodeChecksum] != 1 {
 		t.Errorf("summary %+v", sum)
 	}
 	rs, err := dataset.ReadRejects(out)
@@ -355,11 +408,11 @@ func TestWriteDatasetRejects(t *testing.T) {
 			t.Errorf("reject %+v should name %q", r, path)
 		}
 	}
-	dsValidate(t, out)
+	augmentTestValidate(t, out)
 
 	out2 := filepath.Join(t.TempDir(), "aug")
-	_, err = WriteDataset(context.Background(), DatasetOptions{Config: cfg, Dataset: src, Out: out2, FailFast: true})
-	if err == nil || !strings.Contains(err.Error(), "--fail-fast") {
+	_, err = Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out2, FailFast: true})
+	if !errors.Is(err, ErrFailFast) {
 		t.Errorf("fail-fast: %v", err)
 	}
 	if _, err := dataset.Open(out2); !errors.Is(err, dataset.ErrPartial) {
@@ -367,22 +420,22 @@ func TestWriteDatasetRejects(t *testing.T) {
 	}
 }
 
-func TestWriteDatasetCancelled(t *testing.T) {
-	src, _ := dsSource(t, 2)
+func TestAugmentCancelled(t *testing.T) {
+	src, _ := augmentTestSource(t, 2)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	out := filepath.Join(t.TempDir(), "aug")
-	_, err := WriteDataset(ctx, DatasetOptions{Config: dsConfig(t, "ops: [fliplr]"), Dataset: src, Out: out})
+	_, err := Augment(ctx, AugmentOptions{Config: augmentTestConfig(t, "ops: [fliplr]"), Dataset: src, Out: out})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
 
-func TestWriteDatasetPreviewOnly(t *testing.T) {
-	src, _ := dsSource(t, 3)
+func TestAugmentPreviewOnly(t *testing.T) {
+	src, _ := augmentTestSource(t, 3)
 	dir := t.TempDir()
 	sheet := filepath.Join(dir, "sub", "sheet.png")
-	sum, err := WriteDataset(context.Background(), DatasetOptions{Config: dsConfig(t, "ops: [fliplr]"), Dataset: src,
+	sum, err := Augment(context.Background(), AugmentOptions{Config: augmentTestConfig(t, "ops: [fliplr]"), Dataset: src,
 		Preview: 2, PreviewOut: sheet, Copies: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -400,15 +453,15 @@ func TestWriteDatasetPreviewOnly(t *testing.T) {
 	// With a dataset, a --preview-out inside a replaced (--force) output
 	// survives the swap.
 	out := filepath.Join(dir, "aug")
-	o := DatasetOptions{Config: dsConfig(t, "ops: [fliplr]"), Dataset: src, Out: out, Preview: 1}
+	o := AugmentOptions{Config: augmentTestConfig(t, "ops: [fliplr]"), Dataset: src, Out: out, Preview: 1}
 	for _, force := range []bool{false, true} {
 		o.Force = force
-		if _, err := WriteDataset(context.Background(), o); err != nil {
+		if _, err := Augment(context.Background(), o); err != nil {
 			t.Fatal(err)
 		}
 		o.PreviewOut = filepath.Join(out, "sheet.png")
 	}
-	for _, f := range []string{PreviewFile, "sheet.png"} {
+	for _, f := range []string{AugmentPreviewFile, "sheet.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); (err == nil) != (f == "sheet.png") {
 			t.Errorf("%s: %v", f, err)
 		}
@@ -417,10 +470,10 @@ func TestWriteDatasetPreviewOnly(t *testing.T) {
 
 // Penn-Fudan: copies lose instance ids and boxes, with a note; originals
 // keep them.
-func TestWriteDatasetInstances(t *testing.T) {
-	_, src := dsSource(t, 2)
+func TestAugmentInstances(t *testing.T) {
+	_, src := augmentTestSource(t, 2)
 	out := filepath.Join(t.TempDir(), "aug")
-	sum, err := WriteDataset(context.Background(), DatasetOptions{Config: dsConfig(t, "ops: [fliplr]"), Dataset: src, Out: out,
+	sum, err := Augment(context.Background(), AugmentOptions{Config: augmentTestConfig(t, "ops: [fliplr]"), Dataset: src, Out: out,
 		IncludeOriginals: true})
 	if err != nil {
 		t.Fatal(err)
@@ -428,8 +481,8 @@ func TestWriteDatasetInstances(t *testing.T) {
 	if sum.Dropped != 2 || sum.Samples != 4 {
 		t.Errorf("summary %+v", sum)
 	}
-	for _, s := range dsValidate(t, out).Samples {
-		if s.Parent != "" && (s.Instances != "" || s.Boxes != nil || !slices.Contains(s.Notes, noteDropped)) {
+	for _, s := range augmentTestValidate(t, out).Samples {
+		if s.Parent != "" && (s.Instances != "" || s.Boxes != nil || !slices.Contains(s.Notes, augmentNoteDropped)) {
 			t.Errorf("copy %+v", s)
 		}
 		if s.Parent == "" && (s.Instances == "" || s.Boxes == nil || filepath.Ext(s.Image) != ".png") {
@@ -438,17 +491,17 @@ func TestWriteDatasetInstances(t *testing.T) {
 	}
 }
 
-func TestBenchDataset(t *testing.T) {
-	src, _ := dsSource(t, 3)
-	cfg := dsConfig(t, "ops: [fliplr, {rotate: {angle: [-10, 10]}}]")
-	rep, err := BenchDataset(context.Background(), BenchOptions{Config: cfg, Size: image.Pt(64, 48), N: 5})
+func TestAugmentBench(t *testing.T) {
+	src, _ := augmentTestSource(t, 3)
+	cfg := augmentTestConfig(t, "ops: [fliplr, {rotate: {angle: [-10, 10]}}]")
+	rep, err := AugmentBench(context.Background(), AugmentBenchOptions{Config: cfg, Size: image.Pt(64, 48), N: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Size != image.Pt(64, 48) || rep.Single.Images != 5 || len(rep.Single.Steps) != 2 || rep.Dataset != nil || rep.Pipeline != "pipeline.yaml" {
 		t.Errorf("synthetic: %+v", rep)
 	}
-	rep, err = BenchDataset(context.Background(), BenchOptions{Config: cfg, Dataset: src, N: 7, Workers: 2})
+	rep, err = AugmentBench(context.Background(), AugmentBenchOptions{Config: cfg, Dataset: src, N: 7, Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -456,33 +509,33 @@ func TestBenchDataset(t *testing.T) {
 		rep.Dataset.SerialPerSecond() <= 0 || rep.Dataset.ParallelPerSecond() <= 0 {
 		t.Errorf("dataset: %+v %+v", rep, rep.Dataset)
 	}
-	var oe *OptionError
-	if _, err := BenchDataset(context.Background(), BenchOptions{Config: cfg, Size: image.Pt(8, 8), N: 1}); !errors.As(err, &oe) || oe.Option != "--size" {
+	var oe *dataset.OptionError
+	if _, err := AugmentBench(context.Background(), AugmentBenchOptions{Config: cfg, Size: image.Pt(8, 8), N: 1}); !errors.As(err, &oe) || oe.Field != "Size" {
 		t.Errorf("tiny size: %v", err)
 	}
 }
 
 // Augmenting an augmented dataset with its originals: the copy <id>_a0 of
 // an original and the original <id>_a0 clash; the first keeps the id.
-func TestWriteDatasetIDClash(t *testing.T) {
-	src, _ := dsSource(t, 1)
-	cfg := dsConfig(t, "ops: [fliplr]")
+func TestAugmentIDClash(t *testing.T) {
+	src, _ := augmentTestSource(t, 1)
+	cfg := augmentTestConfig(t, "ops: [fliplr]")
 	dir := t.TempDir()
-	o := DatasetOptions{Config: cfg, Dataset: src, Out: filepath.Join(dir, "once"), IncludeOriginals: true}
-	if _, err := WriteDataset(context.Background(), o); err != nil {
+	o := AugmentOptions{Config: cfg, Dataset: src, Out: filepath.Join(dir, "once"), IncludeOriginals: true}
+	if _, err := Augment(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 	o.Dataset, o.Out = o.Out, filepath.Join(dir, "twice")
-	sum, err := WriteDataset(context.Background(), o)
+	sum, err := Augment(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sum.Selected != 2 || sum.Planned != 3 || sum.Samples != 3 || sum.RejectCodes[dataset.CodeDuplicateID] != 1 {
 		t.Errorf("summary %+v", sum)
 	}
-	d := dsValidate(t, o.Out)
+	d := augmentTestValidate(t, o.Out)
 	id := d.Samples[0].ID
-	if len(d.Samples) != 3 || d.Samples[1].ID != CopyID(id, 0) || d.Samples[1].Parent != id || d.Samples[2].ID != CopyID(CopyID(id, 0), 0) {
+	if len(d.Samples) != 3 || d.Samples[1].ID != AugmentCopyID(id, 0) || d.Samples[1].Parent != id || d.Samples[2].ID != AugmentCopyID(AugmentCopyID(id, 0), 0) {
 		t.Errorf("rows %+v", d.Samples)
 	}
 }
