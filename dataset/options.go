@@ -7,14 +7,7 @@ package dataset
 type OptionError struct {
 	Field string
 	Err   error
-	// Option is TEMPORARY during the move to fields; removed before landing.
-	Option string
 }
 
-func (e *OptionError) Error() string {
-	if e.Option != "" {
-		return e.Option + ": " + e.Err.Error()
-	}
-	return e.Field + ": " + e.Err.Error()
-}
+func (e *OptionError) Error() string { return e.Field + ": " + e.Err.Error() }
 func (e *OptionError) Unwrap() error { return e.Err }

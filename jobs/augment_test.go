@@ -15,7 +15,6 @@ import (
 
 	"github.com/segtool/segtool/augment"
 	"github.com/segtool/segtool/dataset"
-	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/synth"
 	"gocv.io/x/gocv"
 )
@@ -32,7 +31,7 @@ func augmentTestSource(t *testing.T, count int) (folder, pennfudan string) {
 	}
 	for _, l := range []struct{ layout, out string }{{synth.FolderDir, "ds"}, {synth.PennFudanDir, "pf"}} {
 		// Ratios that put samples in every split.
-		_, err := jobs.Build(ctx, jobs.BuildOptions{Src: filepath.Join(root, "src", l.layout), Out: filepath.Join(root, l.out),
+		_, err := Build(ctx, BuildOptions{Src: filepath.Join(root, "src", l.layout), Out: filepath.Join(root, l.out),
 			Ratios: dataset.Ratios{0.5, 0.25, 0.25}, Seed: 1, Workers: 2})
 		if err != nil {
 			t.Fatal(err)

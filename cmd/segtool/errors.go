@@ -65,11 +65,7 @@ func cliError(err error) error {
 	case err == nil || errors.As(err, &ec):
 		return err
 	case errors.As(err, &oe):
-		name := oe.Option
-		if name == "" {
-			name = flagOf(oe.Field)
-		}
-		return usageError("%s: %v", name, partialHint(oe.Err))
+		return usageError("%s: %v", flagOf(oe.Field), partialHint(oe.Err))
 	case errors.Is(err, dataset.ErrExists):
 		return usageError("%v: pass --force to replace it, or --resume to continue it", err)
 	case errors.Is(err, dataset.ErrPartial):
