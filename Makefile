@@ -20,7 +20,7 @@ LDFLAGS := -X main.version=$(shell git describe --tags --always --dirty 2>/dev/n
            -X github.com/segtool/segtool/models.DefaultORTDir=$(ORT_DIR)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps opencv ort chromium build test check lint unit matprofile gate bench demo gpu-pack gpu-dryrun clean
+.PHONY: deps opencv ort chromium build test check lint unit matprofile gate bench same-output demo gpu-pack gpu-dryrun clean
 
 deps: opencv ort chromium
 
@@ -93,6 +93,11 @@ gate: build
 	  --out $(GATE)/run --save-preds
 	$(SEGTOOL) report $(GATE)/run --baseline configs/baseline/oracle-demo --gate configs/gate-demo.yaml \
 	  --out $(GATE)/report --worst 4 --format md,junit,json
+
+# The dataset jobs' outputs, byte for byte, against a base commit
+# (BASE=rev; default .ci/same-output.base, the commit before the runner).
+same-output: deps
+	bash .ci/same-output.sh $(BASE)
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
