@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,7 +81,7 @@ type BenchOptions struct {
 	N    int // images per timing (> 0)
 	Seed int64
 	// Throughput also applies the pipeline N times over all the samples,
-	// on one worker and on Workers (default 1).
+	// on one worker and on Workers (<= 0: all cores, as every job).
 	Throughput bool
 	Workers    int
 }
@@ -120,8 +121,8 @@ func BenchSamples(ctx context.Context, p *Pipeline, samples []*Sample, ids []str
 	if len(samples) == 0 || len(ids) != len(samples) {
 		return rep, fmt.Errorf("augment: bench needs samples, each with an id (%d samples, %d ids)", len(samples), len(ids))
 	}
-	if o.Workers < 1 {
-		o.Workers = 1
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	rep.Sample = ids[0]
 	rep.Size = image.Pt(samples[0].Image.Cols(), samples[0].Image.Rows())

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -36,10 +37,11 @@ func (p Problem) String() string {
 // the recorded sha256 and the row's size, masks are strictly 0/255 with the
 // recorded fg_fraction, trimaps are 0/128/255, and ids and splits are
 // well formed. Files in the sample folders that no row references are
-// reported too. progress, if set, is called after each row.
+// reported too. progress, if set, is called after each row. workers <= 0
+// means all cores, as in every job.
 func Validate(ctx context.Context, d *Dataset, workers int, progress func(done, total int)) ([]Problem, error) {
-	if workers < 1 {
-		workers = 1
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
 	}
 	var (
 		mu       sync.Mutex

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"runtime"
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/models"
@@ -38,7 +39,7 @@ type Config struct {
 	SavePreds    bool   // write preds/<id>.png
 	SaveOverlays bool   // write overlays/<id>.jpg
 	Warmup       int    // untimed inference calls before the first timed one
-	Workers      int    // decode/preprocess and postprocess/metrics goroutines each
+	Workers      int    // decode/preprocess and postprocess/metrics goroutines each; <= 0: all cores
 	FailFast     bool   // stop at the first per-image error
 
 	// Version and Commit identify the segtool build in results.json.
@@ -114,8 +115,8 @@ func (c *Config) Validate() error {
 	if c.Shard != (Shard{}) && (c.Shard.Count < 1 || c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count) {
 		return &OptionError{Field: "Shard", Err: fmt.Errorf("%d/%d: want i/n with 0 <= i < n", c.Shard.Index, c.Shard.Count)}
 	}
-	if c.Workers < 1 {
-		c.Workers = 1
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
 	}
 	return nil
 }

@@ -701,7 +701,7 @@ type AugmentBenchOptions struct {
 	Size image.Point
 	N    int // images per timing (default 200)
 	Seed int64
-	// Workers for the parallel pass over the dataset (default 1).
+	// Workers for the parallel pass over the dataset (Workers(n)).
 	Workers int
 }
 
@@ -722,7 +722,7 @@ func AugmentBench(ctx context.Context, o AugmentBenchOptions) (augment.BenchRepo
 	if err != nil {
 		return augment.BenchReport{}, err
 	}
-	bo := augment.BenchOptions{N: o.N, Seed: o.Seed, Workers: max(o.Workers, 1)}
+	bo := augment.BenchOptions{N: o.N, Seed: o.Seed, Workers: Workers(o.Workers)}
 	if o.Dataset == "" {
 		s, err := augment.SyntheticSample(o.Size, o.Seed)
 		if err != nil {
