@@ -2,8 +2,6 @@ package dataset
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"os"
@@ -148,7 +146,7 @@ func checkRow(d *Dataset, s *Sample) []Problem {
 		b, err := os.ReadFile(d.Path(rel))
 		if err != nil {
 			bad(rel, "missing or unreadable: %v", err)
-		} else if got := sha256Hex(b); got != s.SHA256[rel] {
+		} else if got := SHA256(b); got != s.SHA256[rel] {
 			bad(rel, "sha256 %s does not match the manifest's %s", got[:12], s.SHA256[rel][:min(12, len(s.SHA256[rel]))])
 		}
 	}
@@ -160,7 +158,7 @@ func checkRow(d *Dataset, s *Sample) []Problem {
 		}
 		if want, ok := s.SHA256[rel]; !ok {
 			bad(rel, "no sha256 recorded")
-		} else if got := sha256Hex(b); got != want {
+		} else if got := SHA256(b); got != want {
 			bad(rel, "sha256 %s does not match the manifest's %s", got[:12], want[:min(12, len(want))])
 		}
 		var m gocv.Mat
@@ -204,9 +202,4 @@ func checkRow(d *Dataset, s *Sample) []Problem {
 		m.Close()
 	}
 	return ps
-}
-
-func sha256Hex(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
 }

@@ -140,19 +140,35 @@ func sameOptions(a, b map[string]any) bool {
 func (w *Writer) Dir() string { return w.dir }
 
 // Previous returns the row a previous run wrote for id when all its files
-// still exist with their recorded sha256.
+// still exist with their recorded sha256: its planes, which must each have
+// a sum, and any other file the row lists in sha256 (a composite's fg/ and
+// bg/ layers). A path that leaves the folder is never intact.
 func (w *Writer) Previous(id string) (Sample, bool) {
 	s, ok := w.prev[id]
 	if !ok {
 		return s, false
 	}
 	for _, rel := range s.Files() {
-		sum, err := FileSHA256(filepath.Join(w.dir, rel))
-		if err != nil || sum != s.SHA256[rel] {
+		if _, ok := s.SHA256[rel]; !ok {
+			return s, false
+		}
+	}
+	for rel, want := range s.SHA256 {
+		if !filepath.IsLocal(filepath.FromSlash(rel)) {
+			return s, false
+		}
+		sum, err := FileSHA256(filepath.Join(w.dir, filepath.FromSlash(rel)))
+		if err != nil || sum != want {
 			return s, false
 		}
 	}
 	return s, true
+}
+
+// SHA256 returns the hex sha256 of b, as manifests record it.
+func SHA256(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }
 
 // FileSHA256 returns the hex sha256 of a file's bytes.
@@ -179,11 +195,10 @@ func (w *Writer) WriteBytes(sub, id, ext string, data []byte) (rel, sum string, 
 	if err := WriteFileAtomic(filepath.Join(w.dir, rel), data); err != nil {
 		return "", "", fmt.Errorf("sample %s: %w", id, err)
 	}
-	h := sha256.Sum256(data)
 	w.mu.Lock()
 	w.wrote++
 	w.mu.Unlock()
-	return rel, hex.EncodeToString(h[:]), nil
+	return rel, SHA256(data), nil
 }
 
 // WriteMat encodes m (".png", or ".jpg" at jpegQuality) to sub/<id><ext>.
@@ -209,11 +224,10 @@ func (w *Writer) LinkFile(sub, id, ext, src string, data []byte) (rel, sum strin
 		os.Remove(tmp)
 		return "", "", fmt.Errorf("sample %s: %w", id, err)
 	}
-	h := sha256.Sum256(data)
 	w.mu.Lock()
 	w.wrote++
 	w.mu.Unlock()
-	return rel, hex.EncodeToString(h[:]), nil
+	return rel, SHA256(data), nil
 }
 
 // Keep records a row reused unchanged from a previous run.

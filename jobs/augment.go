@@ -2,8 +2,6 @@ package jobs
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -130,8 +128,7 @@ func augmentLoadConfig(file string) (augmentConfig, error) {
 	if err != nil {
 		return augmentConfig{}, err
 	}
-	h := sha256.Sum256(data)
-	return augmentConfig{p, hex.EncodeToString(h[:])}, nil
+	return augmentConfig{p, dataset.SHA256(data)}, nil
 }
 
 // augmentSelectSplits checks and orders the split names (default: all).
@@ -410,7 +407,7 @@ func (r *augmentRun) one(ctx context.Context, w *dataset.Writer, s dataset.Sampl
 			return nil, &dataset.SampleError{Code: AugmentCodeMissingFile, Path: rel, Err: err}
 		}
 		if want, ok := s.SHA256[rel]; ok {
-			if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != want {
+			if dataset.SHA256(b) != want {
 				return nil, &dataset.SampleError{Code: AugmentCodeChecksum, Path: rel,
 					Err: errors.New("sha256 does not match the source manifest (the file changed since the dataset was written)")}
 			}
@@ -475,7 +472,7 @@ func (r *augmentRun) previous(w *dataset.Writer, s dataset.Sample, out augmentOu
 	}
 	if out.copy < 0 {
 		// An original: the very row, with every file it lists intact.
-		return prev, maps.Equal(prev.SHA256, s.SHA256) && augmentExtrasIntact(w.Dir(), prev)
+		return prev, maps.Equal(prev.SHA256, s.SHA256)
 	}
 	return prev, prev.Parent == s.ID && prev.Split == s.Split && slices.Equal(prev.Source, s.Source)
 }
@@ -596,25 +593,6 @@ func (r *augmentRun) makeCopy(w *dataset.Writer, s dataset.Sample, base *augment
 			Reason: "the augmented mask is all background; sample kept but flagged"}, nil
 	}
 	return row, nil, nil
-}
-
-// augmentExtrasIntact checks the files a row lists in sha256 beyond its
-// planes, which Writer.Previous does not know about.
-func augmentExtrasIntact(dir string, s dataset.Sample) bool {
-	planes := s.Files()
-	for rel, want := range s.SHA256 {
-		if slices.Contains(planes, rel) {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil {
-			return false
-		}
-		if h := sha256.Sum256(b); hex.EncodeToString(h[:]) != want {
-			return false
-		}
-	}
-	return true
 }
 
 // augmentSheetRows picks k rows spread evenly over rows.

@@ -2,12 +2,9 @@ package jobs
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -501,7 +498,7 @@ func (r *compositeRun) one(ctx context.Context, w *dataset.Writer, it composite.
 	if r.o.Resume {
 		// The sources must match too: with inputs added or removed since,
 		// the plan may pair this foreground with another background.
-		if s, ok := w.Previous(id); ok && slices.Equal(s.Source, source) && compositeExtrasIntact(w.Dir(), s) {
+		if s, ok := w.Previous(id); ok && slices.Equal(s.Source, source) {
 			return Outcome{Kept: []dataset.Sample{s}}, nil
 		}
 	}
@@ -579,32 +576,6 @@ func (r *compositeRun) one(ctx context.Context, w *dataset.Writer, it composite.
 	}
 	out.Rows = []dataset.Sample{s}
 	return out, nil
-}
-
-// compositeExtrasIntact checks the files a row lists in sha256 beyond its
-// planes (the fg/ and bg/ layers), which Writer.Previous does not know
-// about.
-func compositeExtrasIntact(dir string, s dataset.Sample) bool {
-	planes := map[string]bool{}
-	for _, f := range s.Files() {
-		planes[f] = true
-	}
-	for rel, want := range s.SHA256 {
-		if planes[rel] {
-			continue
-		}
-		f, err := os.Open(filepath.Join(dir, rel))
-		if err != nil {
-			return false
-		}
-		h := sha256.New()
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil || hex.EncodeToString(h.Sum(nil)) != want {
-			return false
-		}
-	}
-	return true
 }
 
 // compositeShrunk reads the Shrunk flag of a row's composite record.

@@ -2,8 +2,6 @@ package jobs
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -499,11 +497,6 @@ func trimapCloneRow(s dataset.Sample) dataset.Sample {
 	return s
 }
 
-func trimapSHA256(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
-}
-
 // one builds, or finds up to date, the trimap of one row: a new row in
 // the Outcome when it made one. Bad input is a reject in the Outcome;
 // only cancellation and failures to write are errors.
@@ -552,7 +545,7 @@ func (c *trimapChecked) one(ctx context.Context, d *dataset.Dataset, s dataset.S
 	if err != nil {
 		return reject(dataset.CodeCorrupt, rec.Matte, "cannot read: %v", err)
 	}
-	rec.MatteSHA256 = trimapSHA256(matteBytes)
+	rec.MatteSHA256 = dataset.SHA256(matteBytes)
 	if c.Method == TrimapMethodSuperpixel {
 		rec.ImageSHA256 = s.SHA256[s.Image]
 		if rec.ImageSHA256 == "" {
@@ -560,13 +553,13 @@ func (c *trimapChecked) one(ctx context.Context, d *dataset.Dataset, s dataset.S
 			if err != nil {
 				return reject(dataset.CodeMissingPartner, s.Image, "cannot read the image: %v", err)
 			}
-			rec.ImageSHA256 = trimapSHA256(b)
+			rec.ImageSHA256 = dataset.SHA256(b)
 		}
 	}
 
 	// Up to date?
 	if prev, ok := recs[c.OutDir]; ok && prev.sameInputs(rec) && s.SHA256[out] != "" {
-		if b, err := os.ReadFile(d.Path(out)); err == nil && trimapSHA256(b) == s.SHA256[out] {
+		if b, err := os.ReadFile(d.Path(out)); err == nil && dataset.SHA256(b) == s.SHA256[out] {
 			res.reused = true
 			o := Outcome{Rejects: trimapFlagRejects(s.ID, rec.Matte, prev.Flag)}
 			if c.Report {
@@ -660,7 +653,7 @@ func (c *trimapChecked) one(ctx context.Context, d *dataset.Dataset, s dataset.S
 	}
 	// A trimap this command wrote earlier to another path stays, with
 	// its own record and digest.
-	s.SHA256[out] = trimapSHA256(png)
+	s.SHA256[out] = dataset.SHA256(png)
 	if s.Trimap == "" || s.Trimap == out {
 		s.Trimap = out
 	}
