@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/segtool/segtool/sheet"
 	"gocv.io/x/gocv"
 
 	"github.com/segtool/segtool/dataset"
@@ -94,22 +95,17 @@ func saveOverlay(path string, j *job) error {
 		panels = append(panels, c)
 	}
 	w := int(math.Round(float64(j.w) * overlayHeight / float64(j.h)))
-	sheet := gocv.NewMat()
-	defer sheet.Close()
+	tiles := make([]sheet.Tile, len(panels))
 	for i, p := range panels {
-		s := gocv.NewMat()
-		gocv.Resize(p, &s, image.Pt(max(w, 1), overlayHeight), 0, 0, gocv.InterpolationArea)
-		if i == 0 {
-			s.CopyTo(&sheet)
-		} else {
-			next := gocv.NewMat()
-			gocv.Hconcat(sheet, s, &next)
-			sheet.Close()
-			sheet = next
-		}
-		s.Close()
+		tiles[i].Image = sheet.Scaled(p, image.Pt(max(w, 1), overlayHeight))
+		defer tiles[i].Image.Close()
 	}
-	return writeEncoded(path, gocv.JPEGFileExt, sheet)
+	strip, _, err := sheet.Build(tiles, sheet.Layout{Cols: len(tiles)})
+	if err != nil {
+		return err
+	}
+	defer strip.Close()
+	return writeEncoded(path, gocv.JPEGFileExt, strip)
 }
 
 // writeCSV writes per_image.csv: one row per image, the per-image value of

@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"trimap":    nil,
 	"augment":   {"sheet", "synth"},
 	"apply":     {"composite", "sheet", "trimap"},
-	"eval":      {"dataset", "models"},
+	"eval":      {"dataset", "models", "sheet"},
 	// jobs
 	"jobs": {"apply", "augment", "composite", "dataset", "models", "sheet", "trimap"},
 	// reading run folders
