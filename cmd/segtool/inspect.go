@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/urfave/cli/v2"
@@ -73,23 +72,4 @@ table of reject reasons from rejects.jsonl.
 			return nil
 		},
 	}
-}
-
-// sortedCounts renders a count map as rows, largest first.
-func sortedCounts(m map[string]int) [][]string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	rows := make([][]string, len(keys))
-	for i, k := range keys {
-		rows[i] = []string{k, fmt.Sprint(m[k])}
-	}
-	return rows
 }

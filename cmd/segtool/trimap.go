@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/segtool/segtool/dataset"
@@ -192,10 +191,7 @@ func runTrimap(c *cli.Context) error {
 	case err != nil && !errors.Is(err, jobs.ErrNoTrimaps):
 		return err
 	}
-	if n := sum.Rejects + sum.Flagged; n > 0 {
-		logger(c).Warn("some samples were rejected or flagged", "rejected", sum.Rejects, "flagged", sum.Flagged,
-			"details", filepath.Join(o.Dataset, dataset.RejectsFile))
-	}
+	warnRejects(c, "samples", sum.Tally, o.Dataset)
 	if sum.Report != nil && !c.Bool("quiet") && c.String("log-format") != "json" {
 		printTrimapReport(c, sum.Report)
 	}
@@ -244,9 +240,7 @@ func printTrimapSummary(c *cli.Context, s jobs.TrimapSummary) {
 		text += fmt.Sprintf(", %.1f images/s", s.ImagesPerSecond())
 	}
 	text += "."
-	if len(s.RejectCodes) > 0 {
-		text += " Reasons: " + countList(s.RejectCodes) + " (details in rejects.jsonl)."
-	}
+	text += rejectReasons(s.RejectCodes)
 	fields := map[string]any{
 		"command": "trimap", "dataset": s.Out, "method": s.Method, "out_dir": s.OutDir, "samples": s.Samples,
 		"from": s.From, "made": s.Made, "files_written": s.Written, "reused": s.Reused, "rejects": s.Rejects,
