@@ -64,6 +64,18 @@ func parseSize(flag, s string) (image.Point, error) {
 	return image.Pt(w, h), nil
 }
 
+// scanPair reads "lo,hi" (spaces allowed around each) into lo and hi
+// with the Sscanf verb; false unless both parse.
+func scanPair(s, verb string, lo, hi any) bool {
+	parts := strings.Split(s, ",")
+	if len(parts) != 2 {
+		return false
+	}
+	_, e1 := fmt.Sscanf(strings.TrimSpace(parts[0]), verb, lo)
+	_, e2 := fmt.Sscanf(strings.TrimSpace(parts[1]), verb, hi)
+	return e1 == nil && e2 == nil
+}
+
 func runBuildDataset(c *cli.Context) error {
 	if err := requireFlags(c, "src", "out"); err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/segtool/segtool/composite"
 	"github.com/segtool/segtool/dataset"
@@ -92,13 +91,8 @@ Examples:
 
 // parseScale reads --scale lo,hi.
 func parseScale(s string) (lo, hi float64, err error) {
-	parts := strings.Split(s, ",")
-	if len(parts) == 2 {
-		_, e1 := fmt.Sscanf(strings.TrimSpace(parts[0]), "%g", &lo)
-		_, e2 := fmt.Sscanf(strings.TrimSpace(parts[1]), "%g", &hi)
-		if e1 == nil && e2 == nil && lo > 0 && lo <= hi && hi <= 8 {
-			return lo, hi, nil
-		}
+	if scanPair(s, "%g", &lo, &hi) && lo > 0 && lo <= hi && hi <= 8 {
+		return lo, hi, nil
 	}
 	return 0, 0, usageError("--scale must be lo,hi with 0 < lo <= hi <= 8 (e.g. 0.5,1.0), not %q", s)
 }

@@ -18,10 +18,7 @@ import (
 
 func modelsCommand() *cli.Command {
 	subs := []*cli.Command{modelsInspectCommand(), modelsBuildCommand(), modelsPresetsCommand()}
-	var names []string
-	for _, s := range subs {
-		names = append(names, s.Name)
-	}
+	names := subcommandNames(subs)
 	return &cli.Command{
 		Name:      "models",
 		Usage:     "look inside ONNX models, list the model presets, build benchmark models",
@@ -31,10 +28,7 @@ func modelsCommand() *cli.Command {
    segtool models build unet-aspp --out unet_aspp.onnx`,
 		Subcommands: subs,
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usageError("models needs a subcommand: %s (see `segtool models --help`)", strings.Join(names, ", "))
-			}
-			return usageError("unknown models subcommand %q: want %s", c.Args().First(), strings.Join(names, ", "))
+			return subcommandMissing(c, names)
 		},
 	}
 }

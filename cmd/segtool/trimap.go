@@ -92,13 +92,8 @@ Examples:
 
 // parseWidthRange reads --width-range lo,hi.
 func parseWidthRange(s string) (lo, hi int, err error) {
-	parts := strings.Split(s, ",")
-	if len(parts) == 2 {
-		_, e1 := fmt.Sscanf(strings.TrimSpace(parts[0]), "%d", &lo)
-		_, e2 := fmt.Sscanf(strings.TrimSpace(parts[1]), "%d", &hi)
-		if e1 == nil && e2 == nil && lo >= 0 && lo <= hi && hi <= 1000 && fmt.Sprintf("%d,%d", lo, hi) == strings.ReplaceAll(s, " ", "") {
-			return lo, hi, nil
-		}
+	if scanPair(s, "%d", &lo, &hi) && lo >= 0 && lo <= hi && hi <= 1000 && fmt.Sprintf("%d,%d", lo, hi) == strings.ReplaceAll(s, " ", "") {
+		return lo, hi, nil
 	}
 	return 0, 0, usageError("--width-range must be lo,hi with 0 <= lo <= hi (e.g. 1,30), not %q", s)
 }
