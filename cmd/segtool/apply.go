@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/segtool/segtool/apply"
@@ -15,7 +16,7 @@ import (
 )
 
 func applyCommand() *cli.Command {
-	flags := []cli.Flag{
+	flags := slices.Concat([]cli.Flag{
 		&cli.StringFlag{Name: "model", Usage: "ONNX model file"},
 		&cli.StringFlag{Name: "preds", Usage: "instead of a model: a folder of saved predictions, <name>.png (8-bit grey, image size), e.g. eval's preds/"},
 		&cli.StringFlag{Name: "in", Usage: "an image, or a folder of images or video frames (required)"},
@@ -36,17 +37,13 @@ func applyCommand() *cli.Command {
 		&cli.IntFlag{Name: "overlap", Value: 32, Usage: "tile overlap in pixels"},
 		&cli.IntFlag{Name: "batch", Value: 1, Usage: "tiles per inference call (models with a dynamic batch dimension)"},
 		&cli.BoolFlag{Name: "letterbox", Usage: "keep the aspect ratio and pad, instead of a plain resize to the model size"},
-		&cli.StringFlag{Name: "device", Value: "cpu", Usage: "cpu, cuda or cuda:N"},
-		&cli.StringFlag{Name: "fallback", Usage: "cpu: run on the CPU when the CUDA provider is unavailable, instead of failing"},
-		&cli.IntFlag{Name: "threads", DefaultText: "all cores", Usage: "ONNX Runtime intra-op threads"},
+	}, deviceFlags(), []cli.Flag{
 		&cli.IntFlag{Name: "jpeg-quality", Value: 95, Usage: "quality of .jpg outputs"},
 		&cli.StringFlag{Name: "sheet", Usage: "also write a before/after contact sheet (.png or .jpg) of the first --sheet-rows images"},
 		&cli.IntFlag{Name: "sheet-rows", Value: apply.DefaultSheetRows, Usage: "images on the contact sheet"},
 		&cli.IntFlag{Name: "sheet-cell", Value: apply.DefaultSheetCell, Usage: "height of a contact-sheet panel in pixels"},
 		&cli.BoolFlag{Name: "force", Usage: "replace existing outputs"},
-	}
-	flags = append(flags, specFlags()...)
-	flags = append(flags, cudaFlags()...)
+	}, specFlags(), cudaFlags())
 	return &cli.Command{
 		Name:      "apply",
 		Usage:     "blur or replace the background of your photos, or cut the person out, with any segmentation model",

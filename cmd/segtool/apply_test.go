@@ -24,11 +24,7 @@ func applyFixture(t *testing.T) (model, images string) {
 	if err := os.WriteFile(filepath.Join(images, "zz_broken.jpg"), []byte("not a picture"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	model = filepath.Join(t.TempDir(), "oracle.onnx")
-	if code, out := run(t, "models", "build", "oracle", "--out", model); code != 0 {
-		t.Fatalf("models build: exit %d: %s", code, out)
-	}
-	return model, images
+	return oracleModel(t), images
 }
 
 func TestApplyCommand(t *testing.T) {
@@ -129,13 +125,5 @@ func TestApplyUsageErrors(t *testing.T) {
 }
 
 func TestApplyHelp(t *testing.T) {
-	code, out := applyRun(t, "--help")
-	if code != 0 {
-		t.Fatalf("--help exit %d", code)
-	}
-	for _, want := range []string{"blur", "replace", "cutout", "matte", "--blur-fg-edge", "--trimap-refine", "--temporal-ema", "--tile", "Examples"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("apply --help lacks %q", want)
-		}
-	}
+	helpTeaches(t, "apply", "blur", "replace", "cutout", "matte", "--blur-fg-edge", "--trimap-refine", "--temporal-ema", "--tile", "Examples")
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -72,23 +71,20 @@ Examples:
    segtool augment --config configs/augment/matting-train.yaml --dataset aiseg \
       --out aiseg-crops --copies 8 --preview 6
    segtool augment --config my.yaml --dataset ds --out aug --copies 4 --resume   # continue an interrupted run`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "config", Usage: "pipeline YAML file (required; presets in configs/augment/)"},
 			&cli.StringFlag{Name: "check", Usage: `validate the pipeline FILE and exit: "ok: N ops", or exit 2 naming the file, line and op`},
 			&cli.StringFlag{Name: "dataset", Usage: "canonical dataset to augment (required)"},
 			&cli.StringFlag{Name: "out", Usage: "dataset folder to write (required unless --preview K --preview-out FILE)"},
-			&cli.StringFlag{Name: "name", Usage: "dataset name (default: the --out folder's name)"},
+			nameFlag(),
 			&cli.IntFlag{Name: "copies", Value: 1, Usage: "augmented copies per sample"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed for every draw"},
 			&cli.StringFlag{Name: "splits", Usage: "comma-separated splits to augment, e.g. train (default: all)"},
 			&cli.BoolFlag{Name: "include-originals", Usage: "also copy each selected source sample, byte for byte, under its own id"},
-			&cli.IntFlag{Name: "jpeg-quality", Value: 95, Usage: "quality for JPEG images written"},
+			jpegQualityFlag(),
 			&cli.IntFlag{Name: "preview", Usage: "draw a contact sheet of K samples and their copies"},
 			&cli.StringFlag{Name: "preview-out", Usage: "write the sheet to FILE instead of <out>/preview.png"},
-			&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted run: keep samples whose outputs exist with matching sha256"},
-			&cli.BoolFlag{Name: "force", Usage: "replace an existing output (the old dataset stays until the new one is complete)"},
-			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first rejected sample"},
-		},
+		}, outputFlags("samples", "sample")...),
 		Action: runAugment,
 	}
 }
@@ -181,19 +177,12 @@ func runAugment(c *cli.Context) error {
 			map[string]any{"command": "augment", "preview": sum.Preview, "pipeline": sum.Pipeline, "selected": sum.Selected})
 		return nil
 	}
-	if n := sum.Rejects + sum.Flagged; n > 0 {
-		logger(c).Warn("some samples were rejected or flagged", "rejected", sum.Rejects, "flagged", sum.Flagged,
-			"details", filepath.Join(o.Out, dataset.RejectsFile))
-	}
+	warnRejects(c, "samples", sum.Tally, o.Out)
 	printAugmentSummary(c, o, sum)
 	return err
 }
 
 func printAugmentSummary(c *cli.Context, o jobs.AugmentOptions, s jobs.AugmentSummary) {
-	var parts []string
-	for _, sp := range dataset.SplitNames() {
-		parts = append(parts, fmt.Sprintf("%d %s", s.Counts[sp], sp))
-	}
 	splits := "all splits"
 	if len(o.Splits) > 0 {
 		splits = strings.Join(o.Splits, ", ")
@@ -204,11 +193,9 @@ func printAugmentSummary(c *cli.Context, o jobs.AugmentOptions, s jobs.AugmentSu
 	}
 	text := fmt.Sprintf("augment: %d of %d planned samples (%s of each of %d samples in %s of %s, %s%s) in %s (%s); %d rejected, %d kept but flagged; %d files written, %d samples reused; %.1fs, %.1f samples/s.",
 		s.Samples, s.Planned, copies, s.Selected, splits, o.Dataset, s.Pipeline, map[bool]string{true: ", plus originals"}[o.IncludeOriginals],
-		s.Out, strings.Join(parts, ", "), s.Rejects, s.Flagged, s.Files, s.Reused,
+		s.Out, splitCounts(s.Counts), s.Rejects, s.Flagged, s.Files, s.Reused,
 		s.Elapsed.Seconds(), float64(s.Planned)/max(s.Elapsed.Seconds(), 1e-9))
-	if len(s.RejectCodes) > 0 {
-		text += " Reasons: " + countList(s.RejectCodes) + " (details in rejects.jsonl)."
-	}
+	text += rejectReasons(s.RejectCodes)
 	if len(s.Applied) > 0 {
 		text += " Ops applied: " + countList(s.Applied) + "."
 	}

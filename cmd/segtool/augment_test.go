@@ -164,15 +164,7 @@ func TestAugmentPreviewOnly(t *testing.T) {
 }
 
 func TestAugmentHelpTeaches(t *testing.T) {
-	code, out := run(t, "augment", "--help")
-	if code != 0 {
-		t.Fatalf("--help exit %d", code)
-	}
-	for _, want := range []string{"--check", "configs/augment", "_a<k>", "--include-originals", "--preview-out", "--resume", "Examples", "rejects.jsonl", "--workers"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("augment --help lacks %q", want)
-		}
-	}
+	helpTeaches(t, "augment", "--check", "configs/augment", "_a<k>", "--include-originals", "--preview-out", "--resume", "Examples", "rejects.jsonl", "--workers")
 }
 
 func TestBenchAugment(t *testing.T) {

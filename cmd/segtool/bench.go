@@ -15,11 +15,7 @@ import (
 // segtool on this machine (models, augment pipelines, SLIC).
 func benchCommand() *cli.Command {
 	subs := []*cli.Command{benchModelCommand(), benchAugmentCommand(), benchSlicCommand()}
-	var names []string
-	for _, s := range subs {
-		s.OnUsageError = onUsageError // bad flags exit 2 here too
-		names = append(names, s.Name)
-	}
+	names := subcommandNames(subs)
 	return &cli.Command{
 		Name:      "bench",
 		Usage:     "time parts of segtool on this machine: " + strings.Join(names, ", "),
@@ -36,10 +32,7 @@ tell where a run's time goes and what more cores buy.
 			if c.IsSet("model") {
 				return runBenchModel(c)
 			}
-			if c.NArg() == 0 {
-				return usageError("bench needs a subcommand: %s (see `segtool bench --help`)", strings.Join(names, ", "))
-			}
-			return usageError("unknown bench subcommand %q: want %s", c.Args().First(), strings.Join(names, ", "))
+			return subcommandMissing(c, names)
 		},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"image"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 
 	"github.com/segtool/segtool/synth"
 	"github.com/segtool/segtool/trimap"
@@ -31,14 +32,13 @@ Examples:
    segtool bench slic
    segtool bench slic --image demo/src/folder/images/portrait_0000.jpg -n 20
    segtool bench slic --size 2000x1500 --superpixels 5000 --compactness 20`,
-		Flags: []cli.Flag{
+		Flags: slices.Concat([]cli.Flag{
 			&cli.StringFlag{Name: "image", Usage: "image to segment"},
 			&cli.StringFlag{Name: "size", Usage: "synthetic portrait WxH, without --image (default 1000x1000)"},
-			&cli.IntFlag{Name: "superpixels", DefaultText: "one per 400 pixels, at most 5000", Usage: "superpixel count N"},
-			&cli.IntFlag{Name: "region-size", DefaultText: "off", Usage: "grid step S in pixels, instead of --superpixels"},
+		}, slicSizeFlags(), []cli.Flag{
 			&cli.Float64Flag{Name: "compactness", Value: trimap.DefaultCompactness, Usage: "compactness m"},
 			&cli.IntFlag{Name: "n", Value: 10, Usage: "timed runs per setting"},
-		},
+		}),
 		Action: runBenchSlic,
 	}
 }

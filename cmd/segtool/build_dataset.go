@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/segtool/segtool/dataset"
@@ -39,11 +37,11 @@ samples never moves old ones. Examples:
    segtool build-dataset --src matting_human_half --out aiseg --resize 320x240
    segtool build-dataset --src PennFudanPed --out pf --crops 5 --crop-size 256
    segtool build-dataset --src raw --out ds --resume    # continue an interrupted run`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "src", Usage: "raw source folder (required)"},
 			&cli.StringFlag{Name: "out", Usage: "dataset folder to write (required)"},
 			&cli.StringFlag{Name: "format", Value: "auto", Usage: "source layout: auto, " + strings.Join(dataset.FormatNames(), ", ")},
-			&cli.StringFlag{Name: "name", Usage: "dataset name (default: the --out folder's name)"},
+			nameFlag(),
 			&cli.StringFlag{Name: "split", Value: "0.8,0.1,0.1", Usage: "train,val,test ratios for sources without official splits"},
 			&cli.Float64Flag{Name: "val-from-train", Usage: "share of an official train split moved to val (e.g. 0.15)"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed for splits and crops"},
@@ -51,12 +49,9 @@ samples never moves old ones. Examples:
 			&cli.IntFlag{Name: "max-side", Usage: "downscale so the longer side is at most N pixels"},
 			&cli.IntFlag{Name: "crops", Usage: "N random crops per image (ids get _c0.._cN-1, parent = source id)"},
 			&cli.IntFlag{Name: "crop-size", Usage: "crop side S in pixels (SxS)"},
-			&cli.IntFlag{Name: "jpeg-quality", Value: 95, Usage: "quality for JPEG images written"},
+			jpegQualityFlag(),
 			&cli.BoolFlag{Name: "link", Usage: "hard-link original images whose pixels do not change instead of re-encoding"},
-			&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted run: keep samples whose outputs exist with matching sha256"},
-			&cli.BoolFlag{Name: "force", Usage: "replace an existing output (the old dataset stays until the new one is complete)"},
-			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first rejected sample"},
-		},
+		}, outputFlags("samples", "sample")...),
 		Action: runBuildDataset,
 	}
 }
@@ -67,6 +62,18 @@ func parseSize(flag, s string) (image.Point, error) {
 		return image.Point{}, usageError("--%s must be WxH with positive integers (e.g. 320x240), not %q", flag, s)
 	}
 	return image.Pt(w, h), nil
+}
+
+// scanPair reads "lo,hi" (spaces allowed around each) into lo and hi
+// with the Sscanf verb; false unless both parse.
+func scanPair(s, verb string, lo, hi any) bool {
+	parts := strings.Split(s, ",")
+	if len(parts) != 2 {
+		return false
+	}
+	_, e1 := fmt.Sscanf(strings.TrimSpace(parts[0]), verb, lo)
+	_, e2 := fmt.Sscanf(strings.TrimSpace(parts[1]), verb, hi)
+	return e1 == nil && e2 == nil
 }
 
 func runBuildDataset(c *cli.Context) error {
@@ -114,25 +121,16 @@ func runBuildDataset(c *cli.Context) error {
 	if err != nil && !errors.Is(err, jobs.ErrNoRows) {
 		return err
 	}
-	if n := sum.Rejects + sum.Flagged; n > 0 {
-		logger(c).Warn("some inputs were rejected or flagged", "rejected", sum.Rejects, "flagged", sum.Flagged,
-			"details", filepath.Join(o.Out, dataset.RejectsFile))
-	}
+	warnRejects(c, "inputs", sum.Tally, o.Out)
 	printBuildSummary(c, sum)
 	return err
 }
 
 func printBuildSummary(c *cli.Context, s jobs.BuildSummary) {
-	var parts []string
-	for _, sp := range dataset.SplitNames() {
-		parts = append(parts, fmt.Sprintf("%d %s", s.Counts[sp], sp))
-	}
 	text := fmt.Sprintf("build-dataset: %d of %d %s samples kept in %s (%s); %d rejected, %d kept but flagged; %d files written, %d samples reused; %.1fs, %.1f samples/s.",
-		s.Samples, s.Candidates, s.Format, s.Out, strings.Join(parts, ", "), s.Rejects, s.Flagged, s.Files, s.Reused,
+		s.Samples, s.Candidates, s.Format, s.Out, splitCounts(s.Counts), s.Rejects, s.Flagged, s.Files, s.Reused,
 		s.Elapsed.Seconds(), float64(s.Candidates)/max(s.Elapsed.Seconds(), 1e-9))
-	if len(s.RejectCodes) > 0 {
-		text += " Reasons: " + countList(s.RejectCodes) + " (details in rejects.jsonl)."
-	}
+	text += rejectReasons(s.RejectCodes)
 	if s.Thresholded > 0 {
 		text += fmt.Sprintf(" %d masks were not strictly 0/255 and were thresholded at 128.", s.Thresholded)
 	}
@@ -145,23 +143,4 @@ func printBuildSummary(c *cli.Context, s jobs.BuildSummary) {
 		"conversions": s.Notes, "thresholded": s.Thresholded, "files_written": s.Files, "reused": s.Reused,
 		"seconds": s.Elapsed.Seconds(),
 	})
-}
-
-// countList renders a count map as "a 3, b 1", largest first.
-func countList(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
-	}
-	return strings.Join(parts, ", ")
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/segtool/segtool/composite"
 	"github.com/segtool/segtool/dataset"
@@ -60,11 +59,11 @@ Examples:
    segtool composite --fg folder:Adobe/test --bg voc --out dim-test --protocol composition-1k
    segtool composite --fg demo/ds --bg procedural:stripes,checks --out comp --preview 8
    segtool composite --fg cutouts --bg photos --out comp --resume   # continue an interrupted run`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "fg", Usage: "foregrounds: a cut-out folder, a canonical dataset, or folder:DIR (required)"},
 			&cli.StringFlag{Name: "bg", Usage: "backgrounds: an image folder, or procedural:KIND,... (required)"},
 			&cli.StringFlag{Name: "out", Usage: "dataset folder to write (required)"},
-			&cli.StringFlag{Name: "name", Usage: "dataset name (default: the --out folder's name)"},
+			nameFlag(),
 			&cli.IntFlag{Name: "per-fg", Value: 1, Usage: "backgrounds (composites) per foreground"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed for every draw and for splits"},
 			&cli.BoolFlag{Name: "allow-repeat", Usage: "let one foreground reuse backgrounds when --per-fg exceeds their number"},
@@ -84,24 +83,16 @@ Examples:
 			&cli.IntFlag{Name: "preview", Usage: "write a contact sheet of K composites to <out>/preview.png"},
 			&cli.StringFlag{Name: "split", Value: "0.8,0.1,0.1", Usage: "train,val,test ratios for foregrounds without a split"},
 			&cli.StringFlag{Name: "image-format", Value: "png", Usage: "images/ format: png or jpg"},
-			&cli.IntFlag{Name: "jpeg-quality", Value: 95, Usage: "quality for JPEG images written"},
-			&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted run: keep composites whose outputs exist with matching sha256"},
-			&cli.BoolFlag{Name: "force", Usage: "replace an existing output (the old dataset stays until the new one is complete)"},
-			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first rejected input"},
-		},
+			jpegQualityFlag(),
+		}, outputFlags("composites", "input")...),
 		Action: runComposite,
 	}
 }
 
 // parseScale reads --scale lo,hi.
 func parseScale(s string) (lo, hi float64, err error) {
-	parts := strings.Split(s, ",")
-	if len(parts) == 2 {
-		_, e1 := fmt.Sscanf(strings.TrimSpace(parts[0]), "%g", &lo)
-		_, e2 := fmt.Sscanf(strings.TrimSpace(parts[1]), "%g", &hi)
-		if e1 == nil && e2 == nil && lo > 0 && lo <= hi && hi <= 8 {
-			return lo, hi, nil
-		}
+	if scanPair(s, "%g", &lo, &hi) && lo > 0 && lo <= hi && hi <= 8 {
+		return lo, hi, nil
 	}
 	return 0, 0, usageError("--scale must be lo,hi with 0 < lo <= hi <= 8 (e.g. 0.5,1.0), not %q", s)
 }
@@ -214,25 +205,16 @@ func runComposite(c *cli.Context) error {
 		log.Warn("cut-outs look premultiplied (colour never exceeds alpha in soft edges) and will composite with dark fringes: pass --premultiplied",
 			"count", n, "example", filepath.Join(o.Fg, sum.LooksPremultiplied[0]))
 	}
-	if n := sum.Rejects + sum.Flagged; n > 0 {
-		log.Warn("some inputs were rejected or flagged", "rejected", sum.Rejects, "flagged", sum.Flagged,
-			"details", filepath.Join(o.Out, dataset.RejectsFile))
-	}
+	warnRejects(c, "inputs", sum.Tally, o.Out)
 	printCompositeSummary(c, sum)
 	return err
 }
 
 func printCompositeSummary(c *cli.Context, s jobs.CompositeSummary) {
-	var parts []string
-	for _, sp := range dataset.SplitNames() {
-		parts = append(parts, fmt.Sprintf("%d %s", s.Counts[sp], sp))
-	}
 	text := fmt.Sprintf("composite: %d of %d planned composites of %d foregrounds (%s) over %d backgrounds in %s (%s); %d inputs rejected, %d kept but flagged; %d files written, %d composites reused; %.1fs, %.1f composites/s.",
-		s.Samples, s.Planned, s.Foregrounds, s.FgKind, s.Backgrounds, s.Out, strings.Join(parts, ", "), s.Rejects, s.Flagged,
+		s.Samples, s.Planned, s.Foregrounds, s.FgKind, s.Backgrounds, s.Out, splitCounts(s.Counts), s.Rejects, s.Flagged,
 		s.Files, s.Reused, s.Elapsed.Seconds(), float64(s.Planned)/max(s.Elapsed.Seconds(), 1e-9))
-	if len(s.RejectCodes) > 0 {
-		text += " Reasons: " + countList(s.RejectCodes) + " (details in rejects.jsonl)."
-	}
+	text += rejectReasons(s.RejectCodes)
 	if s.Shrunk > 0 {
 		text += fmt.Sprintf(" %d composites had a cut-out larger than the canvas, scaled down to fit (give --scale or a larger --size to control it).", s.Shrunk)
 	}

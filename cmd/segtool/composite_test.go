@@ -98,13 +98,5 @@ func TestCompositeExitCodes(t *testing.T) {
 }
 
 func TestCompositeHelpTeaches(t *testing.T) {
-	code, out := run(t, "composite", "--help")
-	if code != 0 {
-		t.Fatalf("--help exit %d", code)
-	}
-	for _, want := range []string{"folder:DIR", "procedural:", "composition-1k", "--premultiplied", "--resume", "Examples", "rejects.jsonl"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("composite --help lacks %q", want)
-		}
-	}
+	helpTeaches(t, "composite", "folder:DIR", "procedural:", "composition-1k", "--premultiplied", "--resume", "Examples", "rejects.jsonl")
 }

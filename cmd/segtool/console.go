@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 
@@ -147,4 +148,32 @@ func table(w io.Writer, header []string, rows [][]string) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// sortedCounts renders a count map as rows, largest first.
+func sortedCounts(m map[string]int) [][]string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	rows := make([][]string, len(keys))
+	for i, k := range keys {
+		rows[i] = []string{k, fmt.Sprint(m[k])}
+	}
+	return rows
+}
+
+// countList renders a count map as "a 3, b 1", largest first.
+func countList(m map[string]int) string {
+	var parts []string
+	for _, r := range sortedCounts(m) {
+		parts = append(parts, r[0]+" "+r[1])
+	}
+	return strings.Join(parts, ", ")
 }

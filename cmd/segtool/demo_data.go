@@ -9,7 +9,16 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// demoDataOptions are demo-data's flags.
+type demoDataOptions struct {
+	Out, Size string
+	Count     int
+	Seed      int64
+	Force     bool
+}
+
 func demoDataCommand() *cli.Command {
+	var o demoDataOptions
 	return &cli.Command{
 		Name:      "demo-data",
 		Usage:     "draw a small synthetic portrait source (folder and Penn-Fudan layouts, RGBA cut-outs)",
@@ -27,36 +36,38 @@ The same --seed gives byte-identical files.
    segtool demo-data --out demo/src --count 12 --seed 7
    segtool build-dataset --src demo/src/folder --out demo/ds`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Usage: "folder to write (required)"},
-			&cli.IntFlag{Name: "count", Value: synth.DefaultCount, Usage: "samples per layout"},
-			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "random seed"},
-			&cli.StringFlag{Name: "size", Value: fmt.Sprintf("%dx%d", synth.DefaultWidth, synth.DefaultHeight), Usage: "portrait size WxH"},
-			&cli.BoolFlag{Name: "force", Usage: "replace samples already in --out"},
+			&cli.StringFlag{Name: "out", Usage: "folder to write (required)", Destination: &o.Out},
+			&cli.IntFlag{Name: "count", Value: synth.DefaultCount, Usage: "samples per layout", Destination: &o.Count},
+			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "random seed", Destination: &o.Seed},
+			&cli.StringFlag{Name: "size", Value: fmt.Sprintf("%dx%d", synth.DefaultWidth, synth.DefaultHeight), Usage: "portrait size WxH", Destination: &o.Size},
+			&cli.BoolFlag{Name: "force", Usage: "replace samples already in --out", Destination: &o.Force},
 		},
-		Action: func(c *cli.Context) error {
-			if err := requireFlags(c, "out"); err != nil {
-				return err
-			}
-			size, err := parseSize("size", c.String("size"))
-			if err != nil {
-				return err
-			}
-			if c.Int("count") < 1 {
-				return usageError("--count must be at least 1")
-			}
-			sum, err := synth.Generate(c.Context, c.String("out"), synth.Options{
-				Count: c.Int("count"), Seed: c.Int64("seed"), Width: size.X, Height: size.Y, Force: c.Bool("force")})
-			if errors.Is(err, fs.ErrExist) {
-				return usageError("%v (pass --force to replace)", err)
-			}
-			if err != nil {
-				return err
-			}
-			summary(c, fmt.Sprintf("demo-data: %d portraits, %d Penn-Fudan scenes with %d people and %d cut-outs in %s (%d files, %.1f MB).",
-				sum.Portraits, sum.Scenes, sum.People, sum.Cutouts, sum.Dir, sum.Files, float64(sum.Bytes)/1e6),
-				map[string]any{"command": "demo-data", "dir": sum.Dir, "portraits": sum.Portraits, "scenes": sum.Scenes,
-					"people": sum.People, "cutouts": sum.Cutouts, "files": sum.Files, "bytes": sum.Bytes})
-			return nil
-		},
+		Action: func(c *cli.Context) error { return runDemoData(c, o) },
 	}
+}
+
+func runDemoData(c *cli.Context, o demoDataOptions) error {
+	if err := requireFlags(c, "out"); err != nil {
+		return err
+	}
+	size, err := parseSize("size", o.Size)
+	if err != nil {
+		return err
+	}
+	if o.Count < 1 {
+		return usageError("--count must be at least 1")
+	}
+	sum, err := synth.Generate(c.Context, o.Out, synth.Options{
+		Count: o.Count, Seed: o.Seed, Width: size.X, Height: size.Y, Force: o.Force})
+	if errors.Is(err, fs.ErrExist) {
+		return usageError("%v (pass --force to replace)", err)
+	}
+	if err != nil {
+		return err
+	}
+	summary(c, fmt.Sprintf("demo-data: %d portraits, %d Penn-Fudan scenes with %d people and %d cut-outs in %s (%d files, %.1f MB).",
+		sum.Portraits, sum.Scenes, sum.People, sum.Cutouts, sum.Dir, sum.Files, float64(sum.Bytes)/1e6),
+		map[string]any{"command": "demo-data", "dir": sum.Dir, "portraits": sum.Portraits, "scenes": sum.Scenes,
+			"people": sum.People, "cutouts": sum.Cutouts, "files": sum.Files, "bytes": sum.Bytes})
+	return nil
 }

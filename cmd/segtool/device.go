@@ -5,6 +5,16 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// deviceFlags pick where eval and apply run the model; sessionOptions
+// reads them.
+func deviceFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "device", Value: "cpu", Usage: "cpu, cuda or cuda:N"},
+		&cli.StringFlag{Name: "fallback", Usage: "cpu: run on the CPU when the CUDA provider is unavailable, instead of failing"},
+		&cli.IntFlag{Name: "threads", DefaultText: "all cores", Usage: "ONNX Runtime intra-op threads"},
+	}
+}
+
 // cudaFlags tune the CUDA execution provider; eval, bench model and apply
 // share them (with --device, --fallback and --threads, which each command
 // lists where its help reads best).

@@ -16,7 +16,15 @@ import (
 	"gocv.io/x/gocv"
 )
 
+// doctorOptions are doctor's flags.
+type doctorOptions struct {
+	RequireCUDA bool
+	GPU         int
+	JSON        bool
+}
+
 func doctorCommand() *cli.Command {
+	var o doctorOptions
 	return &cli.Command{
 		Name:  "doctor",
 		Usage: "check that OpenCV, ONNX Runtime and the GPU are usable and say how to fix what is missing",
@@ -39,30 +47,32 @@ too. --json prints the same facts as one JSON object (for scripts).
    segtool doctor --require-cuda --gpu 1
    segtool doctor --json`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "require-cuda", Usage: "fail when the CUDA execution provider, a GPU or the cuda run check is missing or fails"},
-			&cli.IntFlag{Name: "gpu", Value: 0, Usage: "GPU index (cuda:N) for the cuda run check"},
-			&cli.BoolFlag{Name: "json", Usage: "print the facts as one JSON object instead of text"},
+			&cli.BoolFlag{Name: "require-cuda", Usage: "fail when the CUDA execution provider, a GPU or the cuda run check is missing or fails", Destination: &o.RequireCUDA},
+			&cli.IntFlag{Name: "gpu", Value: 0, Usage: "GPU index (cuda:N) for the cuda run check", Destination: &o.GPU},
+			&cli.BoolFlag{Name: "json", Usage: "print the facts as one JSON object instead of text", Destination: &o.JSON},
 		},
-		Action: func(c *cli.Context) error {
-			if c.Int("gpu") < 0 {
-				return usageError("--gpu must be a GPU index (0 or more), not %d", c.Int("gpu"))
-			}
-			r := diagnose(c.Bool("require-cuda"), c.Int("gpu"))
-			if c.Bool("json") {
-				enc := json.NewEncoder(c.App.Writer)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(r); err != nil {
-					return err
-				}
-			} else {
-				r.print(c.App.Writer)
-			}
-			if n := len(r.Problems); n > 0 {
-				return cli.Exit(fmt.Sprintf("doctor: %d problem(s)", n), 1)
-			}
-			return nil
-		},
+		Action: func(c *cli.Context) error { return runDoctor(c, o) },
 	}
+}
+
+func runDoctor(c *cli.Context, o doctorOptions) error {
+	if o.GPU < 0 {
+		return usageError("--gpu must be a GPU index (0 or more), not %d", o.GPU)
+	}
+	r := diagnose(o.RequireCUDA, o.GPU)
+	if o.JSON {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	} else {
+		r.print(c.App.Writer)
+	}
+	if n := len(r.Problems); n > 0 {
+		return cli.Exit(fmt.Sprintf("doctor: %d problem(s)", n), 1)
+	}
+	return nil
 }
 
 // doctorReport is everything doctor finds; --json prints it as is.

@@ -203,13 +203,5 @@ func TestDoctorPrintGPUs(t *testing.T) {
 }
 
 func TestDoctorHelp(t *testing.T) {
-	code, out := run(t, "doctor", "--help")
-	if code != 0 {
-		t.Fatalf("doctor --help exit %d", code)
-	}
-	for _, want := range []string{"--json", "--gpu", "--require-cuda", "cuda run", "gpus none"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("doctor --help lacks %q", want)
-		}
-	}
+	helpTeaches(t, "doctor", "--json", "--gpu", "--require-cuda", "cuda run", "gpus none")
 }

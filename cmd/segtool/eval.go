@@ -6,6 +6,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,7 +70,7 @@ Examples:
    segtool eval --preds torch_out/ --dataset ds --out runs/torch
    segtool eval --model big.onnx --dataset ds --out runs/big --resume     # after a kill
    segtool eval --model m.onnx --dataset ds --shard /8 --out runs/m-$JOB_COMPLETION_INDEX   # one of 8 machines`,
-		Flags: append([]cli.Flag{
+		Flags: slices.Concat([]cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: "ONNX model file"},
 			&cli.StringFlag{Name: "preds", Usage: "folder of <id>.png predictions (8-bit matte or mask) to score instead of a model"},
 			&cli.StringFlag{Name: "dataset", Usage: "canonical dataset (required)"},
@@ -77,22 +78,7 @@ Examples:
 			&cli.IntFlag{Name: "limit", Usage: "score only the first N samples of the selection"},
 			&cli.StringFlag{Name: "shard", Usage: "score shard i of n (every n-th sample from the i-th, 0-based): i/n, or /n to take i from $JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or $SLURM_ARRAY_TASK_ID; join the runs with segtool report merge"},
 			&cli.StringFlag{Name: "out", DefaultText: "runs/<model or preds name>", Usage: "run folder"},
-			&cli.StringFlag{Name: "spec", Usage: "model spec: a preset name or a YAML file"},
-			&cli.StringFlag{Name: "input", Usage: "spec override: input tensor name"},
-			&cli.StringFlag{Name: "output", Usage: "spec override: output tensor name"},
-			&cli.StringFlag{Name: "layout", Usage: "spec override: NCHW or NHWC"},
-			&cli.StringFlag{Name: "size", Usage: "model input size WxH, for models that take any size"},
-			&cli.StringFlag{Name: "order", Usage: "spec override: RGB or BGR"},
-			&cli.Float64Flag{Name: "scale", Usage: "spec override: scale (x = ((p*scale - mean)/std)*post_scale, p in 0..255)"},
-			&cli.StringFlag{Name: "mean", Usage: "spec override: mean per channel, e.g. 0.485,0.456,0.406"},
-			&cli.StringFlag{Name: "std", Usage: "spec override: std per channel"},
-			&cli.Float64Flag{Name: "post-scale", Usage: "spec override: factor after standardising"},
-			&cli.StringFlag{Name: "output-kind", Usage: "spec override: sigmoid, logits, softmax2 or logits2"},
-			&cli.IntFlag{Name: "foreground", Usage: "spec override: person channel for softmax2/logits2"},
-			&cli.BoolFlag{Name: "matte", Usage: "spec override: the output is a soft alpha matte"},
-			&cli.StringFlag{Name: "device", Value: "cpu", Usage: "cpu, cuda or cuda:N"},
-			&cli.StringFlag{Name: "fallback", Usage: "cpu: run on the CPU when the CUDA provider is unavailable, instead of failing"},
-			&cli.IntFlag{Name: "threads", DefaultText: "all cores", Usage: "ONNX Runtime intra-op threads"},
+		}, specFlags(), deviceFlags(), []cli.Flag{
 			&cli.IntFlag{Name: "batch", Value: 1, Usage: "images per inference call (models with a dynamic batch dimension)"},
 			&cli.BoolFlag{Name: "letterbox", Usage: "keep the aspect ratio and pad, instead of a plain resize to the model size"},
 			&cli.StringFlag{Name: "tile", Usage: "run on tiles of SIZE or WxH image pixels, stitched with feathered blending"},
@@ -105,7 +91,7 @@ Examples:
 			&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted run in --out"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing run in --out"},
 			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first per-image error"},
-		}, cudaFlags()...),
+		}, cudaFlags()),
 		Action: runEval,
 	}
 }

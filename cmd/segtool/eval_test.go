@@ -25,11 +25,32 @@ func evalFixture(t *testing.T) (model, ds string) {
 	t.Helper()
 	needORT(t)
 	_, ds = trimapDataset(t)
-	model = filepath.Join(t.TempDir(), "oracle.onnx")
+	return oracleModel(t), ds
+}
+
+// oracleModel builds the oracle model (exact output, see models build)
+// and returns its path.
+func oracleModel(t *testing.T) string {
+	t.Helper()
+	model := filepath.Join(t.TempDir(), "oracle.onnx")
 	if code, out := run(t, "models", "build", "oracle", "--out", model); code != 0 {
 		t.Fatalf("models build: exit %d: %s", code, out)
 	}
-	return model, ds
+	return model
+}
+
+// readResults reads the results.json of the run folder dir.
+func readResults(t *testing.T, dir string) eval.Results {
+	t.Helper()
+	var r eval.Results
+	b, err := os.ReadFile(filepath.Join(dir, eval.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func TestEvalCommand(t *testing.T) {
@@ -44,14 +65,7 @@ func TestEvalCommand(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, text)
 		}
 	}
-	var res eval.Results
-	b, err := os.ReadFile(filepath.Join(out, eval.ResultsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := readResults(t, out)
 	if res.Model == nil || res.Model.Spec.Name != "oracle" || res.Model.SHA256 == "" || res.Dataset.ManifestSHA256 == "" {
 		t.Errorf("results.json model/dataset = %+v %+v", res.Model, res.Dataset)
 	}
@@ -147,14 +161,7 @@ func TestEvalExitCodes(t *testing.T) {
 		if code != 0 {
 			t.Errorf("--device cuda --fallback cpu: exit %d: %s", code, out)
 		}
-		var res eval.Results
-		b, err := os.ReadFile(filepath.Join(fb, eval.ResultsFile))
-		if err == nil {
-			err = json.Unmarshal(b, &res)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := readResults(t, fb)
 		env := res.Environment
 		if env.Provider != models.ProviderCPU || env.Device != "cuda:0" || env.Fallback == "" || env.CUDA != nil || res.Timing.GPU != nil {
 			t.Errorf("fallback run's environment %+v, want the CPU provider, device cuda:0, a reason and no CUDA/GPU figures", env)
@@ -187,13 +194,5 @@ func TestModelsInspect(t *testing.T) {
 }
 
 func TestEvalHelpTeaches(t *testing.T) {
-	code, out := run(t, "eval", "--help")
-	if code != 0 {
-		t.Fatalf("--help exit %d", code)
-	}
-	for _, want := range []string{"--resume", "--preds", "--spec", "accumulated", "boundary_iou", "sad", "Examples", "--letterbox", "--tile"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("eval --help lacks %q", want)
-		}
-	}
+	helpTeaches(t, "eval", "--resume", "--preds", "--spec", "accumulated", "boundary_iou", "sad", "Examples", "--letterbox", "--tile")
 }

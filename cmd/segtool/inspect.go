@@ -2,94 +2,85 @@ package main
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/urfave/cli/v2"
 )
 
 func inspectCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "inspect",
-		Usage:     "print counts, sizes, foreground fractions, soft-alpha share and rejects of a dataset",
-		UsageText: "segtool inspect DATASET",
-		Description: `Reads a canonical dataset and prints: counts per split and per source folder,
+	return datasetCommand("inspect", "print counts, sizes, foreground fractions, soft-alpha share and rejects of a dataset",
+		`Reads a canonical dataset and prints: counts per split and per source folder,
 an image-size histogram, fg_fraction quantiles (share of person pixels per
 image), the share of soft alpha pixels (0 < a < 255) over all mattes, and a
 table of reject reasons from rejects.jsonl.
 
-   segtool inspect demo/ds`,
+   segtool inspect demo/ds`, runInspect)
+}
+
+// datasetCommand is a command over one DATASET argument, which it opens
+// before run.
+func datasetCommand(name, usage, description string, run func(*cli.Context, *dataset.Dataset) error) *cli.Command {
+	return &cli.Command{
+		Name:        name,
+		Usage:       usage,
+		UsageText:   "segtool " + name + " DATASET",
+		Description: description,
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return usageError("inspect takes one DATASET argument")
+				return usageError("%s takes one DATASET argument", name)
 			}
 			d, err := dataset.Open(c.Args().First())
 			if err != nil {
 				return err
 			}
-			st, err := dataset.Inspect(c.Context, d)
-			if err != nil {
-				return err
-			}
-			if c.String("log-format") == "json" {
-				summary(c, "", map[string]any{"command": "inspect", "dataset": d.Dir, "stats": st})
-				return nil
-			}
-			w := c.App.Writer
-			fmt.Fprintf(w, "dataset %s (%s, from %s): %d samples\n\n", d.Info.Name, d.Dir, d.Info.Format, st.Samples)
-			var rows [][]string
-			for _, s := range dataset.SplitNames() {
-				rows = append(rows, []string{s, fmt.Sprint(st.Splits[s])})
-			}
-			table(w, []string{"split", "samples"}, rows)
-			fmt.Fprintln(w)
-			table(w, []string{"source", "samples"}, sortedCounts(st.Sources))
-			fmt.Fprintln(w)
-			table(w, []string{"image size", "samples"}, sortedCounts(st.Sizes))
-			fmt.Fprintln(w)
-			rows = nil
-			for _, q := range dataset.FGQuantileNames() {
-				rows = append(rows, []string{q, fmt.Sprintf("%.4f", st.FGQuant[q])})
-			}
-			table(w, []string{"fg_fraction", "value"}, rows)
-			fmt.Fprintln(w)
-			if st.AlphaPix > 0 {
-				fmt.Fprintf(w, "soft alpha pixels (0 < a < 255): %.4f of %d alpha pixels\n\n", st.SoftAlpha, st.AlphaPix)
-			} else {
-				fmt.Fprintf(w, "soft alpha pixels: no alphas in this dataset\n\n")
-			}
-			rows = nil
-			for _, r := range sortedCounts(st.Rejects) {
-				rows = append(rows, []string{r[0], r[1], "rejected"})
-			}
-			for _, r := range sortedCounts(st.Flagged) {
-				rows = append(rows, []string{r[0], r[1], "kept, flagged"})
-			}
-			if len(rows) == 0 {
-				fmt.Fprintln(w, "rejects: none")
-				return nil
-			}
-			table(w, []string{"reject reason", "count", "outcome"}, rows)
-			return nil
+			return run(c, d)
 		},
 	}
 }
 
-// sortedCounts renders a count map as rows, largest first.
-func sortedCounts(m map[string]int) [][]string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+func runInspect(c *cli.Context, d *dataset.Dataset) error {
+	st, err := dataset.Inspect(c.Context, d)
+	if err != nil {
+		return err
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	rows := make([][]string, len(keys))
-	for i, k := range keys {
-		rows[i] = []string{k, fmt.Sprint(m[k])}
+	if c.String("log-format") == "json" {
+		summary(c, "", map[string]any{"command": "inspect", "dataset": d.Dir, "stats": st})
+		return nil
 	}
-	return rows
+	w := c.App.Writer
+	fmt.Fprintf(w, "dataset %s (%s, from %s): %d samples\n\n", d.Info.Name, d.Dir, d.Info.Format, st.Samples)
+	var rows [][]string
+	for _, s := range dataset.SplitNames() {
+		rows = append(rows, []string{s, fmt.Sprint(st.Splits[s])})
+	}
+	table(w, []string{"split", "samples"}, rows)
+	fmt.Fprintln(w)
+	table(w, []string{"source", "samples"}, sortedCounts(st.Sources))
+	fmt.Fprintln(w)
+	table(w, []string{"image size", "samples"}, sortedCounts(st.Sizes))
+	fmt.Fprintln(w)
+	rows = nil
+	for _, q := range dataset.FGQuantileNames() {
+		rows = append(rows, []string{q, fmt.Sprintf("%.4f", st.FGQuant[q])})
+	}
+	table(w, []string{"fg_fraction", "value"}, rows)
+	fmt.Fprintln(w)
+	if st.AlphaPix > 0 {
+		fmt.Fprintf(w, "soft alpha pixels (0 < a < 255): %.4f of %d alpha pixels\n\n", st.SoftAlpha, st.AlphaPix)
+	} else {
+		fmt.Fprintf(w, "soft alpha pixels: no alphas in this dataset\n\n")
+	}
+	rows = nil
+	for _, r := range sortedCounts(st.Rejects) {
+		rows = append(rows, []string{r[0], r[1], "rejected"})
+	}
+	for _, r := range sortedCounts(st.Flagged) {
+		rows = append(rows, []string{r[0], r[1], "kept, flagged"})
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "rejects: none")
+		return nil
+	}
+	table(w, []string{"reject reason", "count", "outcome"}, rows)
+	return nil
 }

@@ -77,6 +77,25 @@ cores (--workers), print a summary at the end, and exit 2 on usage errors,
 	return app
 }
 
+// subcommandNames lists a command group's subcommands.
+func subcommandNames(subs []*cli.Command) []string {
+	var names []string
+	for _, s := range subs {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
+// subcommandMissing is the usage error of a command group run without
+// one of its subcommands, names.
+func subcommandMissing(c *cli.Context, names []string) error {
+	group := c.Command.Name
+	if c.NArg() == 0 {
+		return usageError("%s needs a subcommand: %s (see `segtool %s --help`)", group, strings.Join(names, ", "), group)
+	}
+	return usageError("unknown %s subcommand %q: want %s", group, c.Args().First(), strings.Join(names, ", "))
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newApp().RunContext(ctx, positionalLast(os.Args))

@@ -38,6 +38,21 @@ func runApp(t *testing.T, app *cli.App, args ...string) (int, string) {
 // phrase breaks depends on the length of the temp paths in it.
 func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
 
+// helpTeaches checks that `segtool CMD --help` exits 0 and mentions
+// every want.
+func helpTeaches(t *testing.T, cmd string, wants ...string) {
+	t.Helper()
+	code, out := run(t, append(strings.Fields(cmd), "--help")...)
+	if code != 0 {
+		t.Fatalf("%s --help exit %d", cmd, code)
+	}
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s --help lacks %q", cmd, want)
+		}
+	}
+}
+
 func TestUsageErrorsExit2(t *testing.T) {
 	src := t.TempDir()
 	os.MkdirAll(filepath.Join(src, "images"), 0o755)
@@ -68,15 +83,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 }
 
 func TestHelpTeaches(t *testing.T) {
-	code, out := run(t, "build-dataset", "--help")
-	if code != 0 {
-		t.Fatalf("--help exit %d", code)
-	}
-	for _, want := range []string{"pennfudan", "aisegment", "pfcn-matting", "pfcn-eg", "folder", "--resume", "Examples"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("build-dataset --help lacks %q", want)
-		}
-	}
+	helpTeaches(t, "build-dataset", "pennfudan", "aisegment", "pfcn-matting", "pfcn-eg", "folder", "--resume", "Examples")
 }
 
 func TestValidateExit1OnMismatch(t *testing.T) {

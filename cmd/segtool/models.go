@@ -18,10 +18,7 @@ import (
 
 func modelsCommand() *cli.Command {
 	subs := []*cli.Command{modelsInspectCommand(), modelsBuildCommand(), modelsPresetsCommand()}
-	var names []string
-	for _, s := range subs {
-		names = append(names, s.Name)
-	}
+	names := subcommandNames(subs)
 	return &cli.Command{
 		Name:      "models",
 		Usage:     "look inside ONNX models, list the model presets, build benchmark models",
@@ -31,10 +28,7 @@ func modelsCommand() *cli.Command {
    segtool models build unet-aspp --out unet_aspp.onnx`,
 		Subcommands: subs,
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usageError("models needs a subcommand: %s (see `segtool models --help`)", strings.Join(names, ", "))
-			}
-			return usageError("unknown models subcommand %q: want %s", c.Args().First(), strings.Join(names, ", "))
+			return subcommandMissing(c, names)
 		},
 	}
 }
@@ -54,17 +48,24 @@ A spec that does not fit the model is an error, as it would be for eval.`,
 	}
 }
 
-// specFlags are the eval flags that shape a model spec.
+// specFlags shape the model spec that resolveSpec reads; eval, apply,
+// bench model and models inspect share them.
 func specFlags() []cli.Flag {
-	keep := map[string]bool{"spec": true, "input": true, "output": true, "layout": true, "size": true, "order": true,
-		"scale": true, "mean": true, "std": true, "post-scale": true, "output-kind": true, "foreground": true, "matte": true}
-	var fs []cli.Flag
-	for _, f := range evalCommand().Flags {
-		if keep[f.Names()[0]] {
-			fs = append(fs, f)
-		}
+	return []cli.Flag{
+		&cli.StringFlag{Name: "spec", Usage: "model spec: a preset name or a YAML file"},
+		&cli.StringFlag{Name: "input", Usage: "spec override: input tensor name"},
+		&cli.StringFlag{Name: "output", Usage: "spec override: output tensor name"},
+		&cli.StringFlag{Name: "layout", Usage: "spec override: NCHW or NHWC"},
+		&cli.StringFlag{Name: "size", Usage: "model input size WxH, for models that take any size"},
+		&cli.StringFlag{Name: "order", Usage: "spec override: RGB or BGR"},
+		&cli.Float64Flag{Name: "scale", Usage: "spec override: scale (x = ((p*scale - mean)/std)*post_scale, p in 0..255)"},
+		&cli.StringFlag{Name: "mean", Usage: "spec override: mean per channel, e.g. 0.485,0.456,0.406"},
+		&cli.StringFlag{Name: "std", Usage: "spec override: std per channel"},
+		&cli.Float64Flag{Name: "post-scale", Usage: "spec override: factor after standardising"},
+		&cli.StringFlag{Name: "output-kind", Usage: "spec override: sigmoid, logits, softmax2 or logits2"},
+		&cli.IntFlag{Name: "foreground", Usage: "spec override: person channel for softmax2/logits2"},
+		&cli.BoolFlag{Name: "matte", Usage: "spec override: the output is a soft alpha matte"},
 	}
-	return fs
 }
 
 func runModelsInspect(c *cli.Context) error {

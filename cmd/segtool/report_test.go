@@ -140,16 +140,7 @@ func TestReportOnEval(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "3 rows") {
 		t.Fatalf("report merge: exit %d: %s", code, out)
 	}
-	read := func(dir string) eval.Results {
-		var r eval.Results
-		b, err := os.ReadFile(filepath.Join(dir, eval.ResultsFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		json.Unmarshal(b, &r)
-		return r
-	}
-	w, m := read(p("whole")), read(p("merged"))
+	w, m := readResults(t, p("whole")), readResults(t, p("merged"))
 	if !reflect.DeepEqual(w.Metrics, m.Metrics) || !reflect.DeepEqual(w.Sweep, m.Sweep) || w.Counts != m.Counts {
 		t.Error("merged shards differ from the unsharded run")
 	}
@@ -189,16 +180,8 @@ func TestReportOnEval(t *testing.T) {
 }
 
 func TestReportHelpTeaches(t *testing.T) {
-	code, out := segtoolReport(t, "report", "--help")
-	if code != 0 {
-		t.Fatalf("--help exit %d", code)
-	}
-	for _, want := range []string{"--baseline", "--gate", "max_drop", "p50_latency_ratio", "Exit codes", "compare", "merge", "--save-preds", "noise"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report --help lacks %q", want)
-		}
-	}
-	code, out = segtoolReport(t, "report", "compare", "--help")
+	helpTeaches(t, "report", "--baseline", "--gate", "max_drop", "p50_latency_ratio", "Exit codes", "compare", "merge", "--save-preds", "noise")
+	code, out := segtoolReport(t, "report", "compare", "--help")
 	if code != 0 || !strings.Contains(out, "sign test") {
 		t.Errorf("report compare --help: %d %s", code, out)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,18 +93,7 @@ func TestEvalResumeAfterKill(t *testing.T) {
 	if code, out := run(t, args(full)...); code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, out)
 	}
-	read := func(dir string) eval.Results {
-		var r eval.Results
-		b, err := os.ReadFile(filepath.Join(dir, eval.ResultsFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &r); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	a, b := read(cut), read(full)
+	a, b := readResults(t, cut), readResults(t, full)
 	if a.Counts.Resumed != kept || a.Counts.Scored != 5 {
 		t.Errorf("resumed run counts %+v, want %d resumed of 5 scored", a.Counts, kept)
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,15 +36,23 @@ Examples:
    segtool superpixels --image demo/ds/images/portrait_0000.jpg --out sp.png
    segtool superpixels --image photo.jpg --out sp.png --superpixels 3000 --compactness 20
    segtool superpixels --image photo.jpg --out sp.png --region-size 40`,
-		Flags: []cli.Flag{
+		Flags: slices.Concat([]cli.Flag{
 			&cli.StringFlag{Name: "image", Usage: "image file (required)"},
 			&cli.StringFlag{Name: "out", Usage: "PNG file to write (required)"},
-			&cli.IntFlag{Name: "superpixels", DefaultText: "one per 400 pixels, at most 5000", Usage: "superpixel count N"},
-			&cli.IntFlag{Name: "region-size", DefaultText: "off", Usage: "grid step S in pixels, instead of --superpixels"},
+		}, slicSizeFlags(), []cli.Flag{
 			&cli.Float64Flag{Name: "compactness", Value: trimap.DefaultCompactness, Usage: "compactness m: larger gives more regular superpixels"},
 			&cli.IntFlag{Name: "iterations", Value: trimap.DefaultIterations, Usage: "SLIC iterations"},
-		},
+		}),
 		Action: runSuperpixels,
+	}
+}
+
+// slicSizeFlags set how many superpixels superpixels and bench slic
+// draw; slicFlags reads them.
+func slicSizeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "superpixels", DefaultText: "one per 400 pixels, at most 5000", Usage: "superpixel count N"},
+		&cli.IntFlag{Name: "region-size", DefaultText: "off", Usage: "grid step S in pixels, instead of --superpixels"},
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/segtool/segtool/dataset"
@@ -93,13 +92,8 @@ Examples:
 
 // parseWidthRange reads --width-range lo,hi.
 func parseWidthRange(s string) (lo, hi int, err error) {
-	parts := strings.Split(s, ",")
-	if len(parts) == 2 {
-		_, e1 := fmt.Sscanf(strings.TrimSpace(parts[0]), "%d", &lo)
-		_, e2 := fmt.Sscanf(strings.TrimSpace(parts[1]), "%d", &hi)
-		if e1 == nil && e2 == nil && lo >= 0 && lo <= hi && hi <= 1000 && fmt.Sprintf("%d,%d", lo, hi) == strings.ReplaceAll(s, " ", "") {
-			return lo, hi, nil
-		}
+	if scanPair(s, "%d", &lo, &hi) && lo >= 0 && lo <= hi && hi <= 1000 && fmt.Sprintf("%d,%d", lo, hi) == strings.ReplaceAll(s, " ", "") {
+		return lo, hi, nil
 	}
 	return 0, 0, usageError("--width-range must be lo,hi with 0 <= lo <= hi (e.g. 1,30), not %q", s)
 }
@@ -192,10 +186,7 @@ func runTrimap(c *cli.Context) error {
 	case err != nil && !errors.Is(err, jobs.ErrNoTrimaps):
 		return err
 	}
-	if n := sum.Rejects + sum.Flagged; n > 0 {
-		logger(c).Warn("some samples were rejected or flagged", "rejected", sum.Rejects, "flagged", sum.Flagged,
-			"details", filepath.Join(o.Dataset, dataset.RejectsFile))
-	}
+	warnRejects(c, "samples", sum.Tally, o.Dataset)
 	if sum.Report != nil && !c.Bool("quiet") && c.String("log-format") != "json" {
 		printTrimapReport(c, sum.Report)
 	}
@@ -244,9 +235,7 @@ func printTrimapSummary(c *cli.Context, s jobs.TrimapSummary) {
 		text += fmt.Sprintf(", %.1f images/s", s.ImagesPerSecond())
 	}
 	text += "."
-	if len(s.RejectCodes) > 0 {
-		text += " Reasons: " + countList(s.RejectCodes) + " (details in rejects.jsonl)."
-	}
+	text += rejectReasons(s.RejectCodes)
 	fields := map[string]any{
 		"command": "trimap", "dataset": s.Out, "method": s.Method, "out_dir": s.OutDir, "samples": s.Samples,
 		"from": s.From, "made": s.Made, "files_written": s.Written, "reused": s.Reused, "rejects": s.Rejects,

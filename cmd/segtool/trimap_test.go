@@ -99,15 +99,7 @@ func TestTrimapExitCodes(t *testing.T) {
 }
 
 func TestTrimapHelpTeaches(t *testing.T) {
-	code, out := run(t, "trimap", "--help")
-	if code != 0 {
-		t.Fatalf("--help exit %d", code)
-	}
-	for _, want := range []string{"Examples", "--method", "preds:DIR", "--width-range", "--report", "--force", "Gupta", "rejects.jsonl"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("trimap --help lacks %q", want)
-		}
-	}
+	helpTeaches(t, "trimap", "Examples", "--method", "preds:DIR", "--width-range", "--report", "--force", "Gupta", "rejects.jsonl")
 }
 
 func TestSuperpixelsCommand(t *testing.T) {

@@ -8,39 +8,29 @@ import (
 )
 
 func validateCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "validate",
-		Usage:     "check every manifest row against its files; exit 1 with a list on any mismatch",
-		UsageText: "segtool validate DATASET",
-		Description: `Checks that each row's files exist, match their sha256 and the row's size,
+	return datasetCommand("validate", "check every manifest row against its files; exit 1 with a list on any mismatch",
+		`Checks that each row's files exist, match their sha256 and the row's size,
 that masks are strictly 0/255 with the recorded fg_fraction, that trimaps are
 0/128/255, and that no file in the sample folders is unreferenced. Exits 0
 when all is well, 1 with one line per problem otherwise.
 
-   segtool validate demo/ds`,
-		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usageError("validate takes one DATASET argument")
-			}
-			d, err := dataset.Open(c.Args().First())
-			if err != nil {
-				return err
-			}
-			update, finish := progress(c, "validate")
-			problems, err := dataset.Validate(c.Context, d, c.Int("workers"), update)
-			finish()
-			if err != nil {
-				return err
-			}
-			for _, p := range problems {
-				fmt.Fprintln(c.App.ErrWriter, p.String())
-			}
-			summary(c, fmt.Sprintf("validate: %d samples checked in %s, %d problems.", len(d.Samples), d.Dir, len(problems)),
-				map[string]any{"command": "validate", "dataset": d.Dir, "samples": len(d.Samples), "problems": problems})
-			if len(problems) > 0 {
-				return cli.Exit(fmt.Sprintf("%d problems found", len(problems)), 1)
-			}
-			return nil
-		},
+   segtool validate demo/ds`, runValidate)
+}
+
+func runValidate(c *cli.Context, d *dataset.Dataset) error {
+	update, finish := progress(c, "validate")
+	problems, err := dataset.Validate(c.Context, d, c.Int("workers"), update)
+	finish()
+	if err != nil {
+		return err
 	}
+	for _, p := range problems {
+		fmt.Fprintln(c.App.ErrWriter, p.String())
+	}
+	summary(c, fmt.Sprintf("validate: %d samples checked in %s, %d problems.", len(d.Samples), d.Dir, len(problems)),
+		map[string]any{"command": "validate", "dataset": d.Dir, "samples": len(d.Samples), "problems": problems})
+	if len(problems) > 0 {
+		return cli.Exit(fmt.Sprintf("%d problems found", len(problems)), 1)
+	}
+	return nil
 }
