@@ -48,7 +48,8 @@ func realDataset(t *testing.T, rel, labels, as string) string {
 	out := filepath.Join(dir, "ds")
 	_, err := jobs.Build(context.Background(), jobs.BuildOptions{
 		Format: "folder", Src: filepath.Join(dir, "src"), Out: out,
-		Ratios: dataset.Ratios{0, 0, 1}, Workers: 2, Link: true,
+		Ratios: dataset.Ratios{0, 0, 1}, Link: true,
+		RunOptions: jobs.RunOptions{Workers: 2},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +160,8 @@ func TestDIMPredictions(t *testing.T) {
 	}
 	out := filepath.Join(dir, "ds")
 	if _, err := jobs.Build(context.Background(), jobs.BuildOptions{
-		Format: "folder", Src: filepath.Join(dir, "src"), Out: out, Ratios: dataset.Ratios{0, 0, 1}, Workers: 2, Link: true,
+		Format: "folder", Src: filepath.Join(dir, "src"), Out: out, Ratios: dataset.Ratios{0, 0, 1}, Link: true,
+		RunOptions: jobs.RunOptions{Workers: 2},
 	}); err != nil {
 		t.Fatal(err)
 	}

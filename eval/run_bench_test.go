@@ -30,7 +30,7 @@ func BenchmarkHarnessOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	ds := filepath.Join(dir, "ds")
-	if _, err := jobs.Build(context.Background(), jobs.BuildOptions{Format: "folder", Src: filepath.Join(dir, "src", "folder"), Out: ds, Ratios: dataset.Ratios{0, 0, 1}, Workers: 2}); err != nil {
+	if _, err := jobs.Build(context.Background(), jobs.BuildOptions{Format: "folder", Src: filepath.Join(dir, "src", "folder"), Out: ds, Ratios: dataset.Ratios{0, 0, 1}, RunOptions: jobs.RunOptions{Workers: 2}}); err != nil {
 		b.Fatal(err)
 	}
 	m, err := onnxbuild.Build("unet-aspp", onnxbuild.Options{Seed: 1})

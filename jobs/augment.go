@@ -71,14 +71,7 @@ type AugmentOptions struct {
 	// PreviewOut, or to AugmentPreviewFile in Out.
 	Preview    int
 	PreviewOut string
-	// Resume keeps rows whose files exist with matching sha256; Force
-	// replaces an existing output; FailFast stops at the first reject.
-	Resume, Force, FailFast bool
-	Workers                 int // Workers(n): <= 0 means all cores
-	// Progress, if set, is called after each selected source sample with
-	// the number done and the total. It may be called from several
-	// goroutines.
-	Progress func(done, total int)
+	RunOptions // one item per selected source sample
 }
 
 // AugmentSummary is what Augment did. Tally.Samples counts the rows in
@@ -292,7 +285,7 @@ func Augment(ctx context.Context, o AugmentOptions) (AugmentSummary, error) {
 	defer augment.SetOpenCVThreads(threads)
 
 	job := Dataset{
-		Out: o.Out, Force: o.Force, Resume: o.Resume, FailFast: o.FailFast, Workers: o.Workers, Progress: o.Progress,
+		Out: o.Out, RunOptions: o.RunOptions,
 		Options: o.outputOptions(cfg, srcAbs, splits),
 		Info:    dataset.Info{Name: o.Name, Version: o.Version, Format: "augment", SourceDir: srcAbs},
 		Rejects: rejects,

@@ -32,7 +32,9 @@ func augmentTestSource(t *testing.T, count int) (folder, pennfudan string) {
 	for _, l := range []struct{ layout, out string }{{synth.FolderDir, "ds"}, {synth.PennFudanDir, "pf"}} {
 		// Ratios that put samples in every split.
 		_, err := Build(ctx, BuildOptions{Src: filepath.Join(root, "src", l.layout), Out: filepath.Join(root, l.out),
-			Ratios: dataset.Ratios{0.5, 0.25, 0.25}, Seed: 1, Workers: 2})
+			Ratios: dataset.Ratios{0.5, 0.25, 0.25}, Seed: 1,
+			RunOptions: RunOptions{Workers: 2},
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +162,9 @@ func TestAugmentSameBytesWhateverWorkers(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "aug")
 		calls := 0
 		sum, err := Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out, Copies: 3, Seed: 7,
-			IncludeOriginals: true, Preview: 2, Workers: workers, Progress: func(done, total int) { calls++ }})
+			IncludeOriginals: true, Preview: 2,
+			RunOptions: RunOptions{Workers: workers, Progress: func(done, total int) { calls++ }},
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +201,9 @@ func TestAugmentRows(t *testing.T) {
 	cfg := augmentTestConfig(t, cfgText)
 	out := filepath.Join(t.TempDir(), "aug")
 	sum, err := Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, Seed: 5,
-		IncludeOriginals: true, Workers: 2, Version: "test"})
+		IncludeOriginals: true, Version: "test",
+		RunOptions: RunOptions{Workers: 2},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +268,7 @@ func TestAugmentResume(t *testing.T) {
 	src, _ := augmentTestSource(t, 3)
 	cfg := augmentTestConfig(t, "ops: [fliplr, {rotate: {angle: [-10, 10]}}]")
 	out := filepath.Join(t.TempDir(), "aug")
-	o := AugmentOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, Seed: 1, IncludeOriginals: true, Preview: 1, Workers: 2}
+	o := AugmentOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, Seed: 1, IncludeOriginals: true, Preview: 1, RunOptions: RunOptions{Workers: 2}}
 	first, err := Augment(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -364,7 +370,7 @@ func TestAugmentBadOptions(t *testing.T) {
 	}{
 		{AugmentOptions{Config: filepath.Join(dir, "none.yaml"), Dataset: src, Out: out}, "Config"},
 		{AugmentOptions{Config: good, Dataset: filepath.Join(dir, "none"), Out: out}, "Dataset"},
-		{AugmentOptions{Config: good, Dataset: src, Out: src, Force: true}, "Out"},
+		{AugmentOptions{Config: good, Dataset: src, Out: src, RunOptions: RunOptions{Force: true}}, "Out"},
 		{AugmentOptions{Config: good, Dataset: src}, "Out"},
 		{AugmentOptions{Config: good, Dataset: src, Out: out, Copies: -1}, "Copies"},
 		{AugmentOptions{Config: good, Dataset: src, Out: out, JPEGQuality: 101}, "JPEGQuality"},
@@ -390,7 +396,7 @@ func TestAugmentRejects(t *testing.T) {
 	os.WriteFile(filepath.Join(src, changed.Image), []byte("not the image the manifest lists"), 0o644)
 	cfg := augmentTestConfig(t, "ops: [fliplr]")
 	out := filepath.Join(t.TempDir(), "aug")
-	sum, err := Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, Workers: 2})
+	sum, err := Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out, Copies: 2, RunOptions: RunOptions{Workers: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +416,7 @@ func TestAugmentRejects(t *testing.T) {
 	augmentTestValidate(t, out)
 
 	out2 := filepath.Join(t.TempDir(), "aug")
-	_, err = Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out2, FailFast: true})
+	_, err = Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out2, RunOptions: RunOptions{FailFast: true}})
 	if !errors.Is(err, ErrFailFast) {
 		t.Errorf("fail-fast: %v", err)
 	}

@@ -248,7 +248,8 @@ func BenchmarkBuildVsBare(b *testing.B) {
 	}{
 		{"build", func(b *testing.B, out string, workers int) {
 			sum, err := jobs.Build(context.Background(), jobs.BuildOptions{
-				Format: "folder", Src: src, Out: out, Version: "bench", Workers: workers,
+				Format: "folder", Src: src, Out: out, Version: "bench",
+				RunOptions: jobs.RunOptions{Workers: workers},
 			})
 			if err != nil {
 				b.Fatal(err)

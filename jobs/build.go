@@ -32,13 +32,7 @@ type BuildOptions struct {
 	CropSize     int
 	JPEGQuality  int // default 95
 	Link         bool
-	Resume       bool
-	Force        bool
-	FailFast     bool
-	Workers      int // Workers(n): <= 0 means all cores
-	// Progress, if set, is called after each candidate with the number
-	// done and the total. It may be called from several goroutines.
-	Progress func(done, total int)
+	RunOptions
 }
 
 // BuildSummary is what a build did.
@@ -107,7 +101,7 @@ func Build(ctx context.Context, o BuildOptions) (BuildSummary, error) {
 
 	abs, _ := filepath.Abs(o.Src)
 	d := Dataset{
-		Out: o.Out, Force: o.Force, Resume: o.Resume, FailFast: o.FailFast, Workers: o.Workers, Progress: o.Progress,
+		Out: o.Out, RunOptions: o.RunOptions,
 		Options: o.outputOptions(f.Name()),
 		Info:    dataset.Info{Name: o.Name, Version: o.Version, Format: f.Name(), SourceDir: abs},
 		Rejects: rejects,

@@ -413,7 +413,7 @@ func TestBuildResumeWritesNothing(t *testing.T) {
 	buildFolderFixture(t, src, pp)
 	buildT(t, src, out, BuildOptions{Format: "folder"})
 	before := buildSnapshot(t, out)
-	sum := buildT(t, src, out, BuildOptions{Format: "folder", Resume: true})
+	sum := buildT(t, src, out, BuildOptions{Format: "folder", RunOptions: RunOptions{Resume: true}})
 	if sum.Files != 0 || sum.Reused != len(pp) {
 		t.Errorf("resume wrote %d files and reused %d samples, want 0 and %d", sum.Files, sum.Reused, len(pp))
 	}
@@ -426,7 +426,7 @@ func TestBuildResumeWritesNothing(t *testing.T) {
 		t.Errorf("rebuilding over an existing dataset: %v, want dataset.ErrExists", err)
 	}
 	// Resuming with other options is refused.
-	_, err = Build(context.Background(), BuildOptions{Format: "folder", Src: src, Out: out, Resume: true, Seed: 99})
+	_, err = Build(context.Background(), BuildOptions{Format: "folder", Src: src, Out: out, Seed: 99, RunOptions: RunOptions{Resume: true}})
 	if err == nil || !strings.Contains(err.Error(), "other options") {
 		t.Errorf("resume with another seed: %v, want a refusal", err)
 	}
@@ -441,19 +441,20 @@ func TestBuildResumeAfterInterrupt(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "ds")
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err := Build(ctx, BuildOptions{Format: "folder", Src: src, Out: out, Workers: 1,
-		Progress: func(done, _ int) {
+	_, err := Build(ctx, BuildOptions{Format: "folder", Src: src, Out: out,
+		RunOptions: RunOptions{Workers: 1, Progress: func(done, _ int) {
 			if done == 2 {
 				cancel()
 			}
-		}})
+		}},
+	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted build returned %v", err)
 	}
 	if _, err := dataset.Open(out); !errors.Is(err, dataset.ErrPartial) {
 		t.Fatalf("opening an interrupted build: %v, want dataset.ErrPartial", err)
 	}
-	sum := buildT(t, src, out, BuildOptions{Format: "folder", Resume: true})
+	sum := buildT(t, src, out, BuildOptions{Format: "folder", RunOptions: RunOptions{Resume: true}})
 	if sum.Reused < 1 || sum.Reused >= len(pp) {
 		t.Errorf("resume reused %d samples, want some but not all of %d", sum.Reused, len(pp))
 	}
@@ -475,7 +476,7 @@ func TestBuildWorkersDeterminism(t *testing.T) {
 	var dirs []string
 	for _, w := range []int{1, 2} {
 		out := filepath.Join(t.TempDir(), fmt.Sprint("ds", w))
-		buildT(t, src, out, BuildOptions{Format: "folder", Workers: w, Crops: 2, CropSize: 200, Seed: 5})
+		buildT(t, src, out, BuildOptions{Format: "folder", Crops: 2, CropSize: 200, Seed: 5, RunOptions: RunOptions{Workers: w}})
 		dirs = append(dirs, out)
 	}
 	files := func(dir string) []string {
@@ -577,7 +578,7 @@ func TestBuildForceReplacesAndZeroSamples(t *testing.T) {
 	buildFolderFixture(t, src, pp)
 	out := filepath.Join(t.TempDir(), "ds")
 	buildT(t, src, out, BuildOptions{Format: "folder"})
-	sum := buildT(t, src, out, BuildOptions{Format: "folder", Force: true, Resize: image.Pt(64, 64)})
+	sum := buildT(t, src, out, BuildOptions{Format: "folder", Resize: image.Pt(64, 64), RunOptions: RunOptions{Force: true}})
 	d, err := dataset.Open(out)
 	if err != nil || sum.Samples != len(pp) || d.Samples[0].Width != 64 {
 		t.Fatalf("--force rebuild: %v, %+v", err, d)

@@ -89,14 +89,8 @@ type CompositeOptions struct {
 	JPEGQuality int
 	// Preview > 0 writes a contact sheet of that many composites, spread
 	// over the plan, to CompositePreviewFile.
-	Preview int
-	// Resume keeps composites whose files exist with matching sha256;
-	// Force replaces an existing output; FailFast stops at the first reject.
-	Resume, Force, FailFast bool
-	Workers                 int // Workers(n): <= 0 means all cores
-	// Progress, if set, is called after each planned composite with the
-	// number done and the total. It may be called from several goroutines.
-	Progress func(done, total int)
+	Preview    int
+	RunOptions // one item per planned composite
 
 	cacheBytes int64 // 0: compositeCacheBytes; < 0: keep nothing
 }
@@ -303,7 +297,7 @@ func Composite(ctx context.Context, o CompositeOptions) (CompositeSummary, error
 		return a
 	}
 	job := Dataset{
-		Out: o.Out, Force: o.Force, Resume: o.Resume, FailFast: o.FailFast, Workers: o.Workers, Progress: o.Progress,
+		Out: o.Out, RunOptions: o.RunOptions,
 		Options: o.outputOptions(kind, abs(fgRoot), bgSpec),
 		Info:    dataset.Info{Name: o.Name, Version: o.Version, Format: "composite", SourceDir: abs(fgRoot)},
 		Rejects: rejects,

@@ -132,11 +132,11 @@ func TestCompositeSameBytesWhateverWorkers(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "comp")
 		calls := 0
 		sum, err := Composite(context.Background(), CompositeOptions{
-			Fg: fgDir, Bg: bgDir, Out: out, Workers: workers, Preview: 4, ImageFormat: "jpg", cacheBytes: cache,
+			Fg: fgDir, Bg: bgDir, Out: out, Preview: 4, ImageFormat: "jpg", cacheBytes: cache,
 			Composite: composite.Options{Seed: 9, Width: 64, Height: 80, ScaleLo: 0.4, ScaleHi: 1.1, Position: composite.Random, Flip: true,
 				Multi: 0.6, Harmonize: 0.3, BgBlur: 1, Noise: 2, LinearLight: true, Layers: true, PerFg: 3},
-			Ratios:   dataset.Ratios{0.5, 0.25, 0.25},
-			Progress: func(done, total int) { calls++ },
+			Ratios:     dataset.Ratios{0.5, 0.25, 0.25},
+			RunOptions: RunOptions{Workers: workers, Progress: func(done, total int) { calls++ }},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -187,8 +187,10 @@ func TestCompositeRejectsBadInputs(t *testing.T) {
 	os.WriteFile(filepath.Join(fgDir, "notes.txt"), []byte("hello"), 0o644)
 	os.WriteFile(filepath.Join(bgDir, "garbage.jpg"), compositePseudo(500, 10), 0o644)
 	out := filepath.Join(t.TempDir(), "comp")
-	sum, err := Composite(context.Background(), CompositeOptions{Fg: fgDir, Bg: bgDir, Out: out, Workers: 2,
-		Composite: composite.Options{Seed: 1, Width: 64, Height: 80, PerFg: 2}})
+	sum, err := Composite(context.Background(), CompositeOptions{Fg: fgDir, Bg: bgDir, Out: out,
+		Composite:  composite.Options{Seed: 1, Width: 64, Height: 80, PerFg: 2},
+		RunOptions: RunOptions{Workers: 2},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,8 +228,10 @@ func TestCompositeRealCutouts(t *testing.T) {
 	cutDir := filepath.Join(shareddata.Dir(t, "data/p3m"), "cutouts")
 	bgDir := shareddata.Dir(t, "data/backgrounds")
 	out := filepath.Join(t.TempDir(), "comp")
-	sum, err := Composite(context.Background(), CompositeOptions{Fg: cutDir, Bg: bgDir, Out: out, Workers: 2,
-		Premultiplied: true, Composite: composite.Options{Seed: 4, Flip: true, PerFg: 1}})
+	sum, err := Composite(context.Background(), CompositeOptions{Fg: cutDir, Bg: bgDir, Out: out,
+		Premultiplied: true, Composite: composite.Options{Seed: 4, Flip: true, PerFg: 1},
+		RunOptions: RunOptions{Workers: 2},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,8 +274,10 @@ func TestCompositeRealCutouts(t *testing.T) {
 func TestCompositeResumeWritesNothing(t *testing.T) {
 	fgDir, bgDir := compositeSources(t)
 	out := filepath.Join(t.TempDir(), "comp")
-	o := CompositeOptions{Fg: fgDir, Bg: bgDir, Out: out, Workers: 2, Preview: 3,
-		Composite: composite.Options{Seed: 2, Width: 48, Height: 64, ScaleLo: 0.5, ScaleHi: 1, Layers: true, PerFg: 2}}
+	o := CompositeOptions{Fg: fgDir, Bg: bgDir, Out: out, Preview: 3,
+		Composite:  composite.Options{Seed: 2, Width: 48, Height: 64, ScaleLo: 0.5, ScaleHi: 1, Layers: true, PerFg: 2},
+		RunOptions: RunOptions{Workers: 2},
+	}
 	first, err := Composite(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ func TestMatProfileAugment(t *testing.T) {
 		cfg := augmentTestConfig(t, augmentEveryOp)
 		for _, ds := range []string{src, pf} {
 			out := filepath.Join(t.TempDir(), "aug")
-			o := AugmentOptions{Config: cfg, Dataset: ds, Out: out, Copies: 2, IncludeOriginals: true, Preview: 3, Workers: 2}
+			o := AugmentOptions{Config: cfg, Dataset: ds, Out: out, Copies: 2, IncludeOriginals: true, Preview: 3, RunOptions: RunOptions{Workers: 2}}
 			if _, err := Augment(ctx, o); err != nil {
 				t.Fatal(err)
 			}

@@ -71,7 +71,7 @@ func TestMatProfileBuild(t *testing.T) {
 		t.Errorf("resize+crops build: %d samples, want >= 90", sum.Samples)
 	}
 
-	maxSide := jobs.BuildOptions{Out: filepath.Join(outDir, "maxside"), MaxSide: 150, Crops: 2, CropSize: 100, Workers: 1}
+	maxSide := jobs.BuildOptions{Out: filepath.Join(outDir, "maxside"), MaxSide: 150, Crops: 2, CropSize: 100, RunOptions: jobs.RunOptions{Workers: 1}}
 	sum = build("max-side+crops build", maxSide)
 	wantCodes("max-side+crops build", sum, dataset.CodeTooSmall)
 
@@ -89,18 +89,19 @@ func TestMatProfileBuild(t *testing.T) {
 
 	// Builds that stop early: --fail-fast on the first bad file, and a
 	// cancelled context.
-	ff := jobs.BuildOptions{Format: "folder", Src: src, Out: filepath.Join(outDir, "failfast"), FailFast: true, Workers: 2}
+	ff := jobs.BuildOptions{Format: "folder", Src: src, Out: filepath.Join(outDir, "failfast"), RunOptions: jobs.RunOptions{FailFast: true, Workers: 2}}
 	if _, err := jobs.Build(ctx, ff); err == nil {
 		t.Errorf("fail-fast build: no error")
 	}
 	check("fail-fast build")
 	cctx, cancel := context.WithCancel(ctx)
-	cb := jobs.BuildOptions{Format: "folder", Src: src, Out: filepath.Join(outDir, "cancelled"), Workers: 2,
-		Progress: func(done, _ int) {
+	cb := jobs.BuildOptions{Format: "folder", Src: src, Out: filepath.Join(outDir, "cancelled"),
+		RunOptions: jobs.RunOptions{Workers: 2, Progress: func(done, _ int) {
 			if done == 5 {
 				cancel()
 			}
-		}}
+		}},
+	}
 	if _, err := jobs.Build(cctx, cb); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled build: err = %v, want context.Canceled", err)
 	}

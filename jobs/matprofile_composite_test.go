@@ -35,8 +35,10 @@ func TestMatProfileComposite(t *testing.T) {
 	leaks := matleak.Start(t)
 	out := filepath.Join(dir, "comp")
 	for _, resume := range []bool{false, true} {
-		_, err := jobs.Composite(context.Background(), jobs.CompositeOptions{Fg: cut, Bg: bgDir, Out: out, Workers: 2,
-			Composite: composite.Options{Seed: 3, PerFg: 2}, Preview: 2, Resume: resume})
+		_, err := jobs.Composite(context.Background(), jobs.CompositeOptions{Fg: cut, Bg: bgDir, Out: out,
+			Composite: composite.Options{Seed: 3, PerFg: 2}, Preview: 2,
+			RunOptions: jobs.RunOptions{Workers: 2, Resume: resume},
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,6 +39,18 @@ func newTally(out string) Tally {
 	return Tally{Out: out, Counts: map[string]int{}, RejectCodes: map[string]int{}}
 }
 
+// RunOptions are the options every dataset job hands to the runner.
+type RunOptions struct {
+	// Resume keeps rows whose files exist with their recorded sha256;
+	// Force replaces an existing output, which stays until the commit;
+	// FailFast stops at the first reject.
+	Resume, Force, FailFast bool
+	Workers                 int // Workers(n): <= 0 means all cores
+	// Progress, if set, is called after each item with the number done
+	// and the total. It may be called from several goroutines.
+	Progress func(done, total int)
+}
+
 // Dataset is a job that writes a new canonical dataset at Out.
 //
 // Run opens a dataset.Writer on Out (staging beside an existing dataset
@@ -48,12 +60,8 @@ func newTally(out string) Tally {
 // last. A stopped run (cancelled, a failed write, FailFast) leaves a
 // resumable partial dataset, or under Force the old dataset untouched.
 type Dataset struct {
-	Out                     string
-	Force, Resume, FailFast bool
-	Workers                 int // Workers(n): <= 0 means all cores
-	// Progress, if set, is called after each item with the number done
-	// and the total. It may be called from several goroutines.
-	Progress func(done, total int)
+	Out string
+	RunOptions
 	// Options are the output-defining options: Resume only continues a
 	// dataset written with the same ones. They are recorded in
 	// dataset.json.

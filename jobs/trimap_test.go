@@ -25,7 +25,7 @@ import (
 func trimapBuildFolderDataset(t *testing.T, src string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "ds")
-	if _, err := Build(context.Background(), BuildOptions{Format: "folder", Src: src, Out: out, Workers: 2}); err != nil {
+	if _, err := Build(context.Background(), BuildOptions{Format: "folder", Src: src, Out: out, RunOptions: RunOptions{Workers: 2}}); err != nil {
 		t.Fatalf("build %s: %v", src, err)
 	}
 	return out

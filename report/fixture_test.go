@@ -32,7 +32,9 @@ func demoDataset(t testing.TB, n int) string {
 	}
 	ds := filepath.Join(dir, "ds")
 	if _, err := jobs.Build(context.Background(), jobs.BuildOptions{Format: "folder", Src: filepath.Join(dir, "src", "folder"),
-		Out: ds, Ratios: r, Seed: 1, JPEGQuality: 95, Workers: 2}); err != nil {
+		Out: ds, Ratios: r, Seed: 1, JPEGQuality: 95,
+		RunOptions: jobs.RunOptions{Workers: 2},
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return ds

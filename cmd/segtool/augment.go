@@ -132,7 +132,7 @@ func runAugment(c *cli.Context) error {
 		Config: c.String("config"), Dataset: c.String("dataset"), Out: c.String("out"), Name: c.String("name"), Version: version,
 		Copies: c.Int("copies"), Seed: c.Int64("seed"), IncludeOriginals: c.Bool("include-originals"),
 		JPEGQuality: c.Int("jpeg-quality"), Preview: c.Int("preview"), PreviewOut: c.String("preview-out"),
-		Resume: c.Bool("resume"), Force: c.Bool("force"), FailFast: c.Bool("fail-fast"), Workers: c.Int("workers"),
+		RunOptions: runOptions(c),
 	}
 	previewOnly := !c.IsSet("out")
 	switch {

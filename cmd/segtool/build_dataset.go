@@ -84,8 +84,8 @@ func runBuildDataset(c *cli.Context) error {
 		Format: c.String("format"), Src: c.String("src"), Out: c.String("out"), Name: c.String("name"),
 		ValFromTrain: c.Float64("val-from-train"), Seed: c.Int64("seed"), MaxSide: c.Int("max-side"),
 		Crops: c.Int("crops"), CropSize: c.Int("crop-size"), JPEGQuality: c.Int("jpeg-quality"),
-		Link: c.Bool("link"), Resume: c.Bool("resume"), Force: c.Bool("force"), FailFast: c.Bool("fail-fast"),
-		Workers: c.Int("workers"), Version: version,
+		Link: c.Bool("link"), Version: version,
+		RunOptions: runOptions(c),
 	}
 	var err error
 	if o.Ratios, err = dataset.ParseRatios(c.String("split")); err != nil {

@@ -175,7 +175,7 @@ func runComposite(c *cli.Context) error {
 		Fg: c.String("fg"), Bg: c.String("bg"), Out: c.String("out"), Name: c.String("name"), Version: version,
 		Composite: co, Premultiplied: c.Bool("premultiplied"), Protocol: c.String("protocol"),
 		ImageFormat: c.String("image-format"), JPEGQuality: c.Int("jpeg-quality"), Preview: c.Int("preview"),
-		Resume: c.Bool("resume"), Force: c.Bool("force"), FailFast: c.Bool("fail-fast"), Workers: c.Int("workers"),
+		RunOptions: runOptions(c),
 	}
 	if o.Ratios, err = dataset.ParseRatios(c.String("split")); err != nil {
 		return usageError("--split: %v", err)

@@ -33,6 +33,11 @@ func outputFlags(items, rejected string) []cli.Flag {
 	}
 }
 
+// runOptions reads outputFlags and the global --workers.
+func runOptions(c *cli.Context) jobs.RunOptions {
+	return jobs.RunOptions{Resume: c.Bool("resume"), Force: c.Bool("force"), FailFast: c.Bool("fail-fast"), Workers: c.Int("workers")}
+}
+
 // warnRejects points to rejects.jsonl in dir when a job rejected or
 // flagged any of its inputs (what names them).
 func warnRejects(c *cli.Context, what string, t jobs.Tally, dir string) {
