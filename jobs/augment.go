@@ -643,19 +643,8 @@ func (r *augmentRun) sheet(ctx context.Context, rows []dataset.Sample, dst strin
 		return "", fmt.Errorf("preview: %w", err)
 	}
 	defer sheet.Close()
-	buf, err := gocv.IMEncode(gocv.PNGFileExt, sheet)
-	if err != nil {
-		return "", fmt.Errorf("preview: %w", err)
-	}
-	data := append([]byte(nil), buf.GetBytes()...)
-	buf.Close()
-	if dir := filepath.Dir(dst); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", fmt.Errorf("preview: %w", err)
-		}
-	}
-	if _, err := dataset.WriteFileIfChanged(dst, data); err != nil {
-		return "", fmt.Errorf("preview: %w", err)
+	if err := writePreview(dst, sheet); err != nil {
+		return "", err
 	}
 	return dst, nil
 }

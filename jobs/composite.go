@@ -625,14 +625,8 @@ func compositePreview(dir string, outs []Outcome, k int) (string, error) {
 		return "", fmt.Errorf("preview: %w", err)
 	}
 	defer sheet.Close()
-	buf, err := gocv.IMEncode(gocv.PNGFileExt, sheet)
-	if err != nil {
-		return "", fmt.Errorf("preview: %w", err)
-	}
-	defer buf.Close()
-	data := append([]byte(nil), buf.GetBytes()...)
-	if _, err := dataset.WriteFileIfChanged(filepath.Join(dir, CompositePreviewFile), data); err != nil {
-		return "", fmt.Errorf("preview: %w", err)
+	if err := writePreview(filepath.Join(dir, CompositePreviewFile), sheet); err != nil {
+		return "", err
 	}
 	return CompositePreviewFile, nil
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/segtool/segtool/dataset"
+	"gocv.io/x/gocv"
 )
 
 // Outcome is what processing one planned item gave.
@@ -258,4 +260,22 @@ func (u *Update) Run(ctx context.Context, rows []dataset.Sample, item UpdateItem
 		return t, outs, fmt.Errorf("interrupted after %d of %d samples (those are saved; rerun to finish): %w", t.Done, len(rows), ctx.Err())
 	}
 	return t, outs, loopErr
+}
+
+// writePreview encodes a job's contact sheet as PNG and writes it to path
+// (creating its folder), only where its bytes change, so a resumed run
+// that draws the same sheet leaves the file alone.
+func writePreview(path string, sheet gocv.Mat) error {
+	buf, err := gocv.IMEncode(gocv.PNGFileExt, sheet)
+	if err != nil {
+		return fmt.Errorf("preview: %w", err)
+	}
+	defer buf.Close()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("preview: %w", err)
+	}
+	if _, err := dataset.WriteFileIfChanged(path, buf.GetBytes()); err != nil {
+		return fmt.Errorf("preview: %w", err)
+	}
+	return nil
 }
