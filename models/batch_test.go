@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/models/onnxbuild"
 )
@@ -17,30 +18,10 @@ import (
 func fp16Session(t testing.TB, p onnxbuild.Precision, w, h int) *models.Session {
 	t.Helper()
 	needRuntime(t)
-	m, err := onnxbuild.Build("oracle", onnxbuild.Options{Precision: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "oracle.onnx")
-	if err := os.WriteFile(path, m.Data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	info, err := models.ReadModelInfo(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := testmodel.Built(t, t.TempDir(), "oracle", onnxbuild.Options{Precision: p})
 	base := models.Presets()["oracle"]
 	base.Width, base.Height = w, h
-	spec, err := models.Detect(base, info.Inputs, info.Outputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := models.Open(path, spec, models.SessionOptions{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return testmodel.Open(t, path, base, models.SessionOptions{Threads: 1})
 }
 
 // oracleInput is n items of w x h (NCHW, raw 0..255) whose red channel
