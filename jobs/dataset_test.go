@@ -35,21 +35,30 @@ func validateDataset(t *testing.T, dir string) *dataset.Dataset {
 	return d
 }
 
-// treeFiles maps every file below dir, by slash path, to its bytes.
-func treeFiles(t *testing.T, dir string) map[string]string {
+// eachFile calls fn for every file below dir, failing the test on an
+// error.
+func eachFile(t *testing.T, dir string, fn func(p string, d fs.DirEntry) error) {
 	t.Helper()
-	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
+		return fn(p, d)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// treeFiles maps every file below dir, by slash path, to its bytes.
+func treeFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	eachFile(t, dir, func(p string, _ fs.DirEntry) error {
 		rel, _ := filepath.Rel(dir, p)
 		b, err := os.ReadFile(p)
 		out[filepath.ToSlash(rel)] = string(b)
 		return err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return out
 }

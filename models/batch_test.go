@@ -17,7 +17,7 @@ import (
 // from the model, at w x h.
 func fp16Session(t testing.TB, p onnxbuild.Precision, w, h int) *models.Session {
 	t.Helper()
-	needRuntime(t)
+	testmodel.InitRuntime(t)
 	path := testmodel.Built(t, t.TempDir(), "oracle", onnxbuild.Options{Precision: p})
 	base := models.Presets()["oracle"]
 	base.Width, base.Height = w, h
@@ -194,7 +194,7 @@ func BenchmarkCommitFloat16(b *testing.B) {
 // its pre-allocated tensors fit; a stated type that the model contradicts
 // is an error naming the field.
 func TestOpenFillsTensorFacts(t *testing.T) {
-	needRuntime(t)
+	testmodel.InitRuntime(t)
 	m, err := onnxbuild.Build("oracle", onnxbuild.Options{Precision: onnxbuild.FP16IO})
 	if err != nil {
 		t.Fatal(err)

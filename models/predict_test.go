@@ -12,21 +12,11 @@ import (
 	"github.com/segtool/segtool/models"
 )
 
-func needRuntime(t testing.TB) {
-	t.Helper()
-	if _, err := models.LibraryPath(); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
-	if _, err := models.InitRuntime(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // oracleSession opens the oracle model (prob = 1 where R >= 128, else 0,
 // exactly; see onnxbuild.DefaultOracle) at input size w x h.
 func oracleSession(t *testing.T, w, h int) *models.Session {
 	t.Helper()
-	needRuntime(t)
+	testmodel.InitRuntime(t)
 	path := testmodel.Oracle(t, t.TempDir())
 	spec := models.Presets()["oracle"]
 	spec.Width, spec.Height = w, h
@@ -142,7 +132,7 @@ func TestPredictorOracleResize(t *testing.T) {
 // model's size it must still give a plane of probabilities.
 func TestPredictorSINetP3M(t *testing.T) {
 	p3m := shareddata.Dir(t, "data/p3m")
-	needRuntime(t)
+	testmodel.InitRuntime(t)
 	s := testmodel.SINetSession(t)
 	p := models.NewPredictor(s, models.FitResize, image.Point{}, 0)
 	imgs, _ := filepath.Glob(filepath.Join(p3m, "images", "*.jpg"))

@@ -24,6 +24,16 @@ func NeedRuntime(tb testing.TB) {
 	}
 }
 
+// InitRuntime loads ONNX Runtime, skipping tb when the library is not
+// installed.
+func InitRuntime(tb testing.TB) {
+	tb.Helper()
+	NeedRuntime(tb)
+	if _, err := models.InitRuntime(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 func write(tb testing.TB, path string, data []byte) string {
 	tb.Helper()
 	if err := os.WriteFile(path, data, 0o644); err != nil {
