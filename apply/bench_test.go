@@ -3,12 +3,11 @@ package apply
 import (
 	"context"
 	"image"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"gocv.io/x/gocv"
 
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/models/onnxbuild"
 )
@@ -36,31 +35,9 @@ func bench1080p(b *testing.B) (gocv.Mat, []float32) {
 // and opens it with the preset spec on the CPU, all cores.
 func unetASPP(b *testing.B) *models.Session {
 	b.Helper()
-	if _, err := models.LibraryPath(); err != nil {
-		b.Skipf("skipping: %v", err)
-	}
-	m, err := onnxbuild.Build("unet-aspp", onnxbuild.Options{Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(b.TempDir(), "unet_aspp.onnx")
-	if err := os.WriteFile(path, m.Data, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	info, err := models.ReadModelInfo(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	spec, err := models.Detect(models.Presets()["unet-aspp"], info.Inputs, info.Outputs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := models.Open(path, spec, models.SessionOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(s.Close)
-	return s
+	testmodel.NeedRuntime(b)
+	path := testmodel.Built(b, b.TempDir(), "unet-aspp", onnxbuild.Options{Seed: 1})
+	return testmodel.Open(b, path, models.Presets()["unet-aspp"], models.SessionOptions{})
 }
 
 func reportMPs(b *testing.B, w, h int) {

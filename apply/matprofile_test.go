@@ -6,15 +6,13 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"gocv.io/x/gocv"
 
 	"github.com/segtool/segtool/internal/matleak"
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models"
-	"github.com/segtool/segtool/models/onnxbuild"
 )
 
 // TestMatProfileApply runs every effect and refinement and every error
@@ -103,14 +101,7 @@ func TestMatProfileApply(t *testing.T) {
 		t.Logf("predictor part skipped: %v", err)
 		return
 	}
-	ob, err := onnxbuild.Oracle(onnxbuild.DefaultOracle())
-	if err != nil {
-		t.Fatal(err)
-	}
-	op := filepath.Join(t.TempDir(), "oracle.onnx")
-	if err := os.WriteFile(op, ob, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	op := testmodel.Oracle(t, t.TempDir())
 	for _, c := range []struct {
 		fit  models.Fit
 		size image.Point

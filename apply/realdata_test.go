@@ -2,7 +2,6 @@ package apply
 
 import (
 	"context"
-	"image"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,48 +11,16 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/shareddata"
-	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/internal/testmodel"
 )
-
-// sinetPredictor opens ../shared/models/SINet.onnx with the sinet preset.
-func sinetPredictor(t *testing.T) *models.Predictor {
-	t.Helper()
-	dir := shareddata.Dir(t, "models")
-	if _, err := models.LibraryPath(); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
-	path := filepath.Join(dir, "SINet.onnx")
-	info, err := models.ReadModelInfo(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := models.Detect(models.Presets()["sinet"], info.Inputs, info.Outputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := models.Open(path, spec, models.SessionOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return models.NewPredictor(s, models.FitResize, image.Point{}, 0)
-}
 
 // readAlpha reads a P3M reference matte as [0, 1] values.
 func readAlpha(t *testing.T, path string) []float32 {
 	t.Helper()
-	m := gocv.IMRead(path, gocv.IMReadGrayScale)
-	defer m.Close()
-	if m.Empty() {
-		t.Fatalf("cannot read %s", path)
-	}
-	b := m.ToBytes()
-	a := make([]float32, len(b))
-	for i, v := range b {
-		a[i] = float32(v) / 255
-	}
-	return a
+	b, _, _ := fixture.ReadGray(t, path)
+	return AlphaFromBytes(b)
 }
 
 // The trimap refinement pulls SINet's edges toward the P3M mattes: the
@@ -62,7 +29,7 @@ func readAlpha(t *testing.T, path string) []float32 {
 // mask, 0.144 refined with the defaults).
 func TestTrimapRefineSINetP3M(t *testing.T) {
 	p3m := shareddata.Dir(t, "data/p3m")
-	pred := sinetPredictor(t)
+	pred := testmodel.SINet(t)
 	ents, err := os.ReadDir(filepath.Join(p3m, "images"))
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/shareddata"
 )
 
@@ -73,14 +74,14 @@ func BenchmarkOps(b *testing.B) {
 				b.StopTimer()
 				c := s.Clone()
 				b.StartTimer()
-				c0 := cpuTime()
+				c0 := fixture.CPUTime()
 				if _, err := p.Apply(c, 1, "bench", i); err != nil {
 					b.Fatal(err)
 				}
 				c.Close()
-				cpu += cpuTime() - c0
+				cpu += fixture.CPUTime() - c0
 			}
-			// Take out the cost of the two cpuTime calls per image, a few
+			// Take out the cost of the two CPUTime calls per image, a few
 			// per cent of the fastest ops.
 			probe := cpuProbeCost() * time.Duration(b.N)
 			b.ReportMetric(float64(b.N)/(b.Elapsed()-probe).Seconds(), "img/s")
@@ -91,13 +92,13 @@ func BenchmarkOps(b *testing.B) {
 	}
 }
 
-// cpuProbeCost is the time one cpuTime() pair takes.
+// cpuProbeCost is the time one fixture.CPUTime() pair takes.
 func cpuProbeCost() time.Duration {
 	const n = 2000
 	t0 := time.Now()
 	for range n {
-		cpuTime()
-		cpuTime()
+		fixture.CPUTime()
+		fixture.CPUTime()
 	}
 	return time.Since(t0) / n
 }

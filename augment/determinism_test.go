@@ -6,46 +6,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/segtool/segtool/internal/fixture"
 	"gocv.io/x/gocv"
 )
 
-// everyOp runs every op with random parameters, for determinism and leak
-// checks.
-const everyOp = `
-ops:
-  - add: {value: [-20, 20], per_channel: 0.5}
-  - add_elementwise: {value: [-10, 10], per_channel: 0.5}
-  - gaussian_noise: {sigma: [0, 10], per_channel: 0.5}
-  - brightness_hsv: {scale: [0.7, 1.3], shift: [-10, 10]}
-  - hue_saturation: {hue: [-20, 20], saturation: [0.7, 1.3]}
-  - gamma: {gamma: [0.7, 1.5], per_channel: 0.5}
-  - contrast: {alpha: [0.7, 1.3]}
-  - jpeg_quality: {quality: [40, 95]}
-  - one_of:
-      ops:
-        - mean_blur: {kernel: [3, 5]}
-        - median_blur: {kernel: [3, 5]}
-        - gaussian_blur: {sigma: [0, 2]}
-        - gaussian_blur: {kernel: [3, 7]}
-  - occlusion: {count: [1, 3], fill: [noise, constant, patch], value: [0, 255], occlude_mask: 0.5}
-  - sometimes:
-      p: 0.7
-      ops: [fliplr, flipud]
-  - affine: {rotate: [-20, 20], scale: [0.8, 1.2], translate_x: [-0.1, 0.1], translate_y: [-0.1, 0.1], shear: [-5, 5], border: [constant, reflect101, replicate], fill: [0, 255]}
-  - rotate: {angle: [-10, 10], border: reflect}
-  - some_of:
-      n: [1, 2]
-      random_order: true
-      ops:
-        - random_crop: {scale: [0.5, 1], aspect: [0.8, 1.25], center: [random, unknown]}
-        - random_crop: {width: [100, 150], height: [100, 150]}
-        - resize: {width: [150, 250], interpolation: [linear, area, cubic, nearest]}
-  - sequential:
-      random_order: true
-      ops:
-        - pad_to: {width: 260, height: 260, position: random, border: [constant, reflect]}
-        - resize: {width: 240, height: 240}
-`
+// everyOp runs every op with random parameters.
+const everyOp = fixture.EveryAugmentOp
 
 type result struct {
 	mats [4][]byte

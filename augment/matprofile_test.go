@@ -4,9 +4,9 @@ package augment
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/segtool/segtool/internal/matleak"
 	"gocv.io/x/gocv"
 )
 
@@ -14,7 +14,7 @@ import (
 // many times and checks that every Mat they made was closed. Run with
 // go test -tags matprofile ./augment/.
 func TestMatProfile(t *testing.T) {
-	start := gocv.MatProfile.Count()
+	leaks := matleak.Start(t)
 	func() {
 		s := personSample(t, 120, 100)
 		defer s.Close()
@@ -53,9 +53,5 @@ func TestMatProfile(t *testing.T) {
 		}
 		bad.Close()
 	}()
-	if n := gocv.MatProfile.Count(); n != start {
-		var b strings.Builder
-		gocv.MatProfile.WriteTo(&b, 1)
-		t.Fatalf("%d Mats left open (started with %d):\n%s", n-start, start, b.String())
-	}
+	leaks.Check("augment")
 }

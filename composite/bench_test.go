@@ -3,9 +3,9 @@ package composite
 import (
 	"context"
 	"path/filepath"
-	"syscall"
 	"testing"
 
+	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/shareddata"
 )
 
@@ -38,7 +38,7 @@ func BenchmarkComposite(b *testing.B) {
 	}{{"photo", photo, base}, {"procedural", stripes, base}, {"photo-realism", photo, realism}} {
 		b.Run(c.name, func(b *testing.B) {
 			k := 0
-			cpu0 := cpuSeconds()
+			cpu0 := fixture.CPUTime().Seconds()
 			for b.Loop() {
 				r, err := Composite(context.Background(), fg, nil, c.bg, k, c.o)
 				if err != nil {
@@ -48,14 +48,7 @@ func BenchmarkComposite(b *testing.B) {
 				k++
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "composites/s")
-			b.ReportMetric(float64(b.N)/(cpuSeconds()-cpu0), "composites/cpu-s")
+			b.ReportMetric(float64(b.N)/(fixture.CPUTime().Seconds()-cpu0), "composites/cpu-s")
 		})
 	}
-}
-
-// cpuSeconds is the process's user and system CPU time so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }

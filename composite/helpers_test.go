@@ -7,35 +7,16 @@ import (
 	"os"
 	"testing"
 
+	"github.com/segtool/segtool/internal/fixture"
 	"gocv.io/x/gocv"
 )
 
-// mat copies data into a new Mat (NewMatFromBytes would alias Go memory).
-func mat(t testing.TB, rows, cols int, mt gocv.MatType, data []byte) gocv.Mat {
-	t.Helper()
-	m := gocv.NewMatWithSize(rows, cols, mt)
-	d, err := m.DataPtrUint8()
-	if err != nil || len(d) != len(data) {
-		t.Fatalf("mat %dx%d %v: %d bytes for %d (%v)", cols, rows, mt, len(data), len(d), err)
-	}
-	copy(d, data)
-	t.Cleanup(func() { m.Close() })
-	return m
-}
-
-func bytesOf(t testing.TB, m gocv.Mat) []byte {
-	t.Helper()
-	if !m.IsContinuous() {
-		c := m.Clone()
-		defer c.Close()
-		return bytesOf(t, c)
-	}
-	d, err := m.DataPtrUint8()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append([]byte(nil), d...)
-}
+// The Mat helpers the jobs tests share.
+var (
+	mat     = fixture.Mat
+	bytesOf = fixture.BytesOf
+	pseudo  = fixture.Pseudo
+)
 
 func mustFg(t testing.TB, id string, rows, cols int, bgr, alpha []byte, prem bool) *Foreground {
 	t.Helper()
@@ -65,16 +46,6 @@ func mustComposite(t testing.TB, fg, second *Foreground, bg *Background, k int, 
 	}
 	t.Cleanup(func() { r.Close() })
 	return r
-}
-
-// pseudo fills n bytes from a fixed LCG, for arbitrary-looking test pixels.
-func pseudo(n int, seed uint32) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		seed = seed*1664525 + 1013904223
-		b[i] = byte(seed >> 24)
-	}
-	return b
 }
 
 // Reference sRGB transfer, IEC 61966-2-1, in float64.

@@ -3,12 +3,12 @@
 package composite
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/segtool/segtool/internal/matleak"
 	"github.com/segtool/segtool/internal/shareddata"
 	"gocv.io/x/gocv"
 )
@@ -18,7 +18,7 @@ import (
 // expects gocv's count of live Mats back where it started.
 // Run: go test -tags matprofile ./composite/
 func TestMatProfile(t *testing.T) {
-	start := gocv.MatProfile.Count()
+	leaks := matleak.Start(t)
 	func() {
 		ctx := context.Background()
 		dir := t.TempDir()
@@ -132,9 +132,5 @@ func TestMatProfile(t *testing.T) {
 			bg.Close()
 		}
 	}()
-	if n := gocv.MatProfile.Count(); n != start {
-		var b bytes.Buffer
-		gocv.MatProfile.WriteTo(&b, 1)
-		t.Errorf("%d Mats live before, %d after:\n%s", start, n, b.String())
-	}
+	leaks.Check("composite")
 }

@@ -2,11 +2,11 @@ package composite
 
 import (
 	"fmt"
-	"image"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/shareddata"
 	"gocv.io/x/gocv"
 )
@@ -49,32 +49,10 @@ func realData(t testing.TB) (fgs []*Foreground, alphas []gocv.Mat, bgs []*Backgr
 	return fgs, alphas, bgs
 }
 
-// placedAlpha is the test's own rendering of a recorded placement: the
-// cut-out alpha resized by the documented rule (area below half size,
-// bilinear otherwise),
-// mirrored, pasted at the offset on a zero canvas.
+// placedAlpha is the test's own rendering of a recorded placement.
 func placedAlpha(t testing.TB, a gocv.Mat, p Placement, w, h int) []byte {
 	t.Helper()
-	rs := a.Clone()
-	defer rs.Close()
-	if p.W != a.Cols() || p.H != a.Rows() {
-		interp := gocv.InterpolationLinear
-		if 2*p.W < a.Cols() {
-			interp = gocv.InterpolationArea
-		}
-		gocv.Resize(a, &rs, image.Pt(p.W, p.H), 0, 0, interp)
-	}
-	if p.Flip {
-		gocv.Flip(rs, &rs, 1)
-	}
-	src := bytesOf(t, rs)
-	out := make([]byte, w*h)
-	for y := max(0, p.Y); y < min(h, p.Y+p.H); y++ {
-		for x := max(0, p.X); x < min(w, p.X+p.W); x++ {
-			out[y*w+x] = src[(y-p.Y)*p.W+x-p.X]
-		}
-	}
-	return out
+	return fixture.PlacedAlpha(t, a, fixture.Placement{X: p.X, Y: p.Y, W: p.W, H: p.H, Flip: p.Flip}, w, h)
 }
 
 func TestRealCutoutsUnscaled(t *testing.T) {

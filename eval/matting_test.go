@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/shareddata"
-	"gocv.io/x/gocv"
 )
 
 func TestMattingSumsTiny(t *testing.T) {
@@ -387,16 +387,6 @@ func checkConn(t *testing.T, p Pair, what string) {
 	}
 }
 
-func readGray(t *testing.T, path string) ([]uint8, int, int) {
-	t.Helper()
-	m := gocv.IMRead(path, gocv.IMReadGrayScale)
-	defer m.Close()
-	if m.Empty() {
-		t.Fatalf("cannot read %s", path)
-	}
-	return append([]uint8(nil), m.ToBytes()...), m.Cols(), m.Rows()
-}
-
 // TestDIMSharedData scores the shared Composition-1k-style crops'
 // predictions against their ground-truth alphas over the human trimaps.
 func TestDIMSharedData(t *testing.T) {
@@ -413,9 +403,9 @@ func TestDIMSharedData(t *testing.T) {
 	agg := NewAggregator(ms)
 	for _, f := range files {
 		name := filepath.Base(f)
-		alpha, w, h := readGray(t, f)
-		pred, pw, ph := readGray(t, filepath.Join(dir, "predictions", name))
-		tri, tw, th := readGray(t, filepath.Join(dir, "trimaps", name))
+		alpha, w, h := fixture.ReadGray(t, f)
+		pred, pw, ph := fixture.ReadGray(t, filepath.Join(dir, "predictions", name))
+		tri, tw, th := fixture.ReadGray(t, filepath.Join(dir, "trimaps", name))
 		if pw != w || ph != h || tw != w || th != h {
 			t.Fatalf("%s: sizes differ", name)
 		}

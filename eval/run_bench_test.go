@@ -7,6 +7,7 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/models/onnxbuild"
@@ -21,9 +22,7 @@ import (
 //
 //	go test -run '^$' -bench HarnessOverhead -benchtime 2x ./eval/
 func BenchmarkHarnessOverhead(b *testing.B) {
-	if _, err := models.LibraryPath(); err != nil {
-		b.Skipf("skipping: %v", err)
-	}
+	testmodel.NeedRuntime(b)
 	dir := b.TempDir()
 	const n = 8
 	if _, err := synth.Generate(context.Background(), filepath.Join(dir, "src"), synth.Options{Count: n, Seed: 1, Width: 800, Height: 600}); err != nil {
@@ -33,20 +32,8 @@ func BenchmarkHarnessOverhead(b *testing.B) {
 	if _, err := jobs.Build(context.Background(), jobs.BuildOptions{Format: "folder", Src: filepath.Join(dir, "src", "folder"), Out: ds, Ratios: dataset.Ratios{0, 0, 1}, RunOptions: jobs.RunOptions{Workers: 2}}); err != nil {
 		b.Fatal(err)
 	}
-	m, err := onnxbuild.Build("unet-aspp", onnxbuild.Options{Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	model := filepath.Join(dir, "unet_aspp.onnx")
-	writeFile(b, model, m.Data)
-	info, err := models.ReadModelInfo(model)
-	if err != nil {
-		b.Fatal(err)
-	}
-	spec, err := models.Detect(models.Presets()["unet-aspp"], info.Inputs, info.Outputs)
-	if err != nil {
-		b.Fatal(err)
-	}
+	model := testmodel.Built(b, dir, "unet-aspp", onnxbuild.Options{Seed: 1})
+	spec := testmodel.Detect(b, model, models.Presets()["unet-aspp"])
 	var evalIPS, benchIPS float64
 	for i := 0; i < b.N; i++ {
 		res, err := eval.Run(context.Background(), eval.Config{

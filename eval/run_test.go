@@ -17,17 +17,13 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/models/onnxbuild"
 )
 
 // needORT skips when the ONNX Runtime library is not installed.
-func needORT(t *testing.T) {
-	t.Helper()
-	if _, err := models.LibraryPath(); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
-}
+var needORT = testmodel.NeedRuntime
 
 // rect is a half-open pixel rectangle [x0,x1) x [y0,y1).
 type rect struct{ x0, y0, x1, y1 int }
@@ -115,22 +111,10 @@ func writeFile(t testing.TB, path string, b []byte) {
 // spec, resolved against the file as segtool eval resolves it.
 func writeOracleModel(t *testing.T, dir string) (string, models.Spec) {
 	t.Helper()
-	b, err := onnxbuild.Oracle(onnxbuild.DefaultOracle())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "oracle.onnx")
-	writeFile(t, path, b)
+	path := testmodel.Oracle(t, dir)
 	base := models.Presets()["oracle"]
 	base.Width, base.Height = oracleW, oracleH
-	info, err := models.ReadModelInfo(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := models.Detect(base, info.Inputs, info.Outputs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := testmodel.Detect(t, path, base)
 	if err := spec.Validate(); err != nil {
 		t.Fatal(err)
 	}

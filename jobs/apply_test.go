@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,8 +15,9 @@ import (
 
 	"github.com/segtool/segtool/apply"
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/shareddata"
-	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/internal/testmodel"
 )
 
 // applyRedModel is a stand-in for a segmentation model: the person is where
@@ -341,39 +341,11 @@ func applySolid(w, h int, b, g, r uint8) []uint8 {
 	return px
 }
 
-// applySINet opens ../shared/models/SINet.onnx with the sinet preset.
-func applySINet(t *testing.T) *models.Predictor {
-	t.Helper()
-	dir := shareddata.Dir(t, "models")
-	if _, err := models.LibraryPath(); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
-	path := filepath.Join(dir, "SINet.onnx")
-	info, err := models.ReadModelInfo(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := models.Detect(models.Presets()["sinet"], info.Inputs, info.Outputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := models.Open(path, spec, models.SessionOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return models.NewPredictor(s, models.FitResize, image.Point{}, 0)
-}
-
 // applyReadAlpha reads a P3M reference matte as [0, 1] values.
 func applyReadAlpha(t *testing.T, path string) []float32 {
 	t.Helper()
-	m := gocv.IMRead(path, gocv.IMReadGrayScale)
-	defer m.Close()
-	if m.Empty() {
-		t.Fatalf("cannot read %s", path)
-	}
-	return apply.AlphaFromBytes(m.ToBytes())
+	b, _, _ := fixture.ReadGray(t, path)
+	return apply.AlphaFromBytes(b)
 }
 
 // SINet on the nine P3M portraits writes all four effects and a contact
@@ -382,7 +354,7 @@ func applyReadAlpha(t *testing.T, path string) []float32 {
 func TestApplySINetP3M(t *testing.T) {
 	p3m := shareddata.Dir(t, "data/p3m")
 	bgs := shareddata.Dir(t, "data/backgrounds")
-	pred := applySINet(t)
+	pred := testmodel.SINet(t)
 	out := filepath.Join(t.TempDir(), "out")
 	sheet := filepath.Join(out, "sheet.png")
 	sum, err := Apply(context.Background(), pred, ApplyOptions{

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"image"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/segtool/segtool/augment"
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/synth"
 	"gocv.io/x/gocv"
 )
@@ -56,45 +56,17 @@ func augmentTestConfig(t *testing.T, yaml string) string {
 // creation time.
 func augmentTestFiles(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	out := treeFiles(t, dir)
+	if b, ok := out[dataset.InfoFile]; ok {
+		var info dataset.Info
+		if err := json.Unmarshal([]byte(b), &info); err != nil {
+			t.Fatal(err)
 		}
-		rel, _ := filepath.Rel(dir, p)
-		b, err := os.ReadFile(p)
-		if rel == dataset.InfoFile {
-			var info dataset.Info
-			if err := json.Unmarshal(b, &info); err != nil {
-				return err
-			}
-			info.Created = ""
-			b, _ = json.Marshal(info)
-		}
-		out[filepath.ToSlash(rel)] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
+		info.Created = ""
+		nb, _ := json.Marshal(info)
+		out[dataset.InfoFile] = string(nb)
 	}
 	return out
-}
-
-// augmentTestValidate opens a written dataset and fails on any Validate problem.
-func augmentTestValidate(t *testing.T, dir string) *dataset.Dataset {
-	t.Helper()
-	d, err := dataset.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := dataset.Validate(context.Background(), d, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range ps {
-		t.Errorf("validate: %s", p)
-	}
-	return d
 }
 
 func augmentMustParse(t testing.TB, yaml string) *augment.Pipeline {
@@ -106,57 +78,10 @@ func augmentMustParse(t testing.TB, yaml string) *augment.Pipeline {
 	return p
 }
 
-// augmentEveryOp runs every op with random parameters (as augment's
-// determinism tests do).
-const augmentEveryOp = `
-ops:
-  - add: {value: [-20, 20], per_channel: 0.5}
-  - add_elementwise: {value: [-10, 10], per_channel: 0.5}
-  - gaussian_noise: {sigma: [0, 10], per_channel: 0.5}
-  - brightness_hsv: {scale: [0.7, 1.3], shift: [-10, 10]}
-  - hue_saturation: {hue: [-20, 20], saturation: [0.7, 1.3]}
-  - gamma: {gamma: [0.7, 1.5], per_channel: 0.5}
-  - contrast: {alpha: [0.7, 1.3]}
-  - jpeg_quality: {quality: [40, 95]}
-  - one_of:
-      ops:
-        - mean_blur: {kernel: [3, 5]}
-        - median_blur: {kernel: [3, 5]}
-        - gaussian_blur: {sigma: [0, 2]}
-        - gaussian_blur: {kernel: [3, 7]}
-  - occlusion: {count: [1, 3], fill: [noise, constant, patch], value: [0, 255], occlude_mask: 0.5}
-  - sometimes:
-      p: 0.7
-      ops: [fliplr, flipud]
-  - affine: {rotate: [-20, 20], scale: [0.8, 1.2], translate_x: [-0.1, 0.1], translate_y: [-0.1, 0.1], shear: [-5, 5], border: [constant, reflect101, replicate], fill: [0, 255]}
-  - rotate: {angle: [-10, 10], border: reflect}
-  - some_of:
-      n: [1, 2]
-      random_order: true
-      ops:
-        - random_crop: {scale: [0.5, 1], aspect: [0.8, 1.25], center: [random, unknown]}
-        - random_crop: {width: [100, 150], height: [100, 150]}
-        - resize: {width: [150, 250], interpolation: [linear, area, cubic, nearest]}
-  - sequential:
-      random_order: true
-      ops:
-        - pad_to: {width: 260, height: 260, position: random, border: [constant, reflect]}
-        - resize: {width: 240, height: 240}
-`
-
-func augmentTestOpen(t *testing.T, dir string) *dataset.Dataset {
-	t.Helper()
-	d, err := dataset.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 // Every op, originals and the preview: workers must not change a byte.
 func TestAugmentSameBytesWhateverWorkers(t *testing.T) {
 	src, _ := augmentTestSource(t, 4)
-	cfg := augmentTestConfig(t, augmentEveryOp)
+	cfg := augmentTestConfig(t, fixture.EveryAugmentOp)
 	var runs []map[string]string
 	for _, workers := range []int{1, 2} {
 		out := filepath.Join(t.TempDir(), "aug")
@@ -174,7 +99,7 @@ func TestAugmentSameBytesWhateverWorkers(t *testing.T) {
 		if sum.Preview != filepath.Join(out, AugmentPreviewFile) {
 			t.Errorf("preview %q", sum.Preview)
 		}
-		augmentTestValidate(t, out)
+		validateDataset(t, out)
 		runs = append(runs, augmentTestFiles(t, out))
 	}
 	a, b := runs[0], runs[1]
@@ -210,8 +135,8 @@ func TestAugmentRows(t *testing.T) {
 	if sum.Applied["fliplr"] != 6 || sum.Applied["affine"] != 6 || sum.Originals != 3 || sum.Rejects != 0 {
 		t.Errorf("summary %+v", sum)
 	}
-	d := augmentTestValidate(t, out)
-	sd := augmentTestOpen(t, src)
+	d := validateDataset(t, out)
+	sd := openDataset(t, src)
 	if d.Info.Format != "augment" || d.Info.Version != "test" || d.Info.Options["copies"] != 2.0 {
 		t.Errorf("dataset.json %+v", d.Info)
 	}
@@ -289,7 +214,7 @@ func TestAugmentResume(t *testing.T) {
 		}
 	}
 	// A lost file is written again, alone with its row's other planes.
-	d := augmentTestOpen(t, out)
+	d := openDataset(t, out)
 	lost := d.Samples[1]
 	os.Remove(filepath.Join(out, lost.Mask))
 	again, err = Augment(context.Background(), o)
@@ -299,7 +224,7 @@ func TestAugmentResume(t *testing.T) {
 	if again.Files != len(lost.Files()) || again.Reused != first.Samples-1 {
 		t.Errorf("after losing %s: %d files written, %d reused", lost.Mask, again.Files, again.Reused)
 	}
-	augmentTestValidate(t, out)
+	validateDataset(t, out)
 	if augmentTestFiles(t, out)[dataset.ManifestFile] != before[dataset.ManifestFile] {
 		t.Error("manifest changed")
 	}
@@ -321,7 +246,7 @@ func TestAugmentResume(t *testing.T) {
 
 func TestAugmentSplits(t *testing.T) {
 	src, _ := augmentTestSource(t, 4)
-	sd := augmentTestOpen(t, src)
+	sd := openDataset(t, src)
 	have := map[string]int{}
 	for _, s := range sd.Samples {
 		have[s.Split]++
@@ -390,7 +315,7 @@ func TestAugmentBadOptions(t *testing.T) {
 // written, unless FailFast.
 func TestAugmentRejects(t *testing.T) {
 	src, _ := augmentTestSource(t, 4)
-	sd := augmentTestOpen(t, src)
+	sd := openDataset(t, src)
 	lost, changed := sd.Samples[0], sd.Samples[2]
 	os.Remove(filepath.Join(src, lost.Mask))
 	os.WriteFile(filepath.Join(src, changed.Image), []byte("not the image the manifest lists"), 0o644)
@@ -413,7 +338,7 @@ func TestAugmentRejects(t *testing.T) {
 			t.Errorf("reject %+v should name %q", r, path)
 		}
 	}
-	augmentTestValidate(t, out)
+	validateDataset(t, out)
 
 	out2 := filepath.Join(t.TempDir(), "aug")
 	_, err = Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out2, RunOptions: RunOptions{FailFast: true}})
@@ -486,7 +411,7 @@ func TestAugmentInstances(t *testing.T) {
 	if sum.Dropped != 2 || sum.Samples != 4 {
 		t.Errorf("summary %+v", sum)
 	}
-	for _, s := range augmentTestValidate(t, out).Samples {
+	for _, s := range validateDataset(t, out).Samples {
 		if s.Parent != "" && (s.Instances != "" || s.Boxes != nil || !slices.Contains(s.Notes, augmentNoteDropped)) {
 			t.Errorf("copy %+v", s)
 		}
@@ -538,7 +463,7 @@ func TestAugmentIDClash(t *testing.T) {
 	if sum.Selected != 2 || sum.Planned != 3 || sum.Samples != 3 || sum.RejectCodes[dataset.CodeDuplicateID] != 1 {
 		t.Errorf("summary %+v", sum)
 	}
-	d := augmentTestValidate(t, o.Out)
+	d := validateDataset(t, o.Out)
 	id := d.Samples[0].ID
 	if len(d.Samples) != 3 || d.Samples[1].ID != AugmentCopyID(id, 0) || d.Samples[1].Parent != id || d.Samples[2].ID != AugmentCopyID(AugmentCopyID(id, 0), 0) {
 		t.Errorf("rows %+v", d.Samples)

@@ -12,10 +12,10 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/jobs"
 	"gocv.io/x/gocv"
 )
@@ -213,16 +213,6 @@ func buildBareCopy(src, out string, stems []string, workers int) error {
 	return firstErr
 }
 
-// buildCPUTime is the process's user plus system CPU time so far (getrusage:
-// the reason this file is unix-only).
-func buildCPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkBuildVsBare compares jobs.Build on the folder layout with
 // buildBareCopy over the same pairs at the same worker count. Build should reach
 // at least 80% of bare's pairs/s; the ratio is printed per worker count.
@@ -272,9 +262,9 @@ func BenchmarkBuildVsBare(b *testing.B) {
 					b.ResetTimer()
 					for i := 0; i < b.N; i++ {
 						out := filepath.Join(outRoot, fmt.Sprintf("%s-w%d-%d", c.name, workers, seq.Add(1)))
-						c0 := buildCPUTime()
+						c0 := fixture.CPUTime()
 						c.run(b, out, workers)
-						cpu += buildCPUTime() - c0
+						cpu += fixture.CPUTime() - c0
 						b.StopTimer()
 						if err := os.RemoveAll(out); err != nil {
 							b.Fatal(err)

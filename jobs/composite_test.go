@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"image"
 	"io/fs"
 	"math"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/segtool/segtool/composite"
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/shareddata"
 	"gocv.io/x/gocv"
 )
@@ -36,7 +36,7 @@ func compositeWrite(t *testing.T, dir, rel string, m gocv.Mat) string {
 // ellipse with a soft rim, transparent corners.
 func compositeCutout(t *testing.T, w, h int, seed uint32) gocv.Mat {
 	t.Helper()
-	d := compositePseudo(4*w*h, seed)
+	d := fixture.Pseudo(4*w*h, seed)
 	for y := range h {
 		for x := range w {
 			dx, dy := (float64(x)+0.5)/float64(w)*2-1, (float64(y)+0.5)/float64(h)*2-1
@@ -44,7 +44,7 @@ func compositeCutout(t *testing.T, w, h int, seed uint32) gocv.Mat {
 			d[4*(y*w+x)+3] = uint8(math.Max(0, math.Min(255, (1-r)*4*255)))
 		}
 	}
-	return compositeMat(t, h, w, gocv.MatTypeCV8UC4, d)
+	return fixture.Mat(t, h, w, gocv.MatTypeCV8UC4, d)
 }
 
 // compositeSources writes a cut-out folder (two with one base name in different
@@ -56,10 +56,10 @@ func compositeSources(t *testing.T) (fgDir, bgDir string) {
 	compositeWrite(t, fgDir, "a/person.png", compositeCutout(t, 40, 56, 1))
 	compositeWrite(t, fgDir, "b/person.png", compositeCutout(t, 36, 60, 2))
 	compositeWrite(t, fgDir, "c.webp", compositeCutout(t, 30, 44, 3))
-	compositeWrite(t, bgDir, "photo.jpg", compositeMat(t, 50, 70, gocv.MatTypeCV8UC3, compositePseudo(3*50*70, 4)))
-	compositeWrite(t, bgDir, "grey.png", compositeMat(t, 90, 60, gocv.MatTypeCV8UC1, compositePseudo(90*60, 5)))
-	compositeWrite(t, bgDir, "sub/wide.png", compositeMat(t, 40, 160, gocv.MatTypeCV8UC3, compositePseudo(3*40*160, 6)))
-	compositeWrite(t, bgDir, "rgba.png", compositeMat(t, 64, 64, gocv.MatTypeCV8UC4, compositePseudo(4*64*64, 7)))
+	compositeWrite(t, bgDir, "photo.jpg", fixture.Mat(t, 50, 70, gocv.MatTypeCV8UC3, fixture.Pseudo(3*50*70, 4)))
+	compositeWrite(t, bgDir, "grey.png", fixture.Mat(t, 90, 60, gocv.MatTypeCV8UC1, fixture.Pseudo(90*60, 5)))
+	compositeWrite(t, bgDir, "sub/wide.png", fixture.Mat(t, 40, 160, gocv.MatTypeCV8UC3, fixture.Pseudo(3*40*160, 6)))
+	compositeWrite(t, bgDir, "rgba.png", fixture.Mat(t, 64, 64, gocv.MatTypeCV8UC4, fixture.Pseudo(4*64*64, 7)))
 	return fgDir, bgDir
 }
 
@@ -67,40 +67,9 @@ func compositeSources(t *testing.T) (fgDir, bgDir string) {
 // creation time) to its bytes.
 func compositeFiles(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if rel != dataset.InfoFile {
-			b, err := os.ReadFile(p)
-			out[filepath.ToSlash(rel)] = string(b)
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := treeFiles(t, dir)
+	delete(out, dataset.InfoFile)
 	return out
-}
-
-// compositeValidate opens a written dataset and fails on any Validate problem.
-func compositeValidate(t *testing.T, dir string) *dataset.Dataset {
-	t.Helper()
-	d, err := dataset.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := dataset.Validate(context.Background(), d, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range ps {
-		t.Errorf("validate: %s", p)
-	}
-	return d
 }
 
 func compositeRecord(t *testing.T, s dataset.Sample) composite.Record {
@@ -147,7 +116,7 @@ func TestCompositeSameBytesWhateverWorkers(t *testing.T) {
 		if sum.Preview != filepath.Join(out, CompositePreviewFile) {
 			t.Errorf("preview %q", sum.Preview)
 		}
-		d := compositeValidate(t, out)
+		d := validateDataset(t, out)
 		for _, s := range d.Samples {
 			rec := compositeRecord(t, s)
 			if !strings.HasPrefix(s.ID, rec.Fg+"__") || s.Parent != rec.Fg || s.Source[1] != rec.Bg || len(s.Source) != 1+len(rec.Layers) {
@@ -181,11 +150,11 @@ func TestCompositeSameBytesWhateverWorkers(t *testing.T) {
 
 func TestCompositeRejectsBadInputs(t *testing.T) {
 	fgDir, bgDir := compositeSources(t)
-	compositeWrite(t, fgDir, "rgb.png", compositeMat(t, 20, 20, gocv.MatTypeCV8UC3, compositePseudo(1200, 8)))
-	compositeWrite(t, fgDir, "clear.png", compositeMat(t, 20, 20, gocv.MatTypeCV8UC4, make([]byte, 1600)))
+	compositeWrite(t, fgDir, "rgb.png", fixture.Mat(t, 20, 20, gocv.MatTypeCV8UC3, fixture.Pseudo(1200, 8)))
+	compositeWrite(t, fgDir, "clear.png", fixture.Mat(t, 20, 20, gocv.MatTypeCV8UC4, make([]byte, 1600)))
 	compositeWrite(t, fgDir, "huge.png", compositeCutout(t, 150, 200, 9)) // larger than the canvas
 	os.WriteFile(filepath.Join(fgDir, "notes.txt"), []byte("hello"), 0o644)
-	os.WriteFile(filepath.Join(bgDir, "garbage.jpg"), compositePseudo(500, 10), 0o644)
+	os.WriteFile(filepath.Join(bgDir, "garbage.jpg"), fixture.Pseudo(500, 10), 0o644)
 	out := filepath.Join(t.TempDir(), "comp")
 	sum, err := Composite(context.Background(), CompositeOptions{Fg: fgDir, Bg: bgDir, Out: out,
 		Composite:  composite.Options{Seed: 1, Width: 64, Height: 80, PerFg: 2},
@@ -214,7 +183,7 @@ func TestCompositeRejectsBadInputs(t *testing.T) {
 	if len(want) != 0 {
 		t.Errorf("no reject for %v", want)
 	}
-	d := compositeValidate(t, out)
+	d := validateDataset(t, out)
 	for _, s := range d.Samples {
 		if rec := compositeRecord(t, s); strings.HasPrefix(s.ID, "huge__") != rec.Shrunk {
 			t.Errorf("%s: shrunk %v", s.ID, rec.Shrunk)
@@ -238,7 +207,7 @@ func TestCompositeRealCutouts(t *testing.T) {
 	if sum.Samples == 0 || sum.Rejects != 0 || len(sum.LooksPremultiplied) != 0 {
 		t.Fatalf("summary %+v", sum)
 	}
-	d := compositeValidate(t, out)
+	d := validateDataset(t, out)
 	flips := map[bool]int{}
 	for _, s := range d.Samples {
 		rec := compositeRecord(t, s)
@@ -254,7 +223,7 @@ func TestCompositeRealCutouts(t *testing.T) {
 		wantA := compositePlacedAlpha(t, a, p, s.Width, s.Height)
 		a.Close()
 		got := gocv.IMRead(d.Path(s.Alpha), gocv.IMReadGrayScale)
-		if !bytes.Equal(compositeBytesOf(t, got), wantA) {
+		if !bytes.Equal(fixture.BytesOf(t, got), wantA) {
 			t.Errorf("%s: alpha is not the cut-out's alpha at %+v", s.ID, p)
 		}
 		got.Close()
@@ -308,12 +277,12 @@ func TestCompositeResumeWritesNothing(t *testing.T) {
 	}
 	// A background added since changes the plan: composites whose
 	// background changed are redone, the others kept.
-	compositeWrite(t, bgDir, "zz.png", compositeMat(t, 30, 30, gocv.MatTypeCV8UC3, compositePseudo(2700, 11)))
+	compositeWrite(t, bgDir, "zz.png", fixture.Mat(t, 30, 30, gocv.MatTypeCV8UC3, fixture.Pseudo(2700, 11)))
 	again, err = Composite(context.Background(), o)
 	if err != nil || again.Reused == 0 || again.Reused == again.Samples {
 		t.Errorf("resume with a new background: %v, %d of %d reused", err, again.Reused, again.Samples)
 	}
-	d := compositeValidate(t, out)
+	d := validateDataset(t, out)
 	for _, s := range d.Samples {
 		if rec := compositeRecord(t, s); rec.Bg != s.Source[1] {
 			t.Errorf("%s: record says background %s, source %s", s.ID, rec.Bg, s.Source[1])
@@ -363,7 +332,7 @@ func TestCompositeOptionErrors(t *testing.T) {
 
 func TestCompositeNothingUsable(t *testing.T) {
 	dir := t.TempDir()
-	compositeWrite(t, dir, "fg/rgb.jpg", compositeMat(t, 20, 20, gocv.MatTypeCV8UC3, compositePseudo(1200, 8)))
+	compositeWrite(t, dir, "fg/rgb.jpg", fixture.Mat(t, 20, 20, gocv.MatTypeCV8UC3, fixture.Pseudo(1200, 8)))
 	out := filepath.Join(dir, "comp")
 	sum, err := Composite(context.Background(), CompositeOptions{Fg: filepath.Join(dir, "fg"), Bg: "procedural", Out: out})
 	if !errors.Is(err, ErrNoComposites) || sum.Rejects != 1 {
@@ -397,8 +366,8 @@ func TestCompositePairsAndDataset(t *testing.T) {
 		bgr.Close()
 		a.Close()
 	}
-	compositeWrite(t, pairs, "fg/lonely.png", compositeMat(t, 8, 8, gocv.MatTypeCV8UC3, compositePseudo(192, 1)))
-	compositeWrite(t, pairs, "alpha/orphan.png", compositeMat(t, 8, 8, gocv.MatTypeCV8UC1, compositePseudo(64, 1)))
+	compositeWrite(t, pairs, "fg/lonely.png", fixture.Mat(t, 8, 8, gocv.MatTypeCV8UC3, fixture.Pseudo(192, 1)))
+	compositeWrite(t, pairs, "alpha/orphan.png", fixture.Mat(t, 8, 8, gocv.MatTypeCV8UC1, fixture.Pseudo(64, 1)))
 
 	out := filepath.Join(dir, "from-pairs")
 	sum, err := Composite(context.Background(), CompositeOptions{Fg: "folder:" + pairs, Bg: "procedural:noise,blobs", Out: out,
@@ -406,7 +375,7 @@ func TestCompositePairsAndDataset(t *testing.T) {
 	if err != nil || sum.FgKind != CompositeFgPairs || sum.Samples != 6 || sum.Rejects != 2 {
 		t.Fatalf("pairs: %v, %+v", err, sum)
 	}
-	d := compositeValidate(t, out)
+	d := validateDataset(t, out)
 	if s := d.Samples[0]; s.ID != "p0__000" || s.Source[0] != "fg/p0.jpg" {
 		t.Errorf("first row %s from %v", s.ID, s.Source)
 	}
@@ -420,7 +389,7 @@ func TestCompositePairsAndDataset(t *testing.T) {
 	if err != nil || sum.FgKind != CompositeFgDataset || sum.Samples != 6 || sum.Counts["test"] != 6 {
 		t.Fatalf("dataset: %v, %+v; want 6 composites, all in the foregrounds' test split", err, sum)
 	}
-	d = compositeValidate(t, out)
+	d = validateDataset(t, out)
 	if s := d.Samples[0]; s.ID != "p0__000" || s.Source[0] != "images/p0.png" || len(s.Source) != 3 {
 		t.Errorf("first row %s from %v", s.ID, s.Source)
 	}
@@ -430,69 +399,11 @@ func TestCompositePairsAndDataset(t *testing.T) {
 	}
 }
 
-// compositeMat copies data into a new Mat (NewMatFromBytes would alias Go
-// memory).
-func compositeMat(t testing.TB, rows, cols int, mt gocv.MatType, data []byte) gocv.Mat {
-	t.Helper()
-	m := gocv.NewMatWithSize(rows, cols, mt)
-	d, err := m.DataPtrUint8()
-	if err != nil || len(d) != len(data) {
-		t.Fatalf("mat %dx%d %v: %d bytes for %d (%v)", cols, rows, mt, len(data), len(d), err)
-	}
-	copy(d, data)
-	t.Cleanup(func() { m.Close() })
-	return m
-}
-
-func compositeBytesOf(t testing.TB, m gocv.Mat) []byte {
-	t.Helper()
-	if !m.IsContinuous() {
-		c := m.Clone()
-		defer c.Close()
-		return compositeBytesOf(t, c)
-	}
-	d, err := m.DataPtrUint8()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append([]byte(nil), d...)
-}
-
-// compositePseudo fills n bytes from a fixed LCG, for arbitrary-looking
-// test pixels.
-func compositePseudo(n int, seed uint32) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		seed = seed*1664525 + 1013904223
-		b[i] = byte(seed >> 24)
-	}
-	return b
-}
-
 // compositePlacedAlpha is a w×h canvas holding alpha a as placement p puts
 // it.
 func compositePlacedAlpha(t testing.TB, a gocv.Mat, p composite.Placement, w, h int) []byte {
 	t.Helper()
-	rs := a.Clone()
-	defer rs.Close()
-	if p.W != a.Cols() || p.H != a.Rows() {
-		interp := gocv.InterpolationLinear
-		if 2*p.W < a.Cols() {
-			interp = gocv.InterpolationArea
-		}
-		gocv.Resize(a, &rs, image.Pt(p.W, p.H), 0, 0, interp)
-	}
-	if p.Flip {
-		gocv.Flip(rs, &rs, 1)
-	}
-	src := compositeBytesOf(t, rs)
-	out := make([]byte, w*h)
-	for y := max(0, p.Y); y < min(h, p.Y+p.H); y++ {
-		for x := max(0, p.X); x < min(w, p.X+p.W); x++ {
-			out[y*w+x] = src[(y-p.Y)*p.W+x-p.X]
-		}
-	}
-	return out
+	return fixture.PlacedAlpha(t, a, fixture.Placement{X: p.X, Y: p.Y, W: p.W, H: p.H, Flip: p.Flip}, w, h)
 }
 
 // Reading the files is the job's: a missing, empty, garbage or truncated
@@ -503,7 +414,7 @@ func TestCompositeLoadBackgroundErrors(t *testing.T) {
 	os.WriteFile(garbage, []byte("hello"), 0o644)
 	empty := filepath.Join(dir, "empty.png")
 	os.WriteFile(empty, nil, 0o644)
-	jpg, err := os.ReadFile(compositeWrite(t, dir, "whole.jpg", compositeMat(t, 64, 64, gocv.MatTypeCV8UC3, compositePseudo(3*64*64, 5))))
+	jpg, err := os.ReadFile(compositeWrite(t, dir, "whole.jpg", fixture.Mat(t, 64, 64, gocv.MatTypeCV8UC3, fixture.Pseudo(3*64*64, 5))))
 	if err != nil {
 		t.Fatal(err)
 	}

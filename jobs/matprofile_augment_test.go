@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/matleak"
 )
 
@@ -20,8 +21,8 @@ func TestMatProfileAugment(t *testing.T) {
 	func() {
 		ctx := context.Background()
 		src, pf := augmentTestSource(t, 3)
-		os.WriteFile(filepath.Join(src, augmentTestOpen(t, src).Samples[1].Image), []byte("corrupt"), 0o644)
-		cfg := augmentTestConfig(t, augmentEveryOp)
+		os.WriteFile(filepath.Join(src, openDataset(t, src).Samples[1].Image), []byte("corrupt"), 0o644)
+		cfg := augmentTestConfig(t, fixture.EveryAugmentOp)
 		for _, ds := range []string{src, pf} {
 			out := filepath.Join(t.TempDir(), "aug")
 			o := AugmentOptions{Config: cfg, Dataset: ds, Out: out, Copies: 2, IncludeOriginals: true, Preview: 3, RunOptions: RunOptions{Workers: 2}}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/shareddata"
 	"github.com/segtool/segtool/trimap"
 )
@@ -68,34 +68,9 @@ func trimapDimDataset(t *testing.T) string {
 }
 
 // trimapSyntheticImage is a w x h image with smooth gradients, random
-// discs and noise, so that SLIC has structure to follow (a copy of the
-// trimap package's test image).
+// discs and noise, so that SLIC has structure to follow.
 func trimapSyntheticImage(w, h int, seed uint64) trimap.Image {
-	r := rand.New(rand.NewPCG(seed, 7))
-	im := trimap.Image{W: w, H: h, Pix: make([]uint8, 3*w*h)}
-	for y := range h {
-		for x := range w {
-			p := 3 * (y*w + x)
-			im.Pix[p], im.Pix[p+1], im.Pix[p+2] = uint8(x*255/w), uint8(y*255/h), 128
-		}
-	}
-	for range 40 {
-		cx, cy, rad := r.IntN(w), r.IntN(h), 5+r.IntN(max(w, h)/6+1)
-		c := [3]uint8{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256))}
-		for y := max(cy-rad, 0); y < min(cy+rad, h); y++ {
-			for x := max(cx-rad, 0); x < min(cx+rad, w); x++ {
-				if (x-cx)*(x-cx)+(y-cy)*(y-cy) <= rad*rad {
-					p := 3 * (y*w + x)
-					im.Pix[p], im.Pix[p+1], im.Pix[p+2] = c[0], c[1], c[2]
-				}
-			}
-		}
-	}
-	for i := range im.Pix {
-		v := int(im.Pix[i]) + r.IntN(9) - 4
-		im.Pix[i] = uint8(min(max(v, 0), 255))
-	}
-	return im
+	return trimap.Image{W: w, H: h, Pix: fixture.SyntheticBGR(w, h, seed)}
 }
 
 // trimapSyntheticDataset builds a dataset of n 64x48 samples with soft discs
@@ -149,34 +124,11 @@ func trimapUpdate(t *testing.T, o TrimapOptions) TrimapSummary {
 	return sum
 }
 
-func trimapOpenDS(t *testing.T, dir string) *dataset.Dataset {
-	t.Helper()
-	d, err := dataset.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-func trimapValidate(t *testing.T, dir string) {
-	t.Helper()
-	problems, err := dataset.Validate(context.Background(), trimapOpenDS(t, dir), 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Errorf("validate: %s", p)
-	}
-}
-
 // trimapSnapshot maps every file below dir to its modification time and size.
 func trimapSnapshot(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	m := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
-		}
+	eachFile(t, dir, func(p string, e fs.DirEntry) error {
 		st, err := e.Info()
 		if err != nil {
 			return err
@@ -184,9 +136,6 @@ func trimapSnapshot(t *testing.T, dir string) map[string]string {
 		m[p] = fmt.Sprintf("%s %d", st.ModTime().Format(time.RFC3339Nano), st.Size())
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return m
 }
 
@@ -239,7 +188,7 @@ func TestTrimapDim(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, TrimapReportFile)); err != nil || json.Unmarshal(b, &onDisk) != nil || len(onDisk.Samples) != 6 {
 		t.Errorf("%s: %v", TrimapReportFile, err)
 	}
-	for _, s := range trimapOpenDS(t, dir).Samples {
+	for _, s := range openDataset(t, dir).Samples {
 		out := "trimaps-sp/" + s.ID + ".png"
 		if s.Trimap != "trimaps/"+s.ID+".png" {
 			t.Errorf("%s: trimap %q, want the human one kept", s.ID, s.Trimap)
@@ -255,7 +204,7 @@ func TestTrimapDim(t *testing.T) {
 			}
 		}
 	}
-	trimapValidate(t, dir)
+	validateDataset(t, dir)
 
 	// A second identical run rewrites nothing.
 	before := trimapSnapshot(t, dir)
@@ -291,13 +240,13 @@ func TestTrimapDim(t *testing.T) {
 			t.Errorf("%s: forced run's ratio %v, want %v", q.ID, q.UnknownAreaRatio, ratios[q.ID])
 		}
 	}
-	for _, s := range trimapOpenDS(t, dir).Samples {
+	for _, s := range openDataset(t, dir).Samples {
 		recs := trimapRecords(s)
 		if s.Trimap != "trimaps/"+s.ID+".png" || recs["trimaps"].Path != s.Trimap || recs["trimaps-sp"].Path == "" {
 			t.Errorf("%s: after --force: trimap %q, records %v", s.ID, s.Trimap, recs)
 		}
 	}
-	trimapValidate(t, dir)
+	validateDataset(t, dir)
 	// Now the trimaps are segtool's own: no Force needed, nothing to do,
 	// and no reference left for the ratio.
 	o.Force = false
@@ -360,7 +309,7 @@ func TestTrimapWorkers(t *testing.T) {
 		}
 		if o.Method == TrimapMethodErode {
 			// The widths are drawn per sample and side from the range.
-			for _, s := range trimapOpenDS(t, dirs[0]).Samples {
+			for _, s := range openDataset(t, dirs[0]).Samples {
 				w := trimapRecords(s)["trimaps-morph"].Widths
 				if len(w) != 2 || w[0] < 1 || w[0] > 12 || w[1] < 1 || w[1] > 12 {
 					t.Errorf("%s: widths %v", s.ID, w)
@@ -400,7 +349,7 @@ func TestTrimapPredictions(t *testing.T) {
 	if !slices.Equal(ours, []string{"dim2 missing-partner", "dim3 size-mismatch"}) {
 		t.Errorf("reject lines %v", ours)
 	}
-	for _, s := range trimapOpenDS(t, dir).Samples {
+	for _, s := range openDataset(t, dir).Samples {
 		_, has := s.SHA256["trimaps-pred/"+s.ID+".png"]
 		if has == (s.ID == "dim2" || s.ID == "dim3") {
 			t.Errorf("%s: has a trimap from predictions: %v", s.ID, has)
@@ -409,7 +358,7 @@ func TestTrimapPredictions(t *testing.T) {
 			t.Errorf("%s: record %+v", s.ID, rec)
 		}
 	}
-	trimapValidate(t, dir)
+	validateDataset(t, dir)
 	// Again: the rejects are not repeated, nothing is rewritten.
 	before := trimapSnapshot(t, dir)
 	sum = trimapUpdate(t, o)
@@ -455,12 +404,12 @@ func TestTrimapFlatMattes(t *testing.T) {
 		if n != 2 {
 			t.Errorf("%s: %d trimap reject lines, want 2", method, n)
 		}
-		for _, s := range trimapOpenDS(t, dir).Samples {
+		for _, s := range openDataset(t, dir).Samples {
 			if s.Trimap != "trimaps/"+s.ID+".png" {
 				t.Errorf("%s: %s: trimap %q", method, s.ID, s.Trimap)
 			}
 		}
-		trimapValidate(t, dir)
+		validateDataset(t, dir)
 		// Kept means still flagged on a second run, without a new line.
 		if sum = trimapUpdate(t, TrimapOptions{Dataset: dir, Method: method, Workers: 2}); sum.Flagged != 2 || sum.NewRejectLines != 0 || sum.Reused != 3 {
 			t.Errorf("%s: second run %+v", method, sum)
@@ -491,7 +440,7 @@ func TestTrimapBadInputs(t *testing.T) {
 	if !trimapEqualMaps(got, want) {
 		t.Errorf("reject codes %v, want %v", got, want)
 	}
-	for _, s := range trimapOpenDS(t, dir).Samples {
+	for _, s := range openDataset(t, dir).Samples {
 		if s.Trimap != "" || len(s.Extra) != 0 {
 			t.Errorf("%s: a rejected row changed: %+v", s.ID, s)
 		}
@@ -554,7 +503,7 @@ func TestTrimapCancel(t *testing.T) {
 		t.Errorf("interrupted: %q, want %q", err, want)
 	}
 	n := 0
-	for _, s := range trimapOpenDS(t, dir).Samples {
+	for _, s := range openDataset(t, dir).Samples {
 		if s.Trimap != "" {
 			n++
 		}
@@ -562,7 +511,7 @@ func TestTrimapCancel(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d rows saved after cancelling at the first sample, want 1", n)
 	}
-	trimapValidate(t, dir)
+	validateDataset(t, dir)
 	if sum := trimapUpdate(t, TrimapOptions{Dataset: dir, Workers: 1}); sum.Reused != 1 || sum.Made != 2 {
 		t.Errorf("rerun: %+v", sum)
 	}

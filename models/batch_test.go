@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/models/onnxbuild"
 )
@@ -16,31 +17,11 @@ import (
 // from the model, at w x h.
 func fp16Session(t testing.TB, p onnxbuild.Precision, w, h int) *models.Session {
 	t.Helper()
-	needRuntime(t)
-	m, err := onnxbuild.Build("oracle", onnxbuild.Options{Precision: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "oracle.onnx")
-	if err := os.WriteFile(path, m.Data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	info, err := models.ReadModelInfo(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	testmodel.InitRuntime(t)
+	path := testmodel.Built(t, t.TempDir(), "oracle", onnxbuild.Options{Precision: p})
 	base := models.Presets()["oracle"]
 	base.Width, base.Height = w, h
-	spec, err := models.Detect(base, info.Inputs, info.Outputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := models.Open(path, spec, models.SessionOptions{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return testmodel.Open(t, path, base, models.SessionOptions{Threads: 1})
 }
 
 // oracleInput is n items of w x h (NCHW, raw 0..255) whose red channel
@@ -213,7 +194,7 @@ func BenchmarkCommitFloat16(b *testing.B) {
 // its pre-allocated tensors fit; a stated type that the model contradicts
 // is an error naming the field.
 func TestOpenFillsTensorFacts(t *testing.T) {
-	needRuntime(t)
+	testmodel.InitRuntime(t)
 	m, err := onnxbuild.Build("oracle", onnxbuild.Options{Precision: onnxbuild.FP16IO})
 	if err != nil {
 		t.Fatal(err)

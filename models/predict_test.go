@@ -2,40 +2,22 @@ package models_test
 
 import (
 	"image"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"gocv.io/x/gocv"
 
 	"github.com/segtool/segtool/internal/shareddata"
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models"
-	"github.com/segtool/segtool/models/onnxbuild"
 )
-
-func needRuntime(t testing.TB) {
-	t.Helper()
-	if _, err := models.LibraryPath(); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
-	if _, err := models.InitRuntime(); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // oracleSession opens the oracle model (prob = 1 where R >= 128, else 0,
 // exactly; see onnxbuild.DefaultOracle) at input size w x h.
 func oracleSession(t *testing.T, w, h int) *models.Session {
 	t.Helper()
-	needRuntime(t)
-	b, err := onnxbuild.Oracle(onnxbuild.DefaultOracle())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "oracle.onnx")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testmodel.InitRuntime(t)
+	path := testmodel.Oracle(t, t.TempDir())
 	spec := models.Presets()["oracle"]
 	spec.Width, spec.Height = w, h
 	s, err := models.Open(path, spec, models.SessionOptions{Threads: 1})
@@ -149,23 +131,9 @@ func TestPredictorOracleResize(t *testing.T) {
 // preprocessing; the predictor, untiled, must land there. Tiled at the
 // model's size it must still give a plane of probabilities.
 func TestPredictorSINetP3M(t *testing.T) {
-	dir := shareddata.Dir(t, "models")
 	p3m := shareddata.Dir(t, "data/p3m")
-	needRuntime(t)
-	path := filepath.Join(dir, "SINet.onnx")
-	info, err := models.ReadModelInfo(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := models.Detect(models.Presets()["sinet"], info.Inputs, info.Outputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := models.Open(path, spec, models.SessionOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	testmodel.InitRuntime(t)
+	s := testmodel.SINetSession(t)
 	p := models.NewPredictor(s, models.FitResize, image.Point{}, 0)
 	imgs, _ := filepath.Glob(filepath.Join(p3m, "images", "*.jpg"))
 	if len(imgs) == 0 {

@@ -12,9 +12,9 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/models"
-	"github.com/segtool/segtool/models/onnxbuild"
 	"github.com/segtool/segtool/synth"
 )
 
@@ -84,27 +84,11 @@ func predsRun(t testing.TB, ds, preds, out string, shard eval.Shard) *eval.Resul
 // channel is >= 128) at the images' size; it skips without ONNX Runtime.
 func modelRun(t testing.TB, ds, out string) *eval.Results {
 	t.Helper()
-	if _, err := models.LibraryPath(); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
-	b, err := onnxbuild.Oracle(onnxbuild.DefaultOracle())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "oracle.onnx")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testmodel.NeedRuntime(t)
+	path := testmodel.Oracle(t, t.TempDir())
 	base := models.Presets()["oracle"]
 	base.Width, base.Height = 64, 80
-	info, err := models.ReadModelInfo(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := models.Detect(base, info.Inputs, info.Outputs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := testmodel.Detect(t, path, base)
 	cfg := eval.Config{Dataset: ds, Model: path, Spec: spec,
 		Session: models.SessionOptions{Device: models.Device{Kind: "cpu"}, Threads: 1},
 		Batch:   1, Fit: models.FitResize, Metrics: eval.DefaultOptions(), Out: out, Workers: 2, Warmup: 1,

@@ -3,13 +3,13 @@ package trimap
 import (
 	"context"
 	"image"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"gocv.io/x/gocv"
 
+	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/shareddata"
 )
 
@@ -39,31 +39,7 @@ func megapixelImage(tb testing.TB) Image {
 
 // syntheticImage draws random discs over a gradient, with noise.
 func syntheticImage(w, h int, seed uint64) Image {
-	r := rand.New(rand.NewPCG(seed, 7))
-	im := Image{W: w, H: h, Pix: make([]uint8, 3*w*h)}
-	for y := range h {
-		for x := range w {
-			p := 3 * (y*w + x)
-			im.Pix[p], im.Pix[p+1], im.Pix[p+2] = uint8(x*255/w), uint8(y*255/h), 128
-		}
-	}
-	for range 40 {
-		cx, cy, rad := r.IntN(w), r.IntN(h), 5+r.IntN(max(w, h)/6+1)
-		c := [3]uint8{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256))}
-		for y := max(cy-rad, 0); y < min(cy+rad, h); y++ {
-			for x := max(cx-rad, 0); x < min(cx+rad, w); x++ {
-				if (x-cx)*(x-cx)+(y-cy)*(y-cy) <= rad*rad {
-					p := 3 * (y*w + x)
-					im.Pix[p], im.Pix[p+1], im.Pix[p+2] = c[0], c[1], c[2]
-				}
-			}
-		}
-	}
-	for i := range im.Pix {
-		v := int(im.Pix[i]) + r.IntN(9) - 4
-		im.Pix[i] = uint8(min(max(v, 0), 255))
-	}
-	return im
+	return Image{W: w, H: h, Pix: fixture.SyntheticBGR(w, h, seed)}
 }
 
 // BenchmarkSLIC runs SLIC (Lab conversion, 10 iterations, connectivity) on
@@ -87,13 +63,13 @@ func BenchmarkSLIC(b *testing.B) {
 	}{{"workers=1", 1}, {"workers=2", 2}} {
 		b.Run(wk.name, func(b *testing.B) {
 			opt := SLICOptions{Superpixels: 2500, Compactness: 10, Iterations: 10, Workers: wk.workers}
-			cpu0 := processCPU()
+			cpu0 := fixture.CPUTime()
 			for b.Loop() {
 				if _, err := SLIC(context.Background(), im, opt); err != nil {
 					b.Fatal(err)
 				}
 			}
-			if cpu := processCPU() - cpu0; cpu > 0 {
+			if cpu := fixture.CPUTime() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(cpu.Nanoseconds())/1e6/float64(b.N), "cpu-ms/op")
 			}
 		})

@@ -41,6 +41,7 @@ var allowed = map[string][]string{
 	"internal/matleak":    nil,
 	"internal/layers":     nil,
 	"internal/fixture":    {"internal/shareddata", "matfile"},
+	"internal/testmodel":  {"internal/shareddata", "models", "models/onnxbuild"},
 }
 
 func TestImportsFollowTheLayers(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models/onnxbuild"
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -64,7 +65,7 @@ func smallSize(name string) (w, h int) {
 // Runtime at batch 2 and checks names, shapes, value ranges, that batch
 // items are independent, and which ops the graph uses.
 func TestArchsInORT(t *testing.T) {
-	initORT(t)
+	testmodel.InitRuntime(t)
 	allOps := map[string]bool{}
 	for _, a := range onnxbuild.Archs() {
 		if a.Dynamic {
@@ -186,7 +187,7 @@ func TestArchOptions(t *testing.T) {
 			t.Errorf("%s %+v: no error", c.name, c.o)
 		}
 	}
-	initORT(t)
+	testmodel.InitRuntime(t)
 	m, err := onnxbuild.Build("unet-aspp", onnxbuild.Options{Width: 32, Height: 16, Batch: 3})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models/onnxbuild"
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -12,7 +13,7 @@ import (
 // default size on the CPU with ONNX Runtime's default session options, e.g.
 // go test -run '^$' -bench 'Archs/unet-aspp' ./models/onnxbuild/
 func BenchmarkArchs(b *testing.B) {
-	initORT(b)
+	testmodel.InitRuntime(b)
 	for _, a := range onnxbuild.Archs() {
 		if a.Dynamic {
 			continue

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models/onnxbuild"
 	"github.com/x448/float16"
 	ort "github.com/yalue/onnxruntime_go"
@@ -117,7 +118,7 @@ func TestPrecisionComputedScales(t *testing.T) {
 	if n, types := opCount(info, "Cast"), info.InitTypes; n != 3 || !maps.Equal(types, map[int32]int{onnxbuild.TypeFloat16: 1}) {
 		t.Errorf("%d Casts, initializers by type %v; want 3 and one float16", n, types)
 	}
-	initORT(t)
+	testmodel.InitRuntime(t)
 	y := runPrecision(t, onnxbuild.FP16, model, "x", "y", []int64{1, 1, 2, 2}, []int64{1, 1, 2, 2}, []float32{-1, 0.5, 2, -3})
 	if !slices.Equal(y, []float32{0, 0.5, 2, 0}) {
 		t.Errorf("relu: %v", y)
@@ -282,7 +283,7 @@ func runPrecision(t *testing.T, p onnxbuild.Precision, model []byte, in, out str
 // ONNX Runtime on CPU: prob is exactly 1 where red >= 128 and exactly 0
 // elsewhere (fp16 weights use FP16Oracle, which keeps that contract).
 func TestPrecisionOracleORT(t *testing.T) {
-	initORT(t)
+	testmodel.InitRuntime(t)
 	reds := []float32{0, 1, 126, 127, 128, 129, 200, 254, 255}
 	w := len(reds)
 	// Green and blue get values the oracle must ignore, 0..255.
@@ -326,7 +327,7 @@ func TestPrecisionOracleORT(t *testing.T) {
 // TestPrecisionClipResizeORT runs the Clip+Resize graph in every precision:
 // the outputs agree with float32 within float16's rounding.
 func TestPrecisionClipResizeORT(t *testing.T) {
-	initORT(t)
+	testmodel.InitRuntime(t)
 	x := make([]float32, 3*4*6)
 	for i := range x {
 		x[i] = float32(i%17)/4 - 1 // -1..3 in quarters, exact in float16
@@ -401,7 +402,7 @@ func diffStats(y, ref []float32) (worst int, maxDiff, mean float64) {
 // catch what a broken conversion does: NaN, inf, swapped or unconverted
 // tensors, differences of order the output itself.
 func TestPrecisionArchsInORT(t *testing.T) {
-	initORT(t)
+	testmodel.InitRuntime(t)
 	for _, a := range onnxbuild.Archs() {
 		if a.Dynamic {
 			continue
@@ -449,7 +450,7 @@ func TestPrecisionArchsInORT(t *testing.T) {
 // TestPrecisionArchClose compares mobilenetv2-unet at its 224x224 default,
 // with fp16 weights and in fp16, against the float32 build of the same seed.
 func TestPrecisionArchClose(t *testing.T) {
-	initORT(t)
+	testmodel.InitRuntime(t)
 	start := time.Now()
 	m32, err := onnxbuild.Build("mobilenetv2-unet", onnxbuild.Options{Seed: 5})
 	if err != nil {

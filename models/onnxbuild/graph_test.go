@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/segtool/segtool/internal/shareddata"
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models/onnxbuild"
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -131,7 +132,7 @@ func opCases() []opCase {
 // checks ONNX Runtime's values and shapes against the hand-worked ones, and
 // the builder's tracked shapes against ONNX Runtime's.
 func TestOpsInORT(t *testing.T) {
-	initORT(t)
+	testmodel.InitRuntime(t)
 	g := onnxbuild.NewGraph("ops")
 	x := g.Input("x", onnxbuild.Fixed(1), onnxbuild.Fixed(1), onnxbuild.Fixed(3), onnxbuild.Fixed(3))
 	y := g.Input("y", onnxbuild.Fixed(1), onnxbuild.Fixed(2), onnxbuild.Fixed(2), onnxbuild.Fixed(2))
@@ -168,7 +169,7 @@ func TestOpsInORT(t *testing.T) {
 // TestResizeOddSizes checks that the scales Resize writes make ONNX Runtime
 // land exactly on targets that are not integer multiples of the input.
 func TestResizeOddSizes(t *testing.T) {
-	initORT(t)
+	testmodel.InitRuntime(t)
 	g := onnxbuild.NewGraph("resize")
 	x := g.Input("x", onnxbuild.Dynamic("N", 1), onnxbuild.Fixed(2), onnxbuild.Fixed(3), onnxbuild.Fixed(7))
 	targets := [][2]int{{16, 37}, {75, 100}, {1, 1}, {2, 3}, {299, 511}, {37, 50}}
@@ -252,7 +253,7 @@ func TestInspect(t *testing.T) {
 	}
 
 	// ONNX Runtime reads the same facts from the same bytes.
-	initORT(t)
+	testmodel.InitRuntime(t)
 	ins, outs, err := ort.GetInputOutputInfoWithONNXData(model)
 	if err != nil {
 		t.Fatal(err)
@@ -344,7 +345,7 @@ func TestGraphErrors(t *testing.T) {
 // Inspect's inputs and outputs against ONNX Runtime's.
 func TestInspectSharedModels(t *testing.T) {
 	dir := shareddata.Dir(t, "models")
-	initORT(t)
+	testmodel.InitRuntime(t)
 	for _, f := range []string{"SINet.onnx", "SINet_Softmax.onnx", "prisma_nchw.onnx"} {
 		data, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {

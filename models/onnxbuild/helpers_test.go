@@ -5,20 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/segtool/segtool/models"
 	ort "github.com/yalue/onnxruntime_go"
 )
-
-// initORT loads ONNX Runtime, skipping when `make deps` has not fetched it.
-func initORT(t testing.TB) {
-	t.Helper()
-	if _, err := models.LibraryPath(); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
-	if _, err := models.InitRuntime(); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // feed is one named float32 input.
 type feed struct {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models/onnxbuild"
 )
 
@@ -31,7 +32,7 @@ func oracleInput(n, h, w, ch int, values func(i int) float32) []float32 {
 // expects exactly 1 from 128 up and exactly 0 below, at two sizes in one
 // session (H and W are dynamic) and batch 2.
 func TestOracleDefaultExact(t *testing.T) {
-	initORT(t)
+	testmodel.InitRuntime(t)
 	o := onnxbuild.DefaultOracle()
 	model, err := onnxbuild.Oracle(o)
 	if err != nil {
@@ -63,7 +64,7 @@ func TestOracleDefaultExact(t *testing.T) {
 // the documented contract: exact logits, ORT's sigmoid within 2e-7 of the
 // exact logistic, exactly 0.5 at a zero logit, exactly 0 or 1 beyond +-18.
 func TestOracleSoft(t *testing.T) {
-	initORT(t)
+	testmodel.InitRuntime(t)
 	for _, c := range []struct {
 		o   onnxbuild.OracleOptions
 		val func(i int) float32
