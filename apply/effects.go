@@ -62,6 +62,18 @@ func checkPlanes(img gocv.Mat, alpha []float32) (w, h int, err error) {
 	return w, h, nil
 }
 
+// newByteMat makes an h×w 8-bit Mat of type t and returns it with its
+// pixels; on an error the Mat is already closed.
+func newByteMat(h, w int, t gocv.MatType) (gocv.Mat, []uint8, error) {
+	m := gocv.NewMatWithSize(h, w, t)
+	px, err := m.DataPtrUint8()
+	if err != nil {
+		m.Close()
+		return gocv.Mat{}, nil, err
+	}
+	return m, px, nil
+}
+
 // bgrBytes returns a continuous copy of an 8-bit Mat's pixels.
 func bgrBytes(m gocv.Mat) []uint8 {
 	if !m.IsContinuous() {
@@ -211,10 +223,8 @@ func BlurBackground(img gocv.Mat, alpha []float32, o BlurOptions) (gocv.Mat, err
 	if dp, err = den.DataPtrFloat32(); err != nil {
 		return gocv.Mat{}, err
 	}
-	out := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
-	op, err := out.DataPtrUint8()
+	out, op, err := newByteMat(h, w, gocv.MatTypeCV8UC3)
 	if err != nil {
-		out.Close()
 		return gocv.Mat{}, err
 	}
 	for p, d := range dp {
@@ -244,10 +254,8 @@ func composeMats(fg, bg gocv.Mat, alpha []float32) (gocv.Mat, error) {
 	if bg.Cols() != w || bg.Rows() != h || bg.Type() != gocv.MatTypeCV8UC3 {
 		return gocv.Mat{}, fmt.Errorf("apply: background %dx%d (type %v), want %dx%d 8-bit BGR", bg.Cols(), bg.Rows(), bg.Type(), w, h)
 	}
-	out := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
-	op, err := out.DataPtrUint8()
+	out, op, err := newByteMat(h, w, gocv.MatTypeCV8UC3)
 	if err != nil {
-		out.Close()
 		return gocv.Mat{}, err
 	}
 	Compose(op, bgrBytes(fg), bgrBytes(bg), alpha)
@@ -349,10 +357,8 @@ func Cutout(img gocv.Mat, alpha []float32) (gocv.Mat, error) {
 		return gocv.Mat{}, err
 	}
 	src := bgrBytes(img)
-	out := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC4)
-	op, err := out.DataPtrUint8()
+	out, op, err := newByteMat(h, w, gocv.MatTypeCV8UC4)
 	if err != nil {
-		out.Close()
 		return gocv.Mat{}, err
 	}
 	for p, a := range alpha {

@@ -4,24 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"path/filepath"
 	"strings"
 )
-
-// aiSegment is the "Matting Human Datasets" (AISegment.com) layout:
-// clip_img/<group>/clip_<k>/<name>.jpg with the RGBA matte in
-// matting/<group>/matting_<k>/<name>.png, whose 4th channel is the alpha.
-type aiSegment struct{}
-
-func (aiSegment) Name() string { return "aisegment" }
-
-func (aiSegment) Recognise() string {
-	return "clip_img/ and matting/: clip_img/<group>/clip_<k>/<name>.jpg with matting/<group>/matting_<k>/<name>.png (RGBA)"
-}
-
-func (aiSegment) Detect(src string) bool {
-	return isDir(filepath.Join(src, "clip_img")) && isDir(filepath.Join(src, "matting"))
-}
 
 // mattingPath maps clip_img/<g>/clip_<k>/<name>.jpg to its matte's path.
 func mattingPath(img string) string {
@@ -35,30 +19,17 @@ func mattingPath(img string) string {
 	return strings.Join(parts, "/")
 }
 
-func (aiSegment) Scan(ctx context.Context, src string) ([]Candidate, []Reject, error) {
-	images, rejects, err := listFiles(ctx, src, "clip_img")
-	if err != nil {
-		return nil, nil, err
-	}
-	mattes, mrej, err := listFiles(ctx, src, "matting")
-	if err != nil {
-		return nil, nil, err
-	}
-	rejects = append(rejects, mrej...)
-	have := map[string]bool{}
-	for _, m := range mattes {
-		have[m] = true
-	}
-	used := map[string]bool{}
+// scanAISegment reads the "Matting Human Datasets" (AISegment.com) layout:
+// clip_img/<group>/clip_<k>/<name>.jpg with the RGBA matte in
+// matting/<group>/matting_<k>/<name>.png, whose 4th channel is the alpha.
+func scanAISegment(ctx context.Context, src string) ([]Candidate, []Reject, error) {
 	var cands []Candidate
-	for _, img := range images {
-		matte := mattingPath(img)
-		if !have[matte] {
-			rejects = append(rejects, Reject{Source: []string{img}, Stage: "scan", Code: CodeMissingPartner,
-				Reason: fmt.Sprintf("no matte %s", matte)})
-			continue
-		}
-		used[matte] = true
+	rejects, err := pairing{
+		images: "clip_img", labels: "matting",
+		imageKey: mattingPath, labelKey: func(m string) string { return m },
+		missing: func(matte string) string { return fmt.Sprintf("no matte %s", matte) },
+		orphan:  func(string) string { return "no clip_img image for this matte" },
+	}.scan(ctx, src, func(img, matte, _ string) []Reject {
 		cands = append(cands, Candidate{
 			Key: strings.TrimPrefix(img, "clip_img/"), Image: img, Sources: []string{img, matte},
 			Labels: func(src string) (Labels, error) {
@@ -73,12 +44,10 @@ func (aiSegment) Scan(ctx context.Context, src string) ([]Candidate, []Reject, e
 				return Labels{Alpha: a, Mask: maskFromAlpha(a)}, nil
 			},
 		})
-	}
-	for _, m := range mattes {
-		if !used[m] {
-			rejects = append(rejects, Reject{Source: []string{m}, Stage: "scan", Code: CodeMissingPartner,
-				Reason: "no clip_img image for this matte"})
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return cands, rejects, nil
 }

@@ -10,26 +10,18 @@ import (
 	"gocv.io/x/gocv"
 )
 
-// folder is the plain layout: images/ with masks/ and/or alphas/ and
-// optional trimaps/, paired by the path stem below each folder.
-type folder struct{}
-
-func (folder) Name() string { return "folder" }
-
-func (folder) Recognise() string {
-	return "images/ beside masks/ or alphas/ (optional trimaps/), paired by file stem"
-}
-
-func (folder) Detect(src string) bool {
-	return isDir(filepath.Join(src, ImagesDir)) &&
-		(isDir(filepath.Join(src, MasksDir)) || isDir(filepath.Join(src, AlphasDir)))
+// detectFolder finds the plain layout: images/ with masks/ and/or alphas/
+// and optional trimaps/, paired by the path stem below each folder.
+func detectFolder(src string) bool {
+	return IsDir(filepath.Join(src, ImagesDir)) &&
+		(IsDir(filepath.Join(src, MasksDir)) || IsDir(filepath.Join(src, AlphasDir)))
 }
 
 // stemIndex maps the extension-less path below root to the file, rejecting
 // a second file with the same stem.
 func stemIndex(ctx context.Context, src, root string) (map[string]string, []Reject, error) {
 	idx := map[string]string{}
-	if !isDir(filepath.Join(src, root)) {
+	if !IsDir(filepath.Join(src, root)) {
 		return idx, nil, nil
 	}
 	files, rejects, err := listFiles(ctx, src, root)
@@ -48,7 +40,7 @@ func stemIndex(ctx context.Context, src, root string) (map[string]string, []Reje
 	return idx, rejects, nil
 }
 
-func (folder) Scan(ctx context.Context, src string) ([]Candidate, []Reject, error) {
+func scanFolder(ctx context.Context, src string) ([]Candidate, []Reject, error) {
 	images, rejects, err := listFiles(ctx, src, ImagesDir)
 	if err != nil {
 		return nil, nil, err
@@ -79,12 +71,9 @@ func (folder) Scan(ctx context.Context, src string) ([]Candidate, []Reject, erro
 		cands = append(cands, c)
 	}
 	for _, sub := range []string{MasksDir, AlphasDir, TrimapsDir} {
-		for stem, f := range idx[sub] {
-			if !used[stem] {
-				rejects = append(rejects, Reject{Source: []string{f}, Stage: "scan", Code: CodeMissingPartner,
-					Reason: fmt.Sprintf("no image for this label (looked for images/%s.*)", stem)})
-			}
-		}
+		rejects = append(rejects, unpaired(idx[sub], used, func(stem string) string {
+			return fmt.Sprintf("no image for this label (looked for images/%s.*)", stem)
+		})...)
 	}
 	return cands, rejects, nil
 }

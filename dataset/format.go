@@ -66,23 +66,41 @@ func (l *Labels) Close() {
 	}
 }
 
-// formatConstructors is the format registry: --format NAME maps to a
-// constructor. The order is the auto-detection order (most specific first).
-func formatConstructors() []func() Format {
-	return []func() Format{
-		func() Format { return pennFudan{} },
-		func() Format { return aiSegment{} },
-		func() Format { return pfcnEG{} },
-		func() Format { return pfcnMatting{} },
-		func() Format { return folder{} },
-	}
+// sourceFormat is one registered layout; only detect and scan differ
+// from one to the next.
+type sourceFormat struct {
+	name, recognise string
+	detect          func(src string) bool
+	scan            func(ctx context.Context, src string) ([]Candidate, []Reject, error)
+}
+
+func (f sourceFormat) Name() string           { return f.name }
+func (f sourceFormat) Recognise() string      { return f.recognise }
+func (f sourceFormat) Detect(src string) bool { return f.detect(src) }
+func (f sourceFormat) Scan(ctx context.Context, src string) ([]Candidate, []Reject, error) {
+	return f.scan(ctx, src)
+}
+
+// formatRegistry is the format registry: --format NAME maps to its layout.
+// The order is the auto-detection order (most specific first).
+var formatRegistry = []sourceFormat{
+	{name: "pennfudan", detect: hasDirs("PNGImages", "PedMasks"), scan: scanPennFudan,
+		recognise: "PNGImages/ and PedMasks/ (optional Annotation/): PNGImages/<stem>.png with PedMasks/<stem>_mask.png"},
+	{name: "aisegment", detect: hasDirs("clip_img", "matting"), scan: scanAISegment,
+		recognise: "clip_img/ and matting/: clip_img/<group>/clip_<k>/<name>.jpg with matting/<group>/matting_<k>/<name>.png (RGBA)"},
+	{name: "pfcn-eg", detect: detectPFCNEG, scan: scanPFCNEG,
+		recognise: "images_data_crop/ with images_mask/*_mask.mat (+ trainlist.mat, testlist.mat), or Images/ with Labels/ (+ eg1800_train.txt, eg1800_test.txt)"},
+	{name: "pfcn-matting", detect: detectPFCNMatting, scan: scanPFCNMatting,
+		recognise: "training/ and/or testing/ holding NNNNN.png with NNNNN_matte.png"},
+	{name: "folder", detect: detectFolder, scan: scanFolder,
+		recognise: "images/ beside masks/ or alphas/ (optional trimaps/), paired by file stem"},
 }
 
 // Formats returns every registered format in detection order.
 func Formats() []Format {
 	var fs []Format
-	for _, c := range formatConstructors() {
-		fs = append(fs, c())
+	for _, f := range formatRegistry {
+		fs = append(fs, f)
 	}
 	return fs
 }
@@ -116,22 +134,44 @@ func FormatNames() []string {
 	return ns
 }
 
-func isDir(p string) bool {
+// hasDirs returns a detector that wants every one of dirs below src.
+func hasDirs(dirs ...string) func(src string) bool {
+	return func(src string) bool {
+		for _, d := range dirs {
+			if !IsDir(filepath.Join(src, d)) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// IsDir reports whether p is a directory.
+func IsDir(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
 }
 
-func isFile(p string) bool {
+// IsFile reports whether p is a regular file.
+func IsFile(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular()
 }
 
-// listFiles walks root (relative to src) and returns the regular files'
-// paths relative to src, sorted. Files that cannot be images (AppleDouble
-// "._*" files, other extensions) become rejects instead: nothing is dropped
-// without a word.
-func listFiles(ctx context.Context, src, root string) (files []string, rejects []Reject, err error) {
-	base := filepath.Join(src, root)
+func listFiles(ctx context.Context, src, root string) ([]string, []Reject, error) {
+	return ListImageFiles(ctx, src, root, "scan")
+}
+
+// ListImageFiles walks root below src (src itself when root is "") and
+// returns the regular files' paths relative to src, slash-separated and
+// sorted. Files that cannot be images (AppleDouble "._*" files, other
+// extensions) become rejects of stage instead: nothing is dropped without
+// a word.
+func ListImageFiles(ctx context.Context, src, root, stage string) (files []string, rejects []Reject, err error) {
+	base := src
+	if root != "" {
+		base = filepath.Join(src, root)
+	}
 	err = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -147,11 +187,11 @@ func listFiles(ctx context.Context, src, root string) (files []string, rejects [
 		name := d.Name()
 		switch {
 		case strings.HasPrefix(name, "._"):
-			rejects = append(rejects, Reject{Source: []string{rel}, Stage: "scan", Code: CodeAppleDouble, Reason: "macOS AppleDouble metadata file (._*), not an image"})
+			rejects = append(rejects, Reject{Source: []string{rel}, Stage: stage, Code: CodeAppleDouble, Reason: "macOS AppleDouble metadata file (._*), not an image"})
 		case !IsImageFile(name):
-			rejects = append(rejects, Reject{Source: []string{rel}, Stage: "scan", Code: CodeNotImage, Reason: fmt.Sprintf("not an image file (extension %q)", filepath.Ext(name))})
+			rejects = append(rejects, Reject{Source: []string{rel}, Stage: stage, Code: CodeNotImage, Reason: fmt.Sprintf("not an image file (extension %q)", filepath.Ext(name))})
 		case !d.Type().IsRegular():
-			rejects = append(rejects, Reject{Source: []string{rel}, Stage: "scan", Code: CodeNotImage, Reason: "not a regular file"})
+			rejects = append(rejects, Reject{Source: []string{rel}, Stage: stage, Code: CodeNotImage, Reason: "not a regular file"})
 		default:
 			files = append(files, rel)
 		}
@@ -159,6 +199,69 @@ func listFiles(ctx context.Context, src, root string) (files []string, rejects [
 	})
 	sort.Strings(files)
 	return files, rejects, err
+}
+
+// pairing is a layout of two folders, images and labels, whose files pair
+// by a key computed from each side's path.
+type pairing struct {
+	images, labels     string
+	imageKey, labelKey func(path string) string
+	// missing and orphan are the reasons for an image without its label
+	// and a label without its image.
+	missing func(key string) string
+	orphan  func(key string) string
+}
+
+// scan lists both folders and calls pair for each image with its label;
+// pair returns the sample's rejects, if any.
+func (p pairing) scan(ctx context.Context, src string, pair func(img, label, key string) []Reject) ([]Reject, error) {
+	images, rejects, err := listFiles(ctx, src, p.images)
+	if err != nil {
+		return nil, err
+	}
+	labels, rj, err := listFiles(ctx, src, p.labels)
+	if err != nil {
+		return nil, err
+	}
+	rejects = append(rejects, rj...)
+	labelOf := map[string]string{}
+	for _, l := range labels {
+		labelOf[p.labelKey(l)] = l
+	}
+	used := map[string]bool{}
+	for _, img := range images {
+		key := p.imageKey(img)
+		label := labelOf[key]
+		if label == "" {
+			rejects = append(rejects, Reject{Source: []string{img}, Stage: "scan", Code: CodeMissingPartner, Reason: p.missing(key)})
+			continue
+		}
+		used[key] = true
+		rejects = append(rejects, pair(img, label, key)...)
+	}
+	return append(rejects, unpaired(labelOf, used, p.orphan)...), nil
+}
+
+// readLabel reads and decodes a label file below src (DecodeLabel,
+// without the palette flag).
+func readLabel(src, rel string) (gocv.Mat, []string, error) {
+	b, err := readFile(src, rel)
+	if err != nil {
+		return gocv.Mat{}, nil, err
+	}
+	m, _, notes, err := DecodeLabel(rel, b)
+	return m, notes, err
+}
+
+// unpaired rejects each label file (by pairing key) that no image used.
+func unpaired(labels map[string]string, used map[string]bool, reason func(key string) string) []Reject {
+	var rejects []Reject
+	for k, f := range labels {
+		if !used[k] {
+			rejects = append(rejects, Reject{Source: []string{f}, Stage: "scan", Code: CodeMissingPartner, Reason: reason(k)})
+		}
+	}
+	return rejects
 }
 
 // stemOf returns the file name without directory and extension.

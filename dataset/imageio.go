@@ -206,15 +206,8 @@ func DecodeRGB(path string, b []byte) (m gocv.Mat, kind string, notes []string, 
 	if kind == kindPNG && pngColorType(b) == 3 {
 		notes = append(notes, "palette image converted to RGB")
 	}
-	if d := raw.Type() & 7; d == gocv.MatTypeCV16U {
-		eight := gocv.NewMat()
-		raw.ConvertToWithParams(&eight, gocv.MatTypeCV8U, 1.0/257, 0)
-		raw.Close()
-		raw = eight
-		notes = append(notes, "16-bit image converted to 8-bit")
-	} else if d != gocv.MatTypeCV8U {
-		raw.Close()
-		return gocv.Mat{}, kind, nil, sampleErr(CodeUnsupported, path, "unsupported pixel depth (OpenCV type %d)", raw.Type())
+	if raw, notes, err = eightBit(raw, path, notes, "image", "pixel"); err != nil {
+		return gocv.Mat{}, kind, nil, err
 	}
 	switch raw.Channels() {
 	case 3:
@@ -243,6 +236,23 @@ func DecodeRGB(path string, b []byte) (m gocv.Mat, kind string, notes []string, 
 	return gocv.Mat{}, kind, nil, sampleErr(CodeUnsupported, path, "unsupported channel count %d", n)
 }
 
+// eightBit scales a 16-bit m to 8 bits, adding a note about the noun, and
+// refuses (closing m) any depth but 8 bits, naming the depth.
+func eightBit(m gocv.Mat, path string, notes []string, noun, depth string) (gocv.Mat, []string, error) {
+	switch d := m.Type() & 7; d {
+	case gocv.MatTypeCV8U:
+		return m, notes, nil
+	case gocv.MatTypeCV16U:
+		eight := gocv.NewMat()
+		m.ConvertToWithParams(&eight, gocv.MatTypeCV8U, 1.0/257, 0)
+		m.Close()
+		return eight, append(notes, "16-bit "+noun+" converted to 8-bit"), nil
+	}
+	t := m.Type() // read before Close
+	m.Close()
+	return gocv.Mat{}, notes, sampleErr(CodeUnsupported, path, "unsupported %s depth (OpenCV type %d)", depth, t)
+}
+
 // DecodeLabel decodes a single-channel label image (mask, matte, instance
 // ids, trimap) as 8UC1. A palette PNG keeps its indices, which is what
 // label files store (OpenCV would expand them to colours); palette is then
@@ -269,15 +279,8 @@ func DecodeLabel(path string, b []byte) (m gocv.Mat, palette bool, notes []strin
 	if err != nil {
 		return gocv.Mat{}, false, nil, err
 	}
-	if d := raw.Type() & 7; d == gocv.MatTypeCV16U {
-		eight := gocv.NewMat()
-		raw.ConvertToWithParams(&eight, gocv.MatTypeCV8U, 1.0/257, 0)
-		raw.Close()
-		raw = eight
-		notes = append(notes, "16-bit label converted to 8-bit")
-	} else if d != gocv.MatTypeCV8U {
-		raw.Close()
-		return gocv.Mat{}, false, nil, sampleErr(CodeUnsupported, path, "unsupported label depth (OpenCV type %d)", raw.Type())
+	if raw, notes, err = eightBit(raw, path, notes, "label", "label"); err != nil {
+		return gocv.Mat{}, false, nil, err
 	}
 	if raw.Channels() == 1 {
 		return raw, false, notes, nil

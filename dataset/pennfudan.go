@@ -12,50 +12,22 @@ import (
 	"strings"
 )
 
-// pennFudan is the Penn-Fudan Pedestrian database (Wang et al., 2007):
-// PNGImages/<stem>.png, PedMasks/<stem>_mask.png holding instance ids
-// (0 background, 1..N pedestrians) and Annotation/<stem>.txt in PASCAL
+// scanPennFudan reads the Penn-Fudan Pedestrian database (Wang et al.,
+// 2007): PNGImages/<stem>.png, PedMasks/<stem>_mask.png holding instance
+// ids (0 background, 1..N pedestrians) and Annotation/<stem>.txt in PASCAL
 // Annotation 1.00 text, whose boxes are 1-based.
-type pennFudan struct{}
-
-func (pennFudan) Name() string { return "pennfudan" }
-
-func (pennFudan) Recognise() string {
-	return "PNGImages/ and PedMasks/ (optional Annotation/): PNGImages/<stem>.png with PedMasks/<stem>_mask.png"
-}
-
-func (pennFudan) Detect(src string) bool {
-	return isDir(filepath.Join(src, "PNGImages")) && isDir(filepath.Join(src, "PedMasks"))
-}
-
-func (pennFudan) Scan(ctx context.Context, src string) ([]Candidate, []Reject, error) {
-	images, rejects, err := listFiles(ctx, src, "PNGImages")
-	if err != nil {
-		return nil, nil, err
-	}
-	masks, mrej, err := listFiles(ctx, src, "PedMasks")
-	if err != nil {
-		return nil, nil, err
-	}
-	rejects = append(rejects, mrej...)
-	maskOf := map[string]string{}
-	for _, m := range masks {
-		maskOf[strings.TrimSuffix(stemOf(m), "_mask")] = m
-	}
-	used := map[string]bool{}
+func scanPennFudan(ctx context.Context, src string) ([]Candidate, []Reject, error) {
 	var cands []Candidate
-	for _, img := range images {
-		stem := stemOf(img)
-		mask := maskOf[stem]
-		if mask == "" {
-			rejects = append(rejects, Reject{Source: []string{img}, Stage: "scan", Code: CodeMissingPartner,
-				Reason: fmt.Sprintf("no instance mask PedMasks/%s_mask.png", stem)})
-			continue
-		}
-		used[stem] = true
+	rejects, err := pairing{
+		images: "PNGImages", labels: "PedMasks",
+		imageKey: stemOf, labelKey: func(m string) string { return strings.TrimSuffix(stemOf(m), "_mask") },
+		missing: func(stem string) string { return fmt.Sprintf("no instance mask PedMasks/%s_mask.png", stem) },
+		orphan:  func(stem string) string { return fmt.Sprintf("no image PNGImages/%s.png for this mask", stem) },
+	}.scan(ctx, src, func(img, mask, stem string) []Reject {
+		var rejects []Reject
 		c := Candidate{Key: strings.TrimPrefix(img, "PNGImages/"), Image: img, Sources: []string{img, mask}}
 		ann := "Annotation/" + stem + ".txt"
-		if isFile(filepath.Join(src, ann)) {
+		if IsFile(filepath.Join(src, ann)) {
 			c.Sources = append(c.Sources, ann)
 			b, err := readFile(src, ann)
 			if err == nil {
@@ -70,23 +42,17 @@ func (pennFudan) Scan(ctx context.Context, src string) ([]Candidate, []Reject, e
 				Reason: fmt.Sprintf("no annotation %s; sample kept without boxes", ann)})
 		}
 		c.Labels = func(src string) (Labels, error) {
-			b, err := readFile(src, mask)
-			if err != nil {
-				return Labels{}, err
-			}
-			ids, _, notes, err := DecodeLabel(mask, b)
+			ids, notes, err := readLabel(src, mask)
 			if err != nil {
 				return Labels{}, err
 			}
 			return Labels{Mask: maskNonZero(ids), Instances: ids, Notes: notes}, nil
 		}
 		cands = append(cands, c)
-	}
-	for stem, m := range maskOf {
-		if !used[stem] {
-			rejects = append(rejects, Reject{Source: []string{m}, Stage: "scan", Code: CodeMissingPartner,
-				Reason: fmt.Sprintf("no image PNGImages/%s.png for this mask", stem)})
-		}
+		return rejects
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return cands, rejects, nil
 }

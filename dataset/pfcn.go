@@ -7,18 +7,11 @@ import (
 	"strings"
 )
 
-// pfcnMatting is the release of Shen et al., "Deep Automatic Portrait
-// Matting" (ECCV 2016): training/NNNNN.png with training/NNNNN_matte.png,
-// and testing/ laid out the same way. The folders give the splits.
-type pfcnMatting struct{}
-
-func (pfcnMatting) Name() string { return "pfcn-matting" }
-
-func (pfcnMatting) Recognise() string {
-	return "training/ and/or testing/ holding NNNNN.png with NNNNN_matte.png"
-}
-
-func (pfcnMatting) Detect(src string) bool {
+// detectPFCNMatting finds the release of Shen et al., "Deep Automatic
+// Portrait Matting" (ECCV 2016): training/NNNNN.png with
+// training/NNNNN_matte.png, and testing/ laid out the same way. The folders
+// give the splits.
+func detectPFCNMatting(src string) bool {
 	for _, d := range []string{"training", "testing"} {
 		if ms, _ := filepath.Glob(filepath.Join(src, d, "*_matte.*")); len(ms) > 0 {
 			return true
@@ -27,11 +20,11 @@ func (pfcnMatting) Detect(src string) bool {
 	return false
 }
 
-func (pfcnMatting) Scan(ctx context.Context, src string) ([]Candidate, []Reject, error) {
+func scanPFCNMatting(ctx context.Context, src string) ([]Candidate, []Reject, error) {
 	var cands []Candidate
 	var rejects []Reject
 	for _, dir := range []string{"training", "testing"} {
-		if !isDir(filepath.Join(src, dir)) {
+		if !IsDir(filepath.Join(src, dir)) {
 			continue
 		}
 		files, rj, err := listFiles(ctx, src, dir)
@@ -61,11 +54,7 @@ func (pfcnMatting) Scan(ctx context.Context, src string) ([]Candidate, []Reject,
 			cands = append(cands, Candidate{
 				Key: img, Image: img, Split: split, Sources: []string{img, matte},
 				Labels: func(src string) (Labels, error) {
-					b, err := readFile(src, matte)
-					if err != nil {
-						return Labels{}, err
-					}
-					a, _, notes, err := DecodeLabel(matte, b)
+					a, notes, err := readLabel(src, matte)
 					if err != nil {
 						return Labels{}, err
 					}
@@ -73,12 +62,7 @@ func (pfcnMatting) Scan(ctx context.Context, src string) ([]Candidate, []Reject,
 				},
 			})
 		}
-		for stem, m := range mattes {
-			if !used[stem] {
-				rejects = append(rejects, Reject{Source: []string{m}, Stage: "scan", Code: CodeMissingPartner,
-					Reason: "no image for this matte"})
-			}
-		}
+		rejects = append(rejects, unpaired(mattes, used, func(string) string { return "no image for this matte" })...)
 	}
 	return cands, rejects, nil
 }

@@ -13,36 +13,26 @@ import (
 	"gocv.io/x/gocv"
 )
 
-// pfcnEG is the EG 2016 release of Shen et al. ("EG1800"):
+// detectPFCNEG finds the EG 2016 release of Shen et al. ("EG1800"):
 // images_data_crop/NNNNN.jpg with images_mask/NNNNN_mask.mat (a MATLAB v5
 // matrix, column-major on disk) and trainlist.mat / testlist.mat listing
 // image numbers. The common PNG re-distribution, Images/NNNNN.png with
 // Labels/NNNNN.png and eg1800_train.txt / eg1800_test.txt, is read too.
 // In both, the person is label > 0.
-type pfcnEG struct{}
-
-func (pfcnEG) Name() string { return "pfcn-eg" }
-
-func (pfcnEG) Recognise() string {
-	return "images_data_crop/ with images_mask/*_mask.mat (+ trainlist.mat, testlist.mat), or Images/ with Labels/ (+ eg1800_train.txt, eg1800_test.txt)"
+func detectPFCNEG(src string) bool {
+	return hasDirs("images_data_crop", "images_mask")(src) || hasDirs("Images", "Labels")(src)
 }
 
-func (pfcnEG) Detect(src string) bool {
-	mat := isDir(filepath.Join(src, "images_data_crop")) && isDir(filepath.Join(src, "images_mask"))
-	pngs := isDir(filepath.Join(src, "Images")) && isDir(filepath.Join(src, "Labels"))
-	return mat || pngs
-}
-
-func (f pfcnEG) Scan(ctx context.Context, src string) ([]Candidate, []Reject, error) {
-	if isDir(filepath.Join(src, "images_data_crop")) {
-		return f.scan(ctx, src, "images_data_crop", "images_mask", func(stem string) string { return stem + "_mask.mat" },
+func scanPFCNEG(ctx context.Context, src string) ([]Candidate, []Reject, error) {
+	if IsDir(filepath.Join(src, "images_data_crop")) {
+		return scanPFCNEGLayout(ctx, src, "images_data_crop", "images_mask", func(stem string) string { return stem + "_mask.mat" },
 			[2]string{"trainlist.mat", "testlist.mat"}, readMatList, loadMatMask)
 	}
-	return f.scan(ctx, src, "Images", "Labels", func(stem string) string { return stem + ".png" },
+	return scanPFCNEGLayout(ctx, src, "Images", "Labels", func(stem string) string { return stem + ".png" },
 		[2]string{"eg1800_train.txt", "eg1800_test.txt"}, readTextList, loadPNGLabel)
 }
 
-func (pfcnEG) scan(ctx context.Context, src, imgDir, labelDir string, labelName func(string) string,
+func scanPFCNEGLayout(ctx context.Context, src, imgDir, labelDir string, labelName func(string) string,
 	lists [2]string, readList func(string) ([]string, error), load func(string, string) (Labels, error)) ([]Candidate, []Reject, error) {
 	images, rejects, err := listFiles(ctx, src, imgDir)
 	if err != nil {
@@ -51,7 +41,7 @@ func (pfcnEG) scan(ctx context.Context, src, imgDir, labelDir string, labelName 
 	splitOf := map[string]string{}
 	for i, list := range lists {
 		p := filepath.Join(src, list)
-		if !isFile(p) {
+		if !IsFile(p) {
 			continue
 		}
 		stems, err := readList(p)
@@ -66,7 +56,7 @@ func (pfcnEG) scan(ctx context.Context, src, imgDir, labelDir string, labelName 
 	for _, img := range images {
 		stem := stemOf(img)
 		label := labelDir + "/" + labelName(stem)
-		if !isFile(filepath.Join(src, label)) {
+		if !IsFile(filepath.Join(src, label)) {
 			rejects = append(rejects, Reject{Source: []string{img}, Stage: "scan", Code: CodeMissingPartner,
 				Reason: fmt.Sprintf("no mask %s", label)})
 			continue
@@ -139,11 +129,7 @@ func loadMatMask(src, rel string) (Labels, error) {
 }
 
 func loadPNGLabel(src, rel string) (Labels, error) {
-	b, err := readFile(src, rel)
-	if err != nil {
-		return Labels{}, err
-	}
-	m, _, notes, err := DecodeLabel(rel, b)
+	m, notes, err := readLabel(src, rel)
 	if err != nil {
 		return Labels{}, err
 	}

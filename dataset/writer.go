@@ -95,7 +95,7 @@ func NewWriter(out string, opt WriterOptions) (*Writer, error) {
 func (w *Writer) loadPrevious(opts map[string]any) error {
 	var info Info
 	infoPath := filepath.Join(w.dir, InfoFile)
-	finished := isFile(infoPath)
+	finished := IsFile(infoPath)
 	if !finished {
 		infoPath = filepath.Join(w.dir, partialInfoFile)
 	}
@@ -112,7 +112,7 @@ func (w *Writer) loadPrevious(opts map[string]any) error {
 	}
 	for _, f := range []string{ManifestFile, JournalFile} {
 		p := filepath.Join(w.dir, f)
-		if !isFile(p) {
+		if !IsFile(p) {
 			continue
 		}
 		rows, err := ReadRows(p)
@@ -195,6 +195,11 @@ func (w *Writer) WriteBytes(sub, id, ext string, data []byte) (rel, sum string, 
 	if err := WriteFileAtomic(filepath.Join(w.dir, rel), data); err != nil {
 		return "", "", fmt.Errorf("sample %s: %w", id, err)
 	}
+	return w.counted(rel, data)
+}
+
+// counted counts one file written and returns its path with data's sha256.
+func (w *Writer) counted(rel string, data []byte) (string, string, error) {
 	w.mu.Lock()
 	w.wrote++
 	w.mu.Unlock()
@@ -224,10 +229,7 @@ func (w *Writer) LinkFile(sub, id, ext, src string, data []byte) (rel, sum strin
 		os.Remove(tmp)
 		return "", "", fmt.Errorf("sample %s: %w", id, err)
 	}
-	w.mu.Lock()
-	w.wrote++
-	w.mu.Unlock()
-	return rel, SHA256(data), nil
+	return w.counted(rel, data)
 }
 
 // Keep records a row reused unchanged from a previous run.
@@ -313,17 +315,23 @@ func encodeRejects(rs []Reject) []byte {
 	return buf.Bytes()
 }
 
+// endJournal closes the journal and puts the rejects in their order; the
+// caller holds w.mu.
+func (w *Writer) endJournal() {
+	if w.journal != nil {
+		w.journal.Close()
+		w.journal = nil
+	}
+	SortRejects(w.rejects)
+}
+
 // Commit publishes the dataset: rejects.jsonl, manifest.jsonl and finally
 // dataset.json, each only where its bytes change. Under --force the staging
 // folder then replaces the old dataset.
 func (w *Writer) Commit(info Info) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.journal != nil {
-		w.journal.Close()
-		w.journal = nil
-	}
-	SortRejects(w.rejects)
+	w.endJournal()
 	info.Samples = len(w.rows)
 	info.Counts = map[string]int{}
 	for _, s := range w.rows {
@@ -375,11 +383,7 @@ func (w *Writer) Commit(info Info) error {
 func (w *Writer) Abort() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.journal != nil {
-		w.journal.Close()
-		w.journal = nil
-	}
-	SortRejects(w.rejects)
+	w.endJournal()
 	return WriteFileAtomic(filepath.Join(w.dir, RejectsFile), encodeRejects(w.rejects))
 }
 

@@ -288,7 +288,7 @@ func prepareOut(cfg *Config, key runKey) ([]Row, error) {
 		}
 		if string(old) != string(keyJSON) {
 			// Resume/Force: resuming is refused, forcing starts over.
-			return nil, &OptionError{Field: "Resume/Force", Err: fmt.Errorf("the run in %s measured something else (%s differs: %s)", cfg.Out, RunFile, firstDiff(old, keyJSON))}
+			return nil, &OptionError{Field: "Resume/Force", Err: fmt.Errorf("the run in %s measured something else (%s differs: %s)", cfg.Out, RunFile, LineDiff(old, keyJSON, "was %s, now %s", "length"))}
 		}
 		if rows, err = readJournal(filepath.Join(cfg.Out, JournalFile)); err != nil {
 			return nil, err
@@ -331,14 +331,17 @@ func prepareOut(cfg *Config, key runKey) ([]Row, error) {
 	return rows, nil
 }
 
-func firstDiff(a, b []byte) string {
+// LineDiff names the first line where a and b differ, the two trimmed
+// lines filled into layout (two %s), or returns prefix when one is a prefix
+// of the other line by line.
+func LineDiff(a, b []byte, layout, prefix string) string {
 	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
 	for i := range min(len(al), len(bl)) {
 		if al[i] != bl[i] {
-			return fmt.Sprintf("was %s, now %s", strings.TrimSpace(al[i]), strings.TrimSpace(bl[i]))
+			return fmt.Sprintf(layout, strings.TrimSpace(al[i]), strings.TrimSpace(bl[i]))
 		}
 	}
-	return "length"
+	return prefix
 }
 
 // warmup runs n untimed inference calls on zero input for each batch

@@ -34,26 +34,22 @@ func accuracy(tp, fp, fn, tn int64) float64 { return ratio(tp+tn, tp+fp+fn+tn, 1
 
 // precision is TP / (TP+FP). With no predicted person pixels it is 1 when
 // the mask is empty too (nothing to find, nothing claimed) and 0 otherwise.
-func precision(tp, fp, fn int64) float64 {
-	if tp+fp == 0 {
-		if fn == 0 {
-			return 1
-		}
-		return 0
-	}
-	return float64(tp) / float64(tp+fp)
-}
+func precision(tp, fp, fn int64) float64 { return hitShare(tp, fp, fn) }
 
 // recall is TP / (TP+FN). With an empty mask it is 1 when nothing was
 // predicted either and 0 otherwise.
-func recall(tp, fp, fn int64) float64 {
-	if tp+fn == 0 {
-		if fp == 0 {
+func recall(tp, fp, fn int64) float64 { return hitShare(tp, fn, fp) }
+
+// hitShare is tp / (tp+wrong); with tp+wrong = 0 it is 1 when other is 0
+// too and 0 otherwise. Precision and recall are it with FP and FN swapped.
+func hitShare(tp, wrong, other int64) float64 {
+	if tp+wrong == 0 {
+		if other == 0 {
 			return 1
 		}
 		return 0
 	}
-	return float64(tp) / float64(tp+fn)
+	return float64(tp) / float64(tp+wrong)
 }
 
 // sweeper counts, per sweep threshold t, the pixels with p > t split by

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -649,11 +648,11 @@ func compositeScanForegrounds(ctx context.Context, spec string) (kind, root stri
 		dir, base := filepath.Split(spec)
 		return CompositeFgCutouts, dir, []compositeFg{{id: dataset.ID(base), rel: base, image: spec, src: []string{base}}}, nil, nil
 	}
-	if compositeIsFile(filepath.Join(spec, dataset.InfoFile)) || compositeIsFile(filepath.Join(spec, dataset.ManifestFile)) {
+	if dataset.IsFile(filepath.Join(spec, dataset.InfoFile)) || dataset.IsFile(filepath.Join(spec, dataset.ManifestFile)) {
 		ins, rejects, err = compositeScanDataset(spec)
 		return CompositeFgDataset, spec, ins, rejects, err
 	}
-	files, rejects, err := compositeListImages(ctx, spec, "foreground")
+	files, rejects, err := dataset.ListImageFiles(ctx, spec, "", "foreground")
 	if err != nil {
 		return "", "", nil, nil, fmt.Errorf("scan %s: %w", spec, err)
 	}
@@ -668,14 +667,14 @@ func compositeScanForegrounds(ctx context.Context, spec string) (kind, root stri
 // path stem below each.
 func compositeScanPairs(ctx context.Context, dir string) ([]compositeFg, []dataset.Reject, error) {
 	fgDir, alphaDir := filepath.Join(dir, "fg"), filepath.Join(dir, "alpha")
-	if !compositeIsDir(fgDir) || !compositeIsDir(alphaDir) {
+	if !dataset.IsDir(fgDir) || !dataset.IsDir(alphaDir) {
 		return nil, nil, &dataset.OptionError{Field: "Fg", Err: fmt.Errorf("%s%s needs the folders %s and %s", compositePairsPrefix, dir, fgDir, alphaDir)}
 	}
-	fgFiles, rejects, err := compositeListImages(ctx, fgDir, "foreground")
+	fgFiles, rejects, err := dataset.ListImageFiles(ctx, fgDir, "", "foreground")
 	if err != nil {
 		return nil, nil, fmt.Errorf("scan %s: %w", fgDir, err)
 	}
-	alphaFiles, rj, err := compositeListImages(ctx, alphaDir, "foreground")
+	alphaFiles, rj, err := dataset.ListImageFiles(ctx, alphaDir, "", "foreground")
 	if err != nil {
 		return nil, nil, fmt.Errorf("scan %s: %w", alphaDir, err)
 	}
@@ -772,7 +771,7 @@ func compositeScanBackgrounds(ctx context.Context, spec string) (string, []compo
 		return "", nil, nil, &dataset.OptionError{Field: "Bg", Err: errors.New("no background source given")}
 	}
 	// A bare "procedural" means every kind, unless a folder has that name.
-	if composite.IsProcedural(spec) || (composite.IsProcedural(spec+":") && !compositeIsDir(spec)) {
+	if composite.IsProcedural(spec) || (composite.IsProcedural(spec+":") && !dataset.IsDir(spec)) {
 		ids, err := composite.ParseProcedural(spec)
 		if err != nil {
 			return "", nil, nil, &dataset.OptionError{Field: "Bg", Err: err}
@@ -794,7 +793,7 @@ func compositeScanBackgrounds(ctx context.Context, spec string) (string, []compo
 	if !st.IsDir() {
 		return abs, []compositeBg{{id: filepath.Base(spec), path: spec}}, nil, nil
 	}
-	files, rejects, err := compositeListImages(ctx, spec, "background")
+	files, rejects, err := dataset.ListImageFiles(ctx, spec, "", "background")
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("scan %s: %w", spec, err)
 	}
@@ -803,52 +802,4 @@ func compositeScanBackgrounds(ctx context.Context, spec string) (string, []compo
 		ins[i] = compositeBg{id: f, path: filepath.Join(spec, filepath.FromSlash(f))}
 	}
 	return abs, ins, rejects, nil
-}
-
-// compositeListImages walks root and returns the image files' paths relative to it
-// (slash-separated, sorted), with rejects for AppleDouble and non-image
-// files.
-func compositeListImages(ctx context.Context, root, stage string) ([]string, []dataset.Reject, error) {
-	var files []string
-	var rejects []dataset.Reject
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		name := d.Name()
-		switch {
-		case strings.HasPrefix(name, "._"):
-			rejects = append(rejects, dataset.Reject{Source: []string{rel}, Stage: stage, Code: dataset.CodeAppleDouble,
-				Reason: "macOS AppleDouble metadata file (._*), not an image"})
-		case !dataset.IsImageFile(name):
-			rejects = append(rejects, dataset.Reject{Source: []string{rel}, Stage: stage, Code: dataset.CodeNotImage,
-				Reason: fmt.Sprintf("not an image file (extension %q)", filepath.Ext(name))})
-		case !d.Type().IsRegular():
-			rejects = append(rejects, dataset.Reject{Source: []string{rel}, Stage: stage, Code: dataset.CodeNotImage,
-				Reason: "not a regular file"})
-		default:
-			files = append(files, rel)
-		}
-		return nil
-	})
-	sort.Strings(files)
-	return files, rejects, err
-}
-
-func compositeIsDir(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
-}
-
-func compositeIsFile(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/trimap"
+	"gocv.io/x/gocv"
 )
 
 // Methods of [TrimapOptions].
@@ -763,19 +764,22 @@ func trimapSampleCode(err error, fallback string) string {
 // grey stored as colour taken as grey, truncated files refused.
 func trimapDecodeGray(name string, b []byte) (trimap.Gray, error) {
 	m, _, _, err := dataset.DecodeLabel(name, b)
-	if err != nil {
-		return trimap.Gray{}, err
-	}
-	defer m.Close()
-	return trimap.GrayFromMat(m)
+	return trimapFromMat(m, err, trimap.GrayFromMat)
 }
 
 // trimapDecodeImage decodes an RGB image as dataset.DecodeRGB does.
 func trimapDecodeImage(name string, b []byte) (trimap.Image, error) {
 	m, _, _, err := dataset.DecodeRGB(name, b)
+	return trimapFromMat(m, err, trimap.ImageFromMat)
+}
+
+// trimapFromMat converts a decoded Mat (unless decoding failed) and closes
+// it.
+func trimapFromMat[T any](m gocv.Mat, err error, conv func(gocv.Mat) (T, error)) (T, error) {
 	if err != nil {
-		return trimap.Image{}, err
+		var zero T
+		return zero, err
 	}
 	defer m.Close()
-	return trimap.ImageFromMat(m)
+	return conv(m)
 }

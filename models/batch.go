@@ -57,27 +57,33 @@ func (s *Session) NewBatch(n int) (*Batch, error) {
 	b.outDims = []int64(outShape)
 	b.outLen = int(outShape.FlattenedSize()) / n
 	var err error
-	if s.Spec.InputType == Float16 {
-		b.in16 = make([]byte, 2*len(b.In))
-		b.in, err = ort.NewCustomDataTensor(inShape, b.in16, ort.TensorElementDataTypeFloat16)
-	} else {
-		b.in, err = ort.NewTensor(inShape, b.In)
-	}
-	if err != nil {
+	if b.in, b.in16, err = newFloatTensor(inShape, b.In, s.Spec.InputType); err != nil {
 		return nil, fmt.Errorf("input tensor %v: %w", inShape, err)
 	}
 	b.out32 = make([]float32, n*b.outLen)
-	if s.Spec.OutputType == Float16 {
-		b.out16 = make([]byte, 2*len(b.out32))
-		b.out, err = ort.NewCustomDataTensor(outShape, b.out16, ort.TensorElementDataTypeFloat16)
-	} else {
-		b.out, err = ort.NewTensor(outShape, b.out32)
-	}
-	if err != nil {
+	if b.out, b.out16, err = newFloatTensor(outShape, b.out32, s.Spec.OutputType); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("output tensor %v: %w", outShape, err)
 	}
 	return b, nil
+}
+
+// newFloatTensor makes a tensor of shape over vals or, for a float16
+// element type, over a new buffer of two bytes a value, returned too.
+func newFloatTensor(shape ort.Shape, vals []float32, elem string) (ort.Value, []byte, error) {
+	if elem == Float16 {
+		buf := make([]byte, 2*len(vals))
+		t, err := ort.NewCustomDataTensor(shape, buf, ort.TensorElementDataTypeFloat16)
+		if err != nil {
+			return nil, nil, err
+		}
+		return t, buf, nil
+	}
+	t, err := ort.NewTensor(shape, vals)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, nil, nil
 }
 
 // Commit makes the input tensor hold In: for a float16 input it converts
@@ -117,13 +123,19 @@ func (b *Batch) ItemDims() []int64 { return b.outDims[1:] }
 
 // Close frees the tensors. It is safe to call more than once.
 func (b *Batch) Close() {
-	if b.in != nil {
-		b.in.Destroy()
-		b.in = nil
-	}
-	if b.out != nil {
-		b.out.Destroy()
-		b.out = nil
+	destroy(&b.in)
+	destroy(&b.out)
+}
+
+// destroy frees what *v holds, once: *v is left nil.
+func destroy[T interface {
+	comparable
+	Destroy() error
+}](v *T) {
+	var none T
+	if *v != none {
+		(*v).Destroy()
+		*v = none
 	}
 }
 

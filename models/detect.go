@@ -38,17 +38,11 @@ func Detect(base Spec, inputs, outputs []ort.InputOutputInfo) (Spec, error) {
 	if len(inputs) > 1 {
 		return fail("the model has %d inputs (%s); segtool feeds a single image input", len(inputs), ioNames(inputs))
 	}
-	in, err := pickIO("input", base.Input, inputs, false)
+	in, inType, err := pickTensor("input", base.Input, inputs, false, 4, 4, base.InputType)
 	if err != nil {
 		return fail("%v", err)
 	}
-	if err := checkTensor("input", in, 4, 4); err != nil {
-		return fail("%v", err)
-	}
-	s.Input = in.Name
-	if s.InputType, err = elemType("input", in, base.InputType); err != nil {
-		return fail("%v", err)
-	}
+	s.Input, s.InputType = in.Name, inType
 	d := in.Dimensions
 	layout, err := inputLayout(d, base.Layout)
 	if err != nil {
@@ -77,17 +71,11 @@ func Detect(base Spec, inputs, outputs []ort.InputOutputInfo) (Spec, error) {
 		s.Batch = int(d[0])
 	}
 
-	out, err := pickIO("output", base.Output, outputs, true)
+	out, outType, err := pickTensor("output", base.Output, outputs, true, 3, 4, base.OutputType)
 	if err != nil {
 		return fail("%v", err)
 	}
-	if err := checkTensor("output", out, 3, 4); err != nil {
-		return fail("%v", err)
-	}
-	s.Output = out.Name
-	if s.OutputType, err = elemType("output", out, base.OutputType); err != nil {
-		return fail("%v", err)
-	}
+	s.Output, s.OutputType = out.Name, outType
 	od := out.Dimensions
 	s.OutputRank = len(od)
 	channels := int64(1) // a rank-3 output [N,H,W] is one plane
@@ -141,6 +129,20 @@ func ioNames(infos []ort.InputOutputInfo) string {
 		names = append(names, fmt.Sprintf("%q %v", i.Name, i.Dimensions))
 	}
 	return strings.Join(names, ", ")
+}
+
+// pickTensor picks the input or output (pickIO), checks its rank and
+// returns it with its element type.
+func pickTensor(what, name string, infos []ort.InputOutputInfo, first bool, minRank, maxRank int, wantType string) (ort.InputOutputInfo, string, error) {
+	info, err := pickIO(what, name, infos, first)
+	if err != nil {
+		return info, "", err
+	}
+	if err := checkTensor(what, info, minRank, maxRank); err != nil {
+		return info, "", err
+	}
+	t, err := elemType(what, info, wantType)
+	return info, t, err
 }
 
 // pickIO finds the named tensor, or the only (or, with first, the first)

@@ -335,12 +335,6 @@ func (s *Session) Close() {
 		b.Close()
 		delete(s.batches, n)
 	}
-	if s.sess != nil {
-		s.sess.Destroy()
-		s.sess = nil
-	}
-	if s.opts != nil {
-		s.opts.Destroy()
-		s.opts = nil
-	}
+	destroy(&s.sess)
+	destroy(&s.opts)
 }

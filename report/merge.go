@@ -88,7 +88,7 @@ func Merge(dirs []string, o MergeOptions) (*eval.Results, *MergeInfo, error) {
 		if i == 0 {
 			key = k
 		} else if !bytes.Equal(k, key) {
-			return nil, nil, fmt.Errorf("%s and %s measured different things (%s differs apart from the shard: %s)", dirs[0], d, eval.RunFile, lineDiff(key, k))
+			return nil, nil, fmt.Errorf("%s and %s measured different things (%s differs apart from the shard: %s)", dirs[0], d, eval.RunFile, eval.LineDiff(key, k, "%s vs %s", "one is longer"))
 		}
 		runs = append(runs, r)
 		shards = append(shards, sh)
@@ -282,17 +282,6 @@ func stripShard(b []byte) ([]byte, *eval.Shard, error) {
 	}
 	out.WriteByte('\n')
 	return out.Bytes(), sh, nil
-}
-
-// lineDiff names the first line where a and b differ.
-func lineDiff(a, b []byte) string {
-	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
-	for i := range min(len(al), len(bl)) {
-		if al[i] != bl[i] {
-			return fmt.Sprintf("%s vs %s", strings.TrimSpace(al[i]), strings.TrimSpace(bl[i]))
-		}
-	}
-	return "one is longer"
 }
 
 // carry hard-links (or copies) each row's file in sub/ from its shard into

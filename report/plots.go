@@ -336,6 +336,18 @@ func axisLabel(what, unit string) string {
 	return what + " (" + unit + ")"
 }
 
+// withValues returns each run's values by values, and the runs, leaving
+// out the runs that have none.
+func withValues(ss []series, values func(series) []float64) (vals [][]float64, used []series) {
+	for _, s := range ss {
+		if v := values(s); len(v) > 0 {
+			vals = append(vals, v)
+			used = append(used, s)
+		}
+	}
+	return vals, used
+}
+
 // distributionFigure is a metric's per-image values: overlaid histograms
 // over box plots, one per run.
 func distributionFigure(dir, metric string, ss []series) (*Figure, error) {
@@ -343,15 +355,10 @@ func distributionFigure(dir, metric string, ss []series) (*Figure, error) {
 	if !ok {
 		return nil, fmt.Errorf("no per-image metric %q", metric)
 	}
-	var vals [][]float64
-	var used []series
-	for _, s := range ss {
+	vals, used := withValues(ss, func(s series) []float64 {
 		_, v, _ := s.run.PerImage(metric)
-		if len(v) > 0 {
-			vals = append(vals, v)
-			used = append(used, s)
-		}
-	}
+		return v
+	})
 	if len(used) == 0 {
 		return nil, nil
 	}
@@ -559,19 +566,13 @@ func latencyFigure(dir string, e2e bool, ss []series) (*Figure, error) {
 	if e2e {
 		what, name, stage = "end to end", "latency_end_to_end", "end-to-end time per image (decode to metrics)"
 	}
-	var vals [][]float64
-	var used []series
-	for _, s := range ss {
+	vals, used := withValues(ss, func(s series) []float64 {
 		inf, all := s.run.Latencies()
-		v := inf
 		if e2e {
-			v = all
+			return all
 		}
-		if len(v) > 0 {
-			vals = append(vals, v)
-			used = append(used, s)
-		}
-	}
+		return inf
+	})
 	if len(used) == 0 {
 		return nil, nil
 	}

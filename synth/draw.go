@@ -51,10 +51,7 @@ func (s *Scene) Close() error {
 // textured background. Everything random comes from rng, so equal rng states
 // give equal pictures.
 func Portrait(rng *rand.Rand, w, h int) (Sample, error) {
-	if w < 32 || h < 32 {
-		return Sample{}, fmt.Errorf("synth: portrait size %dx%d is too small (32x32 at least)", w, h)
-	}
-	bg, err := background(rng, w, h, false)
+	bg, err := canvas(rng, w, h, 32, "portrait", false)
 	if err != nil {
 		return Sample{}, err
 	}
@@ -77,16 +74,7 @@ func Portrait(rng *rand.Rand, w, h int) (Sample, error) {
 	}
 	// The head turns about the chin so the neck stays put.
 	pivot := pt{cx, cy + ay*0.8}
-	fig := figure{
-		ax:    ax,
-		ay:    ay,
-		vol:   vol,
-		tilt:  uni(rng, -8, 8) * math.Pi / 180,
-		long:  rng.Float64() < 0.35,
-		skin:  skinTone(rng),
-		hair:  hairCol,
-		cloth: hsv(rng.Float64()*360, uni(rng, 0.2, 0.85), uni(rng, 0.2, 0.85)),
-	}
+	fig := newFigure(rng, ax, ay, vol, 8, 0.35, hairCol)
 	fig.head = pivot.add(rotate(pt{0, -ay * 0.8}, fig.tilt))
 
 	shoulderY := cy + ay*uni(rng, 1.2, 1.45)
@@ -115,10 +103,7 @@ func Portrait(rng *rand.Rand, w, h int) (Sample, error) {
 // Pedestrians draws a w×h street-like picture with 1 to 3 walking people,
 // each in its own vertical band so that no person hides another.
 func Pedestrians(rng *rand.Rand, w, h int) (Scene, error) {
-	if w < 64 || h < 64 {
-		return Scene{}, fmt.Errorf("synth: scene size %dx%d is too small (64x64 at least)", w, h)
-	}
-	img, err := background(rng, w, h, true)
+	img, err := canvas(rng, w, h, 64, "scene", true)
 	if err != nil {
 		return Scene{}, err
 	}
@@ -169,17 +154,8 @@ func walker(rng *rand.Rand, img *gocv.Mat, ids []byte, id uint8, foot pt, ht flo
 	ay := ht * 0.068
 	ax := ay * 0.8
 	vol := ax * uni(rng, 0.1, 0.25)
-	fig := figure{
-		head:  pt{foot.x, foot.y - ht + ay + vol},
-		ax:    ax,
-		ay:    ay,
-		vol:   vol,
-		tilt:  uni(rng, -6, 6) * math.Pi / 180,
-		long:  rng.Float64() < 0.3,
-		skin:  skinTone(rng),
-		hair:  hairCol,
-		cloth: hsv(rng.Float64()*360, uni(rng, 0.2, 0.85), uni(rng, 0.2, 0.85)),
-	}
+	fig := newFigure(rng, ax, ay, vol, 6, 0.3, hairCol)
+	fig.head = pt{foot.x, foot.y - ht + ay + vol}
 	legCol := hsv(rng.Float64()*360, uni(rng, 0.1, 0.6), uni(rng, 0.12, 0.6))
 	shoeCol := hsv(rng.Float64()*360, uni(rng, 0, 0.3), uni(rng, 0.05, 0.3))
 
@@ -287,6 +263,23 @@ type figure struct {
 	tilt              float64 // radians, clockwise on screen
 	long              bool    // hair falling below the jaw
 	skin, hair, cloth color.RGBA
+}
+
+// newFigure draws a figure's tilt (up to maxTilt degrees either way), hair
+// length (long with probability pLong), skin and clothes, in that order:
+// the order of draws fixes the picture for a seed. The head is the
+// caller's.
+func newFigure(rng *rand.Rand, ax, ay, vol, maxTilt, pLong float64, hair color.RGBA) figure {
+	return figure{
+		ax:    ax,
+		ay:    ay,
+		vol:   vol,
+		tilt:  uni(rng, -maxTilt, maxTilt) * math.Pi / 180,
+		long:  rng.Float64() < pLong,
+		skin:  skinTone(rng),
+		hair:  hair,
+		cloth: hsv(rng.Float64()*360, uni(rng, 0.2, 0.85), uni(rng, 0.2, 0.85)),
+	}
 }
 
 // at maps head-local coordinates (x right, y down, origin at the head
@@ -655,6 +648,15 @@ func over(img *gocv.Mat, person, alpha gocv.Mat) error {
 	}
 	composite.Over(ip, pp, ip, ap)
 	return nil
+}
+
+// canvas refuses a picture smaller than least×least (what names it) and
+// draws its background.
+func canvas(rng *rand.Rand, w, h, least int, what string, ground bool) (gocv.Mat, error) {
+	if w < least || h < least {
+		return gocv.Mat{}, fmt.Errorf("synth: %s size %dx%d is too small (%dx%d at least)", what, w, h, least, least)
+	}
+	return background(rng, w, h, ground)
 }
 
 // background draws a textured w×h BGR picture: a two-colour gradient, a few

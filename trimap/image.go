@@ -118,73 +118,50 @@ func (g Gray) Mat() (gocv.Mat, error) {
 	return gocv.NewMatFromBytes(g.H, g.W, gocv.MatTypeCV8UC1, append([]uint8(nil), g.Pix...))
 }
 
-// readMat decodes path with flags; the caller closes the Mat.
-func readMat(path string, flags gocv.IMReadFlag) (gocv.Mat, error) {
+// readAs decodes path with flags and converts the Mat with conv.
+func readAs[T any](path string, flags gocv.IMReadFlag, conv func(gocv.Mat) (T, error)) (T, error) {
+	var zero T
 	if _, err := os.Stat(path); err != nil {
-		return gocv.Mat{}, fmt.Errorf("trimap: %w", err)
+		return zero, fmt.Errorf("trimap: %w", err)
 	}
 	m := gocv.IMRead(path, flags)
+	defer m.Close()
 	if m.Empty() {
-		m.Close()
-		return gocv.Mat{}, fmt.Errorf("trimap: cannot read image %s", path)
+		return zero, fmt.Errorf("trimap: cannot read image %s", path)
 	}
-	return m, nil
+	v, err := conv(m)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
 }
 
 // ReadImage reads an image file as 8-bit BGR.
-func ReadImage(path string) (Image, error) {
-	m, err := readMat(path, gocv.IMReadColor)
-	if err != nil {
-		return Image{}, err
-	}
-	defer m.Close()
-	im, err := ImageFromMat(m)
-	if err != nil {
-		return Image{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return im, nil
-}
+func ReadImage(path string) (Image, error) { return readAs(path, gocv.IMReadColor, ImageFromMat) }
 
 // ReadGray reads an image file (an alpha matte, a trimap) as one 8-bit
 // channel. Colour files are converted to grey by OpenCV.
-func ReadGray(path string) (Gray, error) {
-	m, err := readMat(path, gocv.IMReadGrayScale)
+func ReadGray(path string) (Gray, error) { return readAs(path, gocv.IMReadGrayScale, GrayFromMat) }
+
+// writeMat writes the Mat that toMat makes to path; the format follows the
+// extension.
+func writeMat(path string, toMat func() (gocv.Mat, error)) error {
+	m, err := toMat()
 	if err != nil {
-		return Gray{}, err
+		return err
 	}
 	defer m.Close()
-	g, err := GrayFromMat(m)
-	if err != nil {
-		return Gray{}, fmt.Errorf("%s: %w", path, err)
+	if !gocv.IMWrite(path, m) {
+		return fmt.Errorf("trimap: cannot write %s", path)
 	}
-	return g, nil
+	return nil
 }
 
 // WriteImage writes im to path; the format follows the extension.
-func WriteImage(path string, im Image) error {
-	m, err := im.Mat()
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	if !gocv.IMWrite(path, m) {
-		return fmt.Errorf("trimap: cannot write %s", path)
-	}
-	return nil
-}
+func WriteImage(path string, im Image) error { return writeMat(path, im.Mat) }
 
 // WriteGray writes g to path; the format follows the extension.
-func WriteGray(path string, g Gray) error {
-	m, err := g.Mat()
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	if !gocv.IMWrite(path, m) {
-		return fmt.Errorf("trimap: cannot write %s", path)
-	}
-	return nil
-}
+func WriteGray(path string, g Gray) error { return writeMat(path, g.Mat) }
 
 // EncodePNG renders g as PNG bytes with OpenCV's default (fast) settings.
 func EncodePNG(g Gray) ([]byte, error) {

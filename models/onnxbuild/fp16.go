@@ -180,13 +180,7 @@ func (g *Graph) convert() (*Graph, error) {
 		// outputs (float16 now) read at a float32-only input are cast back.
 		var body []node
 		back := map[string]string{}
-		known := map[string]bool{}
-		for _, v := range h.inputs {
-			known[v.name] = true
-		}
-		for _, t := range h.inits {
-			known[t.name] = true
-		}
+		known := h.sourceNames()
 		for _, n := range h.nodes {
 			if n.op == "Cast" {
 				for j, a := range n.attrs {

@@ -193,6 +193,19 @@ func encodeValueInfo(v valueInfo) []byte {
 	return b
 }
 
+// sourceNames is the set of names known before any node runs: the graph's
+// inputs and initializers.
+func (g *Graph) sourceNames() map[string]bool {
+	known := map[string]bool{}
+	for _, v := range g.inputs {
+		known[v.name] = true
+	}
+	for _, t := range g.inits {
+		known[t.name] = true
+	}
+	return known
+}
+
 // check verifies that every node input exists before it is used and that
 // the graph has inputs and outputs.
 func (g *Graph) check() error {
@@ -202,13 +215,7 @@ func (g *Graph) check() error {
 	if len(g.inputs) == 0 || len(g.outputs) == 0 {
 		return fmt.Errorf("onnxbuild: graph %q: needs at least one input and one output", g.Name)
 	}
-	known := map[string]bool{}
-	for _, v := range g.inputs {
-		known[v.name] = true
-	}
-	for _, t := range g.inits {
-		known[t.name] = true
-	}
+	known := g.sourceNames()
 	for _, n := range g.nodes {
 		for _, in := range n.inputs {
 			if in != "" && !known[in] {
