@@ -37,7 +37,7 @@ const (
 // Names used by [Trimap] in the dataset.
 const (
 	// TrimapDefaultOutDir is the folder the trimaps go to when none is given.
-	TrimapDefaultOutDir = "trimaps"
+	TrimapDefaultOutDir = dataset.TrimapsDir
 	// TrimapReportFile is the quality report written with TrimapOptions.Report.
 	TrimapReportFile = "trimap_report.json"
 	// TrimapExtraKey is the key of a row's extra map that records how its
