@@ -7,14 +7,26 @@ import (
 	"path/filepath"
 )
 
+// WriteError is a failure to write an output file (a full disk, an I/O
+// error, no permission): the machine's fault, not a sample's. It stops a
+// run, and is never recorded as a per-sample result that a resume would
+// skip.
+type WriteError struct {
+	Path string
+	Err  error
+}
+
+func (e *WriteError) Error() string { return fmt.Sprintf("write %s: %v", e.Path, e.Err) }
+func (e *WriteError) Unwrap() error { return e.Err }
+
 // WriteFileAtomic writes data to a temporary file beside path and renames it
 // into place, so a reader (or a crash) sees the old file or the new one,
-// never half of one.
+// never half of one. Its errors are *WriteError.
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return &WriteError{Path: path, Err: err}
 	}
 	tmp := f.Name()
 	_, werr := f.Write(data)
@@ -30,7 +42,7 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	if werr != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, werr)
+		return &WriteError{Path: path, Err: werr}
 	}
 	return nil
 }

@@ -47,6 +47,10 @@ type Config struct {
 
 	// Progress, when set, is called after each finished image.
 	Progress func(done, total int)
+
+	// writeFile writes preds and overlays; nil is dataset.WriteFileAtomic.
+	// Tests set it to fail as a full disk would.
+	writeFile writeFunc
 }
 
 // Shard picks every Count-th sample of the selection, starting at Index:
@@ -71,6 +75,11 @@ var ErrUnfinished = errors.New("not a finished eval run")
 
 // ErrNoSamples reports an empty selection (a split with no samples).
 var ErrNoSamples = errors.New("no samples to evaluate")
+
+// ErrNothingScored reports a finished run in which no image was scored
+// (every one an error, NaN or Inf output, or without ground truth). Run
+// still writes results.json and returns the Results with it.
+var ErrNothingScored = errors.New("no image was scored")
 
 // Validate checks what can be checked before any work starts.
 func (c *Config) Validate() error {

@@ -33,24 +33,28 @@ func probBytes(prob []float32) []uint8 {
 	return b
 }
 
+// writeFunc writes a file whole: dataset.WriteFileAtomic, or a test's
+// failing stand-in.
+type writeFunc func(path string, data []byte) error
+
 // savePred writes the prediction as an 8-bit PNG, the format --preds reads.
-func savePred(path string, prob []float32, w, h int) error {
+func savePred(write writeFunc, path string, prob []float32, w, h int) error {
 	m, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC1, probBytes(prob))
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	return writeEncoded(path, gocv.PNGFileExt, m)
+	return writeEncoded(write, path, gocv.PNGFileExt, m)
 }
 
-func writeEncoded(path string, ext gocv.FileExt, m gocv.Mat) error {
+func writeEncoded(write writeFunc, path string, ext gocv.FileExt, m gocv.Mat) error {
 	buf, err := gocv.IMEncode(ext, m)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
 	defer buf.Close()
 	// GetBytes aliases C memory: copy before the buffer is closed.
-	return dataset.WriteFileAtomic(path, bytes.Clone(buf.GetBytes()))
+	return write(path, bytes.Clone(buf.GetBytes()))
 }
 
 // overlayHeight is the height of each panel in an overlay.
@@ -59,7 +63,7 @@ const overlayHeight = 256
 // saveOverlay writes image | ground truth | prediction | error side by
 // side. The ground truth is the alpha where there is one, else the mask;
 // the error is |prediction - ground truth| in the "hot" colour map.
-func saveOverlay(path string, j *job) error {
+func saveOverlay(write writeFunc, path string, j *job) error {
 	gt := j.alpha
 	if gt == nil {
 		gt = j.mask
@@ -105,7 +109,7 @@ func saveOverlay(path string, j *job) error {
 		return err
 	}
 	defer strip.Close()
-	return writeEncoded(path, gocv.JPEGFileExt, strip)
+	return writeEncoded(write, path, gocv.JPEGFileExt, strip)
 }
 
 // writeCSV writes per_image.csv: one row per image, the per-image value of

@@ -45,10 +45,11 @@ type job struct {
 }
 
 type stages struct {
-	cfg  *Config
-	sess *models.Session   // nil when scoring saved predictions
-	pool *models.BatchPool // the session's input/output tensors
-	free chan []float32    // recycled model item buffers
+	cfg   *Config
+	write writeFunc         // writes preds and overlays
+	sess  *models.Session   // nil when scoring saved predictions
+	pool  *models.BatchPool // the session's input/output tensors
+	free  chan []float32    // recycled model item buffers
 	// padLast pads the last, partial batch of a dynamic-batch model to
 	// the full batch (on CUDA, where a new shape means a new search).
 	padLast bool
@@ -118,7 +119,10 @@ func (st *stages) run(ctx context.Context, samples []dataset.Sample, idx []int, 
 			sc := NewScorer() // reuses its buffers image to image
 			defer sc.Close()
 			for j := range scored {
-				st.finish(j, sc)
+				if err := st.finish(j, sc); err != nil {
+					cancel(err) // the row is not emitted: a resume redoes it
+					continue
+				}
 				select {
 				case rows <- j.row:
 				case <-ctx.Done():
@@ -467,11 +471,13 @@ func (st *stages) putData(d []float32) {
 }
 
 // finish turns raw outputs into a probability plane at ground-truth size,
-// scores it and saves what was asked for.
-func (st *stages) finish(j *job, scorer *Scorer) {
+// scores it and saves what was asked for. A failed write of an output is
+// returned, not made the image's row: it is the disk's fault, and a row
+// would make a resume skip the image.
+func (st *stages) finish(j *job, scorer *Scorer) error {
 	defer func() { j.row.MS.Total = ms(time.Since(j.start)) }()
 	if j.row.Status != "" {
-		return
+		return nil
 	}
 	t := time.Now()
 	if st.sess != nil {
@@ -489,39 +495,52 @@ func (st *stages) finish(j *job, scorer *Scorer) {
 		j.slots = nil
 		if err != nil {
 			st.fail(j, filepath.Join(st.cfg.Dataset, j.s.Image), err)
-			return
+			return nil
 		}
 		j.prob = prob
 		j.units = nil
 	}
 	j.row.NonFinite = NonFinite(j.prob)
 	if st.cfg.SavePreds {
-		if err := savePred(filepath.Join(st.cfg.Out, "preds", j.s.ID+".png"), j.prob, j.w, j.h); err != nil {
+		if err := savePred(st.write, filepath.Join(st.cfg.Out, PredsDir, j.s.ID+".png"), j.prob, j.w, j.h); err != nil {
+			if isWriteError(err) {
+				return fmt.Errorf("sample %s: prediction: %w", j.s.ID, err)
+			}
 			st.fail(j, "", err)
-			return
+			return nil
 		}
 	}
 	j.row.MS.Postprocess = ms(time.Since(t))
 	if j.row.NonFinite > 0 {
 		j.row.Status = StatusNonFinite
 		j.row.Reason = fmt.Sprintf("%d of %d predicted values are NaN or Inf", j.row.NonFinite, len(j.prob))
-		return
+		return nil
 	}
 	t = time.Now()
 	sc, err := scorer.Score(Pair{W: j.w, H: j.h, Prob: j.prob, Mask: j.mask, Alpha: j.alpha, Trimap: j.trimap}, st.cfg.Metrics)
 	if err != nil {
 		st.fail(j, "", err)
-		return
+		return nil
 	}
 	j.row.MS.Metrics = ms(time.Since(t))
 	j.row.Status = StatusOK
 	j.row.Score = &sc
 	if st.cfg.SaveOverlays {
-		p := filepath.Join(st.cfg.Out, "overlays", j.s.ID+".jpg")
-		if err := saveOverlay(p, j); err != nil {
+		p := filepath.Join(st.cfg.Out, OverlaysDir, j.s.ID+".jpg")
+		if err := saveOverlay(st.write, p, j); err != nil {
+			if isWriteError(err) {
+				return fmt.Errorf("sample %s: overlay: %w", j.s.ID, err)
+			}
 			j.row.Reason = "overlay not written: " + err.Error()
 		}
 	}
+	return nil
+}
+
+// isWriteError tells a failed write (the disk) from a failed encode.
+func isWriteError(err error) bool {
+	var we *dataset.WriteError
+	return errors.As(err, &we)
 }
 
 var errEmptyDecode = errors.New("cannot decode")

@@ -47,7 +47,9 @@ type runKey struct {
 
 // Run evaluates cfg and writes the run folder. Per-image failures are rows,
 // not errors: Run fails only for bad options, an unreadable dataset, an
-// empty selection, a failing session, cancellation or FailFast.
+// empty selection, a failing session, a failed write, cancellation or
+// FailFast, and with ErrNothingScored (and the Results) when every row is
+// a failure.
 func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -78,7 +80,10 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 
 	res := &Results{}
-	st := &stages{cfg: &cfg}
+	st := &stages{cfg: &cfg, write: cfg.writeFile}
+	if st.write == nil {
+		st.write = dataset.WriteFileAtomic
+	}
 	var memMon *models.GPUMonitor
 	if cfg.Model != "" && cfg.Session.Device.Kind == "cuda" {
 		// Started before the session, so its baseline excludes the
@@ -198,6 +203,10 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	if err := dataset.WriteFileAtomic(filepath.Join(cfg.Out, ResultsFile), append(b, '\n')); err != nil {
 		return nil, err
+	}
+	if c := res.Counts; c.Scored == 0 {
+		return res, fmt.Errorf("%w: of %d selected images, %d are errors, %d gave NaN or Inf output, %d have no ground truth (see the problems in %s)",
+			ErrNothingScored, c.Selected, c.Errors, c.NonFinite, c.Skipped, filepath.Join(cfg.Out, ResultsFile))
 	}
 	return res, nil
 }

@@ -163,6 +163,9 @@ func runEval(c *cli.Context) error {
 	switch {
 	case errors.As(err, &oe) && oe.Field == "Splits": // eval's flag is --split, augment's --splits
 		return usageError("--split: %v", oe.Err)
+	case errors.Is(err, eval.ErrNothingScored):
+		printEvalSummary(c, cfg, res) // then exit 1, saying why
+		return err
 	case err != nil:
 		return err
 	}
