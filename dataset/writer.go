@@ -26,6 +26,10 @@ var ErrExists = errors.New("output exists")
 // only replacing it (WriterOptions.Force) can go on.
 var ErrOtherOptions = errors.New("made with other options")
 
+// ErrForeign reports an output folder that segtool did not make, or that
+// holds files segtool did not write: WriterOptions.Force never replaces it.
+var ErrForeign = errors.New("not a folder segtool made")
+
 // partialInfoFile records the options of a build in progress, so --resume
 // can refuse to mix outputs made with different options.
 const partialInfoFile = "dataset.partial.json"
@@ -37,6 +41,13 @@ type WriterOptions struct {
 	// Options are the output-defining options; Resume refuses a folder
 	// built with different ones.
 	Options map[string]any
+	// Inputs are the files and folders the run reads. The output may not
+	// be one of them, lie inside one, or contain one.
+	Inputs []string
+	// Owned are top-level names, besides the dataset's own files, that
+	// segtool writes into a dataset (a preview, a report): Force may
+	// replace a folder holding them.
+	Owned []string
 }
 
 // Writer creates a canonical dataset. Files are written atomically, rows are
@@ -48,6 +59,8 @@ type Writer struct {
 	prev       map[string]Sample
 	prevInfo   *Info
 
+	lock *Lock
+
 	mu      sync.Mutex
 	journal *os.File
 	rows    []Sample
@@ -55,16 +68,37 @@ type Writer struct {
 	wrote   int
 }
 
-// NewWriter prepares out for writing.
+// NewWriter prepares out for writing. It holds out's lock (LockOutput)
+// until Commit or Abort, so a second writer fails with ErrLocked.
 func NewWriter(out string, opt WriterOptions) (*Writer, error) {
 	if opt.Force && opt.Resume {
 		return nil, &OptionError{Field: "Force/Resume", Err: errors.New("exclude each other")}
 	}
+	if err := checkApart(out, opt.Inputs); err != nil {
+		return nil, err
+	}
+	lock, err := LockOutput(out)
+	if err != nil {
+		return nil, err
+	}
+	w, err := newWriter(out, opt)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	w.lock = lock
+	return w, nil
+}
+
+func newWriter(out string, opt WriterOptions) (*Writer, error) {
 	w := &Writer{final: out, dir: out, prev: map[string]Sample{}}
 	entries, err := os.ReadDir(out)
 	exists := err == nil && len(entries) > 0
 	switch {
 	case exists && opt.Force:
+		if err := checkOwned(out, entries, opt.Owned); err != nil {
+			return nil, err
+		}
 		w.dir = filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".segtool-staging")
 		w.staging = true
 		if err := os.RemoveAll(w.dir); err != nil {
@@ -363,6 +397,7 @@ func (w *Writer) Commit(info Info) error {
 		}
 	}
 	if !w.staging {
+		w.lock.Release()
 		return nil
 	}
 	old := filepath.Join(filepath.Dir(w.final), "."+filepath.Base(w.final)+".segtool-old")
@@ -374,7 +409,9 @@ func (w *Writer) Commit(info Info) error {
 		return fmt.Errorf("replace %s: %w", w.final, err)
 	}
 	w.dir = w.final
-	return os.RemoveAll(old)
+	err = os.RemoveAll(old)
+	w.lock.Release()
+	return err
 }
 
 // Abort stops writing and leaves a resumable partial dataset (or, under
@@ -383,6 +420,7 @@ func (w *Writer) Commit(info Info) error {
 func (w *Writer) Abort() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	defer w.lock.Release()
 	w.endJournal()
 	return WriteFileAtomic(filepath.Join(w.dir, RejectsFile), encodeRejects(w.rejects))
 }
@@ -392,21 +430,29 @@ func (w *Writer) Abort() error {
 type Updater struct {
 	dir         string
 	oldManifest []byte
+	lock        *Lock
 }
 
-// OpenUpdate opens the dataset at dir for an in-place update.
+// OpenUpdate opens the dataset at dir for an in-place update. It holds
+// dir's lock (LockOutput) until Commit.
 func OpenUpdate(dir string) (*Updater, error) {
+	lock, err := LockOutput(dir)
+	if err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
 	if err != nil {
+		lock.Release()
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
-	return &Updater{dir: dir, oldManifest: b}, nil
+	return &Updater{dir: dir, oldManifest: b, lock: lock}, nil
 }
 
 // Commit writes rows as the manifest, atomically and only where its bytes
 // change, and appends to rejects.jsonl the lines of rs it does not hold
-// yet. Both are attempted even when one fails.
+// yet. Both are attempted even when one fails. It releases the lock.
 func (u *Updater) Commit(rows []Sample, rs []Reject) (changed bool, added int, err error) {
+	defer u.lock.Release()
 	b, err := EncodeRows(rows)
 	if err != nil {
 		return false, 0, err

@@ -74,6 +74,13 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One writer per run folder: a second one, Force included, fails with
+	// dataset.ErrLocked. The lock dies with the process.
+	lock, err := dataset.LockOutput(cfg.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
 	done, err := prepareOut(&cfg, key)
 	if err != nil {
 		return nil, err

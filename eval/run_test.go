@@ -605,3 +605,24 @@ func TestSkipGroups(t *testing.T) {
 		t.Errorf("skipping an unknown group: %v", err)
 	}
 }
+
+// TestRunFolderLocked: a run folder another writer holds is refused with
+// dataset.ErrLocked, under Force too, and left untouched.
+func TestRunFolderLocked(t *testing.T) {
+	cfg := oracleConfig(t)
+	lock, err := dataset.LockOutput(cfg.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Force = true
+	if _, err := eval.Run(context.Background(), cfg); !errors.Is(err, dataset.ErrLocked) {
+		t.Errorf("run into a locked folder: %v, want ErrLocked", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Out, eval.RunFile)); err == nil {
+		t.Error("a refused run wrote run.json")
+	}
+	lock.Release()
+	if _, err := eval.Run(context.Background(), cfg); err != nil {
+		t.Errorf("run after the release: %v", err)
+	}
+}

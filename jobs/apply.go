@@ -139,6 +139,11 @@ func Apply(ctx context.Context, m apply.Model, o ApplyOptions) (ApplySummary, er
 	if err := r.plan(&sum); err != nil {
 		return sum, err
 	}
+	lock, err := dataset.LockOutput(o.Out)
+	if err != nil {
+		return sum, err
+	}
+	defer lock.Release()
 	if err := r.makeDirs(); err != nil {
 		return sum, err
 	}
@@ -168,7 +173,7 @@ func Apply(ctx context.Context, m apply.Model, o ApplyOptions) (ApplySummary, er
 		}
 	}
 	r.images = make([]ApplyImage, len(r.inputs))
-	err := Pool(ctx, len(r.inputs), workers, r.one, o.Progress)
+	err = Pool(ctx, len(r.inputs), workers, r.one, o.Progress)
 	for _, it := range r.images {
 		if it.Input == "" {
 			continue // not reached: the pool stopped

@@ -288,6 +288,7 @@ func Augment(ctx context.Context, o AugmentOptions) (AugmentSummary, error) {
 		Out: o.Out, RunOptions: o.RunOptions,
 		Options: o.outputOptions(cfg, srcAbs, splits),
 		Info:    dataset.Info{Name: o.Name, Version: o.Version, Format: "augment", SourceDir: srcAbs},
+		Inputs:  []string{o.Dataset},
 		Rejects: rejects,
 		NoRows:  ErrAugmentNoSamples,
 	}

@@ -104,6 +104,7 @@ func Build(ctx context.Context, o BuildOptions) (BuildSummary, error) {
 		Out: o.Out, RunOptions: o.RunOptions,
 		Options: o.outputOptions(f.Name()),
 		Info:    dataset.Info{Name: o.Name, Version: o.Version, Format: f.Name(), SourceDir: abs},
+		Inputs:  []string{o.Src},
 		Rejects: rejects,
 	}
 	notes := make([]buildNotes, len(cands))

@@ -299,6 +299,7 @@ func Composite(ctx context.Context, o CompositeOptions) (CompositeSummary, error
 		Out: o.Out, RunOptions: o.RunOptions,
 		Options: o.outputOptions(kind, abs(fgRoot), bgSpec),
 		Info:    dataset.Info{Name: o.Name, Version: o.Version, Format: "composite", SourceDir: abs(fgRoot)},
+		Inputs:  []string{o.Fg, o.Bg},
 		Rejects: rejects,
 		NoRows:  fmt.Errorf("%d usable foregrounds, %d usable backgrounds: %w", len(goodFg), len(goodBg), ErrNoComposites),
 	}

@@ -71,6 +71,9 @@ type Dataset struct {
 	// Info is written to dataset.json at the commit. Name defaults to the
 	// base name of Out; Options, Samples and Counts are filled in.
 	Info dataset.Info
+	// Inputs are the files and folders the job reads: Out may not
+	// overlap one.
+	Inputs []string
 	// Rejects are found before the run (scanning, planning).
 	Rejects []dataset.Reject
 	// NoRows is returned when no row survives (default: ErrNoRows).
@@ -95,7 +98,10 @@ func (d *Dataset) Run(ctx context.Context, n int, item Item) (Tally, []Outcome, 
 	start := time.Now()
 	t := newTally(d.Out)
 	outs := make([]Outcome, n)
-	w, err := dataset.NewWriter(d.Out, dataset.WriterOptions{Force: d.Force, Resume: d.Resume, Options: d.Options})
+	w, err := dataset.NewWriter(d.Out, dataset.WriterOptions{
+		Force: d.Force, Resume: d.Resume, Options: d.Options, Inputs: d.Inputs,
+		Owned: []string{AugmentPreviewFile, CompositePreviewFile, TrimapReportFile},
+	})
 	if err != nil {
 		return t, outs, err
 	}

@@ -61,11 +61,20 @@ func kebab(s string) string {
 func cliError(err error) error {
 	var ec cli.ExitCoder
 	var oe *dataset.OptionError
+	var le *dataset.LockError
 	switch {
 	case err == nil || errors.As(err, &ec):
 		return err
 	case errors.As(err, &oe):
 		return usageError("%s: %v", flagOf(oe.Field), partialHint(oe.Err))
+	case errors.As(err, &le):
+		who := "another segtool process"
+		if le.PID > 0 {
+			who = fmt.Sprintf("segtool process %d", le.PID)
+		}
+		return usageError("%s is being written by %s: wait for it to finish, or stop it", le.Dir, who)
+	case errors.Is(err, dataset.ErrForeign):
+		return usageError("%v; --force only replaces a folder segtool made", err)
 	case errors.Is(err, dataset.ErrExists):
 		return usageError("%v: pass --force to replace it, or --resume to continue it", err)
 	case errors.Is(err, dataset.ErrPartial):
