@@ -42,9 +42,9 @@ func (d Decoder) limit() int64 {
 }
 
 // CheckHeader is what every decode passes first: b must be an image
-// format segtool reads (CodeNotImage), its header must parse (CodeCorrupt),
-// its width × height must not exceed d's limit (CodeTooLarge, naming the
-// size) and a JPEG or PNG must be complete (CodeTruncated). It returns the
+// format segtool reads (CodeNotImage), a JPEG or PNG must be complete
+// (CodeTruncated), its header must parse (CodeCorrupt) and its width ×
+// height must not exceed d's limit (CodeTooLarge, naming the size). It returns the
 // container kind and the size the header claims, before any orientation.
 // Only Go's header parsers run, which read a few hundred bytes and
 // allocate nothing in proportion to the claimed size.
@@ -52,6 +52,9 @@ func (d Decoder) CheckHeader(path string, b []byte) (kind string, size image.Poi
 	kind = sniff(b)
 	if kind == "" {
 		return "", size, sampleErr(CodeNotImage, path, "not an image (unrecognised file signature)")
+	}
+	if err := CheckComplete(b); err != nil {
+		return kind, size, &SampleError{Code: CodeTruncated, Path: path, Err: err}
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
 	if err != nil && kind == kindBMP {
@@ -73,9 +76,6 @@ func (d Decoder) CheckHeader(path string, b []byte) (kind string, size image.Poi
 	if px := int64(cfg.Width) * int64(cfg.Height); px > d.limit() {
 		return kind, size, sampleErr(CodeTooLarge, path, "image is %dx%d (%d pixels), over the limit of %d pixels",
 			cfg.Width, cfg.Height, px, d.limit())
-	}
-	if err := CheckComplete(b); err != nil {
-		return kind, size, &SampleError{Code: CodeTruncated, Path: path, Err: err}
 	}
 	return kind, size, nil
 }

@@ -244,7 +244,7 @@ func Composite(ctx context.Context, o CompositeOptions) (CompositeSummary, error
 	}
 	for i, in := range bgs {
 		if bgErr[i] != nil {
-			rejects = append(rejects, dataset.Reject{Source: []string{in.id}, Stage: "background", Code: dataset.CodeOf(bgErr[i], dataset.CodeCorrupt), Reason: bgErr[i].Error()})
+			rejects = append(rejects, dataset.Reject{Source: []string{in.id}, Stage: "background", Code: compositeCode(bgErr[i]), Reason: bgErr[i].Error()})
 			continue
 		}
 		goodBg = append(goodBg, i)
@@ -323,9 +323,18 @@ func Composite(ctx context.Context, o CompositeOptions) (CompositeSummary, error
 	return sum, err
 }
 
+// compositeCode is an unreadable input's reject code: too-large from the
+// header check, else corrupt.
+func compositeCode(err error) string {
+	if dataset.CodeOf(err, "") == dataset.CodeTooLarge {
+		return dataset.CodeTooLarge
+	}
+	return dataset.CodeCorrupt
+}
+
 // compositeFgReject turns a foreground's load error into a reject line.
 func compositeFgReject(in compositeFg, err error) dataset.Reject {
-	code := dataset.CodeOf(err, dataset.CodeCorrupt)
+	code := compositeCode(err)
 	switch {
 	case errors.Is(err, composite.ErrNoAlpha):
 		code = CompositeCodeNoAlpha
