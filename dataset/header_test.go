@@ -9,6 +9,8 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -204,3 +206,47 @@ func FuzzImageHeader(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadCandidateOrientation: an oriented JPEG is turned upright; labels
+// drawn on the turned image pass, labels of the unturned size are a
+// size-mismatch that names the orientation, and a square image is
+// ambiguous.
+func TestLoadCandidateOrientation(t *testing.T) {
+	src := t.TempDir()
+	cand := func(name string, w, h int, o uint16, mw, mh int) Candidate {
+		if err := writeFileT(filepath.Join(src, name+".jpg"), exifJPEG(t, w, h, o)); err != nil {
+			t.Fatal(err)
+		}
+		return Candidate{Key: name, Image: name + ".jpg", Labels: func(string, Decoder) (Labels, error) {
+			return Labels{Mask: gocv.NewMatWithSize(mh, mw, gocv.MatTypeCV8UC1)}, nil
+		}}
+	}
+	for _, tc := range []struct {
+		name              string
+		w, h              int
+		o                 uint16
+		mw, mh            int
+		mismatch, unclear bool
+	}{
+		{"upright-labels", 40, 20, 6, 20, 40, false, false},
+		{"stored-labels", 40, 20, 6, 40, 20, true, false},
+		{"square", 20, 20, 6, 20, 20, false, true},
+		{"half-turn", 40, 20, 3, 40, 20, false, true},
+		{"none", 40, 20, 1, 40, 20, false, false},
+	} {
+		s, err := LoadCandidate(src, cand(tc.name, tc.w, tc.h, tc.o, tc.mw, tc.mh), Decoder{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		err = s.CheckSizes()
+		if (err != nil) != tc.mismatch || (err != nil && !strings.Contains(err.Error(), "EXIF orientation 6")) {
+			t.Errorf("%s: CheckSizes %v", tc.name, err)
+		}
+		if s.AmbiguousOrientation() != tc.unclear {
+			t.Errorf("%s: ambiguous = %v", tc.name, !tc.unclear)
+		}
+		s.Close()
+	}
+}
+
+func writeFileT(path string, b []byte) error { return os.WriteFile(path, b, 0o644) }
