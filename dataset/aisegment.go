@@ -32,12 +32,12 @@ func scanAISegment(ctx context.Context, src string) ([]Candidate, []Reject, erro
 	}.scan(ctx, src, func(img, matte, _ string) []Reject {
 		cands = append(cands, Candidate{
 			Key: strings.TrimPrefix(img, "clip_img/"), Image: img, Sources: []string{img, matte},
-			Labels: func(src string) (Labels, error) {
+			Labels: func(src string, d Decoder) (Labels, error) {
 				b, err := readFile(src, matte)
 				if err != nil {
 					return Labels{}, err
 				}
-				a, err := DecodeAlphaOfRGBA(matte, b)
+				a, err := d.AlphaOfRGBA(matte, b)
 				if err != nil {
 					return Labels{}, err
 				}

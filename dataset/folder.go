@@ -67,7 +67,7 @@ func scanFolder(ctx context.Context, src string) ([]Candidate, []Reject, error) 
 		}
 		used[stem] = true
 		c := Candidate{Key: key, Image: img, Sources: nonEmpty(img, mask, alpha, tri)}
-		c.Labels = func(src string) (Labels, error) { return loadFolderLabels(src, mask, alpha, tri) }
+		c.Labels = func(src string, d Decoder) (Labels, error) { return loadFolderLabels(src, d, mask, alpha, tri) }
 		cands = append(cands, c)
 	}
 	for _, sub := range []string{MasksDir, AlphasDir, TrimapsDir} {
@@ -88,7 +88,7 @@ func nonEmpty(ps ...string) []string {
 	return out
 }
 
-func loadFolderLabels(src, mask, alpha, tri string) (l Labels, err error) {
+func loadFolderLabels(src string, d Decoder, mask, alpha, tri string) (l Labels, err error) {
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -99,7 +99,7 @@ func loadFolderLabels(src, mask, alpha, tri string) (l Labels, err error) {
 		if err != nil {
 			return l, err
 		}
-		if l.Alpha, _, l.Notes, err = DecodeLabel(alpha, b); err != nil {
+		if l.Alpha, _, l.Notes, err = d.Label(alpha, b); err != nil {
 			return l, err
 		}
 	}
@@ -108,7 +108,7 @@ func loadFolderLabels(src, mask, alpha, tri string) (l Labels, err error) {
 		if err != nil {
 			return l, err
 		}
-		m, palette, notes, err := DecodeLabel(mask, b)
+		m, palette, notes, err := d.Label(mask, b)
 		if err != nil {
 			return l, err
 		}
@@ -129,7 +129,7 @@ func loadFolderLabels(src, mask, alpha, tri string) (l Labels, err error) {
 			return l, err
 		}
 		var notes []string
-		if l.Trimap, _, notes, err = DecodeLabel(tri, b); err != nil {
+		if l.Trimap, _, notes, err = d.Label(tri, b); err != nil {
 			return l, err
 		}
 		l.Notes = append(l.Notes, notes...)

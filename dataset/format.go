@@ -44,8 +44,9 @@ type Candidate struct {
 	Boxes [][4]float64
 }
 
-// LabelLoader reads a candidate's labels from the source folder.
-type LabelLoader func(src string) (Labels, error)
+// LabelLoader reads a candidate's labels from the source folder, decoding
+// them with d.
+type LabelLoader func(src string, d Decoder) (Labels, error)
 
 // Labels are a sample's label planes, all 8UC1 and the image's size. Mask
 // is required; the others may be empty Mats. The caller closes them.
@@ -242,14 +243,14 @@ func (p pairing) scan(ctx context.Context, src string, pair func(img, label, key
 	return append(rejects, unpaired(labelOf, used, p.orphan)...), nil
 }
 
-// readLabel reads and decodes a label file below src (DecodeLabel,
+// readLabel reads and decodes a label file below src (Decoder.Label,
 // without the palette flag).
-func readLabel(src, rel string) (gocv.Mat, []string, error) {
+func readLabel(src, rel string, d Decoder) (gocv.Mat, []string, error) {
 	b, err := readFile(src, rel)
 	if err != nil {
 		return gocv.Mat{}, nil, err
 	}
-	m, _, notes, err := DecodeLabel(rel, b)
+	m, _, notes, err := d.Label(rel, b)
 	return m, notes, err
 }
 

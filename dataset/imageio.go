@@ -23,6 +23,11 @@ const (
 	CodeDuplicateID    = "duplicate-id"
 	CodeTooSmall       = "too-small"
 	CodeWrite          = "write-failed"
+	// CodeTooLarge: the header claims more pixels than Decoder.MaxPixels.
+	CodeTooLarge = "too-large"
+	// CodeAmbiguousOrientation flags a sample whose image has an EXIF
+	// orientation that its labels' size cannot confirm.
+	CodeAmbiguousOrientation = "ambiguous-orientation"
 )
 
 // SampleError is a per-sample failure with a reject code. It wraps the
@@ -35,6 +40,16 @@ type SampleError struct {
 
 func (e *SampleError) Error() string { return e.Path + ": " + e.Err.Error() }
 func (e *SampleError) Unwrap() error { return e.Err }
+
+// CodeOf returns the reject code of the *SampleError in err's chain, or
+// fallback when there is none.
+func CodeOf(err error, fallback string) string {
+	var se *SampleError
+	if errors.As(err, &se) && se.Code != "" {
+		return se.Code
+	}
+	return fallback
+}
 
 func sampleErr(code, path, format string, args ...any) error {
 	return &SampleError{Code: code, Path: path, Err: fmt.Errorf(format, args...)}
@@ -176,32 +191,90 @@ func pngColorType(b []byte) int {
 	return int(b[25])
 }
 
-// decodeRaw checks the container and decodes it unchanged: no colour
-// conversion and no EXIF rotation, so labels stay aligned with pixels.
-func decodeRaw(path string, b []byte) (gocv.Mat, string, error) {
-	kind := sniff(b)
-	if kind == "" {
-		return gocv.Mat{}, "", sampleErr(CodeNotImage, path, "not an image (unrecognised file signature)")
+// decodeRaw checks the header (CheckHeader) and decodes the file
+// unchanged: no colour conversion, so labels keep their values. A JPEG's
+// EXIF orientation is then applied, as viewers do; orient is that
+// orientation (0 without one).
+func (d Decoder) decodeRaw(path string, b []byte) (m gocv.Mat, kind string, orient int, err error) {
+	kind, _, err = d.CheckHeader(path, b)
+	if err != nil {
+		return gocv.Mat{}, kind, 0, err
 	}
-	if err := CheckComplete(b); err != nil {
-		return gocv.Mat{}, kind, &SampleError{Code: CodeTruncated, Path: path, Err: err}
-	}
-	m, err := gocv.IMDecode(b, gocv.IMReadUnchanged)
+	m, err = gocv.IMDecode(b, gocv.IMReadUnchanged)
 	if err != nil || m.Empty() {
 		m.Close()
-		return gocv.Mat{}, kind, sampleErr(CodeCorrupt, path, "corrupt %s: the decoder could not read it", kind)
+		return gocv.Mat{}, kind, 0, sampleErr(CodeCorrupt, path, "corrupt %s: the decoder could not read it", kind)
 	}
-	return m, kind, nil
+	if kind != kindJPEG {
+		return m, kind, 0, nil
+	}
+	orient = Orientation(b)
+	return upright(m, orient), kind, orient, nil
 }
 
-// DecodeRGB decodes an image that must be RGB and returns it as BGR 8UC3
+// OpenCV 4.6 catches exceptions from a decoder's readHeader and readData,
+// but not the CV_IO_MAX_IMAGE_PIXELS assertion between them, which gocv
+// 0.31 lets abort the process: CheckHeader refusing large sizes first is
+// what prevents it.
+
+// Decode decodes b with OpenCV's flags (colour conversion as imread does
+// it) after CheckHeader, applying a JPEG's EXIF orientation with the same
+// rule as RGB and Label. It is for readers that want OpenCV's conversions
+// (eval, apply) rather than RGB's refusals.
+func (d Decoder) Decode(path string, b []byte, flags gocv.IMReadFlag) (gocv.Mat, error) {
+	kind, _, err := d.CheckHeader(path, b)
+	if err != nil {
+		return gocv.Mat{}, err
+	}
+	m, err := gocv.IMDecode(b, flags|gocv.IMReadIgnoreOrientation)
+	if err != nil || m.Empty() {
+		m.Close()
+		return gocv.Mat{}, sampleErr(CodeCorrupt, path, "corrupt %s: the decoder could not read it", kind)
+	}
+	if kind != kindJPEG {
+		return m, nil
+	}
+	return upright(m, Orientation(b)), nil
+}
+
+// upright applies EXIF orientation o to m (closing m when it makes a new
+// Mat), with the same transforms as OpenCV's own ExifTransform, so an
+// image reads as imread with IMREAD_COLOR would show it.
+func upright(m gocv.Mat, o int) gocv.Mat {
+	if o <= 1 || o > 8 {
+		return m
+	}
+	dst := gocv.NewMat()
+	switch o {
+	case 2:
+		gocv.Flip(m, &dst, 1)
+	case 3:
+		gocv.Flip(m, &dst, -1)
+	case 4:
+		gocv.Flip(m, &dst, 0)
+	case 5:
+		gocv.Transpose(m, &dst)
+	default: // 6, 7, 8: transpose, then flip
+		t := gocv.NewMat()
+		gocv.Transpose(m, &t)
+		gocv.Flip(t, &dst, map[int]int{6: 1, 7: -1, 8: 0}[o])
+		t.Close()
+	}
+	m.Close()
+	return dst
+}
+
+// RGB decodes an image that must be RGB and returns it as BGR 8UC3
 // (OpenCV's order). Grey, palette, 16-bit and opaque RGBA inputs are
 // converted, each with a note; RGBA with real transparency is refused,
 // because dropping its alpha would expose colours nobody meant to show.
-func DecodeRGB(path string, b []byte) (m gocv.Mat, kind string, notes []string, err error) {
-	raw, kind, err := decodeRaw(path, b)
+func (d Decoder) RGB(path string, b []byte) (m gocv.Mat, kind string, notes []string, err error) {
+	raw, kind, orient, err := d.decodeRaw(path, b)
 	if err != nil {
 		return gocv.Mat{}, kind, nil, err
+	}
+	if orient > 1 {
+		notes = append(notes, orientationNote(orient))
 	}
 	if kind == kindPNG && pngColorType(b) == 3 {
 		notes = append(notes, "palette image converted to RGB")
@@ -253,18 +326,18 @@ func eightBit(m gocv.Mat, path string, notes []string, noun, depth string) (gocv
 	return gocv.Mat{}, notes, sampleErr(CodeUnsupported, path, "unsupported %s depth (OpenCV type %d)", depth, t)
 }
 
-// DecodeLabel decodes a single-channel label image (mask, matte, instance
+// Label decodes a single-channel label image (mask, matte, instance
 // ids, trimap) as 8UC1. A palette PNG keeps its indices, which is what
 // label files store (OpenCV would expand them to colours); palette is then
 // true. 16-bit labels are scaled to 8 bits. A 3- or 4-channel file whose
 // colour channels are equal is taken as grey, with a note; real colour is
 // refused, since no rule turns arbitrary colours into a person mask.
-func DecodeLabel(path string, b []byte) (m gocv.Mat, palette bool, notes []string, err error) {
-	kind := sniff(b)
+func (d Decoder) Label(path string, b []byte) (m gocv.Mat, palette bool, notes []string, err error) {
+	kind, _, err := d.CheckHeader(path, b)
+	if err != nil {
+		return gocv.Mat{}, false, nil, err
+	}
 	if kind == kindPNG && pngColorType(b) == 3 {
-		if err := CheckComplete(b); err != nil {
-			return gocv.Mat{}, false, nil, &SampleError{Code: CodeTruncated, Path: path, Err: err}
-		}
 		img, err := png.Decode(bytes.NewReader(b))
 		if err != nil {
 			return gocv.Mat{}, false, nil, sampleErr(CodeCorrupt, path, "corrupt palette PNG: %w", err)
@@ -275,9 +348,12 @@ func DecodeLabel(path string, b []byte) (m gocv.Mat, palette bool, notes []strin
 		}
 		return palettedToMat(p), true, nil, nil
 	}
-	raw, _, err := decodeRaw(path, b)
+	raw, _, orient, err := d.decodeRaw(path, b)
 	if err != nil {
 		return gocv.Mat{}, false, nil, err
+	}
+	if orient > 1 {
+		notes = append(notes, orientationNote(orient))
 	}
 	if raw, notes, err = eightBit(raw, path, notes, "label", "label"); err != nil {
 		return gocv.Mat{}, false, nil, err
@@ -311,10 +387,10 @@ func DecodeLabel(path string, b []byte) (m gocv.Mat, palette bool, notes []strin
 	return gocv.Mat{}, false, nil, sampleErr(CodeUnsupported, path, "unsupported label channel count %d", n)
 }
 
-// DecodeAlphaOfRGBA returns the 4th channel of an RGBA image (AISegment's
+// AlphaOfRGBA returns the 4th channel of an RGBA image (AISegment's
 // matting PNGs store the matte there).
-func DecodeAlphaOfRGBA(path string, b []byte) (gocv.Mat, error) {
-	raw, _, err := decodeRaw(path, b)
+func (d Decoder) AlphaOfRGBA(path string, b []byte) (gocv.Mat, error) {
+	raw, _, _, err := d.decodeRaw(path, b)
 	if err != nil {
 		return gocv.Mat{}, err
 	}

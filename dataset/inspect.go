@@ -53,7 +53,7 @@ func Inspect(ctx context.Context, d *Dataset) (Stats, error) {
 		if err != nil {
 			return st, fmt.Errorf("sample %s: %w", s.ID, err)
 		}
-		m, _, _, err := DecodeLabel(s.Alpha, b)
+		m, _, _, err := d.Decoder.Label(s.Alpha, b)
 		if err != nil {
 			return st, fmt.Errorf("sample %s: %w", s.ID, err)
 		}

@@ -92,6 +92,9 @@ type Dataset struct {
 	Dir     string
 	Info    Info
 	Samples []Sample
+	// Decoder decodes its files (Validate, Inspect); the zero value has
+	// the default pixel limit.
+	Decoder Decoder
 }
 
 // Open reads dataset.json and manifest.jsonl of a finished dataset.

@@ -94,7 +94,7 @@ func TestDecodeConversions(t *testing.T) {
 
 	grey := image.NewGray(image.Rect(0, 0, 2, 1))
 	grey.Pix = []byte{10, 200}
-	m, _, notes, err := DecodeRGB("g.png", encodePNG(t, grey))
+	m, _, notes, err := (Decoder{}).RGB("g.png", encodePNG(t, grey))
 	if err != nil || !reflect.DeepEqual(bgr(m), []byte{10, 10, 10, 200, 200, 200}) || len(notes) != 1 {
 		t.Errorf("grey: %v %v", err, notes)
 	}
@@ -102,39 +102,39 @@ func TestDecodeConversions(t *testing.T) {
 	g16 := image.NewGray16(image.Rect(0, 0, 2, 1))
 	g16.SetGray16(0, 0, color.Gray16{Y: 65535})
 	g16.SetGray16(1, 0, color.Gray16{Y: 257 * 100})
-	m, _, notes, err = DecodeRGB("g16.png", encodePNG(t, g16))
+	m, _, notes, err = (Decoder{}).RGB("g16.png", encodePNG(t, g16))
 	if err != nil || !reflect.DeepEqual(bgr(m), []byte{255, 255, 255, 100, 100, 100}) || len(notes) != 2 {
 		t.Errorf("16-bit grey: %v %v", err, notes)
 	}
 
 	pal := image.NewPaletted(image.Rect(0, 0, 2, 1), color.Palette{color.RGBA{1, 2, 3, 255}, color.RGBA{30, 20, 10, 255}})
 	pal.Pix = []byte{1, 0}
-	m, _, notes, err = DecodeRGB("p.png", encodePNG(t, pal))
+	m, _, notes, err = (Decoder{}).RGB("p.png", encodePNG(t, pal))
 	if err != nil || !reflect.DeepEqual(bgr(m), []byte{10, 20, 30, 3, 2, 1}) || len(notes) != 1 {
 		t.Errorf("palette: %v %v", err, notes)
 	}
-	lab, palette, _, err := DecodeLabel("p.png", encodePNG(t, pal))
+	lab, palette, _, err := (Decoder{}).Label("p.png", encodePNG(t, pal))
 	if err != nil || !palette || !reflect.DeepEqual(bgr(lab), []byte{1, 0}) {
 		t.Errorf("palette label keeps indices: %v %v", err, palette)
 	}
 
 	opaque := image.NewNRGBA(image.Rect(0, 0, 2, 1))
 	opaque.Pix = []byte{1, 2, 3, 255, 4, 5, 6, 255}
-	m, _, _, err = DecodeRGB("o.png", encodePNG(t, opaque))
+	m, _, _, err = (Decoder{}).RGB("o.png", encodePNG(t, opaque))
 	if err != nil || !reflect.DeepEqual(bgr(m), []byte{3, 2, 1, 6, 5, 4}) {
 		t.Errorf("opaque RGBA: %v", err)
 	}
 	opaque.Pix[7] = 128
-	if _, _, _, err = DecodeRGB("t.png", encodePNG(t, opaque)); err == nil {
+	if _, _, _, err = (Decoder{}).RGB("t.png", encodePNG(t, opaque)); err == nil {
 		t.Error("RGBA with transparency accepted as RGB")
 	}
 
 	colour := image.NewNRGBA(image.Rect(0, 0, 2, 1))
 	colour.Pix = []byte{255, 0, 0, 255, 0, 0, 0, 255}
-	if _, _, _, err = DecodeLabel("c.png", encodePNG(t, colour)); err == nil {
+	if _, _, _, err = (Decoder{}).Label("c.png", encodePNG(t, colour)); err == nil {
 		t.Error("colour label accepted")
 	}
-	if _, _, _, err = DecodeRGB("x.txt", []byte("hello")); err == nil {
+	if _, _, _, err = (Decoder{}).RGB("x.txt", []byte("hello")); err == nil {
 		t.Error("text accepted as an image")
 	}
 }

@@ -41,8 +41,8 @@ func scanPennFudan(ctx context.Context, src string) ([]Candidate, []Reject, erro
 			rejects = append(rejects, Reject{Source: []string{img}, Stage: "scan", Code: CodeMissingPartner, Kept: true,
 				Reason: fmt.Sprintf("no annotation %s; sample kept without boxes", ann)})
 		}
-		c.Labels = func(src string) (Labels, error) {
-			ids, notes, err := readLabel(src, mask)
+		c.Labels = func(src string, d Decoder) (Labels, error) {
+			ids, notes, err := readLabel(src, mask, d)
 			if err != nil {
 				return Labels{}, err
 			}

@@ -53,8 +53,8 @@ func scanPFCNMatting(ctx context.Context, src string) ([]Candidate, []Reject, er
 			used[stemOf(img)] = true
 			cands = append(cands, Candidate{
 				Key: img, Image: img, Split: split, Sources: []string{img, matte},
-				Labels: func(src string) (Labels, error) {
-					a, notes, err := readLabel(src, matte)
+				Labels: func(src string, d Decoder) (Labels, error) {
+					a, notes, err := readLabel(src, matte, d)
 					if err != nil {
 						return Labels{}, err
 					}

@@ -33,7 +33,7 @@ func scanPFCNEG(ctx context.Context, src string) ([]Candidate, []Reject, error) 
 }
 
 func scanPFCNEGLayout(ctx context.Context, src, imgDir, labelDir string, labelName func(string) string,
-	lists [2]string, readList func(string) ([]string, error), load func(string, string) (Labels, error)) ([]Candidate, []Reject, error) {
+	lists [2]string, readList func(string) ([]string, error), load func(string, string, Decoder) (Labels, error)) ([]Candidate, []Reject, error) {
 	images, rejects, err := listFiles(ctx, src, imgDir)
 	if err != nil {
 		return nil, nil, err
@@ -63,7 +63,7 @@ func scanPFCNEGLayout(ctx context.Context, src, imgDir, labelDir string, labelNa
 		}
 		cands = append(cands, Candidate{
 			Key: strings.TrimPrefix(img, imgDir+"/"), Image: img, Split: splitOf[stem], Sources: []string{img, label},
-			Labels: func(src string) (Labels, error) { return load(src, label) },
+			Labels: func(src string, d Decoder) (Labels, error) { return load(src, label, d) },
 		})
 	}
 	return cands, rejects, nil
@@ -105,7 +105,7 @@ func readTextList(p string) ([]string, error) {
 	return stems, sc.Err()
 }
 
-func loadMatMask(src, rel string) (Labels, error) {
+func loadMatMask(src, rel string, _ Decoder) (Labels, error) {
 	vars, err := matfile.ReadFile(filepath.Join(src, rel))
 	if err != nil {
 		return Labels{}, &SampleError{Code: CodeCorrupt, Path: rel, Err: err}
@@ -128,8 +128,8 @@ func loadMatMask(src, rel string) (Labels, error) {
 	return Labels{}, sampleErr(CodeCorrupt, rel, "MAT-file holds no 2-D numeric matrix")
 }
 
-func loadPNGLabel(src, rel string) (Labels, error) {
-	m, notes, err := readLabel(src, rel)
+func loadPNGLabel(src, rel string, d Decoder) (Labels, error) {
+	m, notes, err := readLabel(src, rel, d)
 	if err != nil {
 		return Labels{}, err
 	}

@@ -27,22 +27,25 @@ type SourceSample struct {
 	Notes []string
 	// Thresholded reports a mask that was not strictly 0/255.
 	Thresholded bool
+	// Orientation is the image's EXIF orientation, already applied to
+	// Image (0: none).
+	Orientation int
 	rel         string // the image path relative to the source folder
 }
 
 // LoadCandidate reads and decodes c's image and labels from the source
-// folder src. Bad input is a *SampleError naming the file.
-func LoadCandidate(src string, c Candidate) (*SourceSample, error) {
+// folder src with d. Bad input is a *SampleError naming the file.
+func LoadCandidate(src string, c Candidate, d Decoder) (*SourceSample, error) {
 	path := filepath.Join(src, c.Image)
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &SampleError{Code: CodeMissingPartner, Path: c.Image, Err: err}
 	}
-	img, kind, imgNotes, err := DecodeRGB(c.Image, raw)
+	img, kind, imgNotes, err := d.RGB(c.Image, raw)
 	if err != nil {
 		return nil, err
 	}
-	lab, err := c.Labels(src)
+	lab, err := c.Labels(src, d)
 	if err != nil {
 		img.Close()
 		return nil, err
@@ -53,6 +56,7 @@ func LoadCandidate(src string, c Candidate) (*SourceSample, error) {
 		Verbatim:    len(imgNotes) == 0 && !(kind == kindJPEG && hasExif(raw)),
 		Notes:       append(append([]string(nil), imgNotes...), lab.Notes...),
 		Thresholded: lab.Thresholded,
+		Orientation: Orientation(raw),
 		rel:         c.Image,
 	}
 	if kind == kindJPEG {
@@ -72,10 +76,26 @@ func (s *SourceSample) CheckSizes() error {
 			continue
 		}
 		if ps := image.Pt(p.m.Cols(), p.m.Rows()); ps != size {
+			if transposes(s.Orientation) && ps == image.Pt(size.Y, size.X) {
+				return sampleErr(CodeSizeMismatch, s.rel, "image is %dx%d after its EXIF orientation %d but its %s is %dx%d, the size before it: labels must match the image as viewers show it",
+					size.X, size.Y, s.Orientation, p.name, ps.X, ps.Y)
+			}
 			return sampleErr(CodeSizeMismatch, s.rel, "image is %dx%d but its %s is %dx%d", size.X, size.Y, p.name, ps.X, ps.Y)
 		}
 	}
 	return nil
+}
+
+// AmbiguousOrientation reports an image turned by its EXIF orientation
+// where the labels' size cannot tell whether they were drawn on the image
+// before or after the turn: a flip or a half turn, or any turn of a square
+// image. Call it after CheckSizes.
+func (s *SourceSample) AmbiguousOrientation() bool {
+	if s.Orientation <= 1 {
+		return false
+	}
+	size := s.Size()
+	return !transposes(s.Orientation) || size.X == size.Y
 }
 
 // Close releases the image and label planes.

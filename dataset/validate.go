@@ -163,9 +163,9 @@ func checkRow(d *Dataset, s *Sample) []Problem {
 		}
 		var m gocv.Mat
 		if rel == s.Image {
-			m, _, _, err = DecodeRGB(rel, b)
+			m, _, _, err = d.Decoder.RGB(rel, b)
 		} else {
-			m, _, _, err = DecodeLabel(rel, b)
+			m, _, _, err = d.Decoder.Label(rel, b)
 		}
 		if err != nil {
 			bad(rel, "cannot decode: %v", err)

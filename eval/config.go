@@ -41,6 +41,7 @@ type Config struct {
 	Warmup       int    // untimed inference calls before the first timed one
 	Workers      int    // decode/preprocess and postprocess/metrics goroutines each; <= 0: all cores
 	FailFast     bool   // stop at the first per-image error
+	MaxPixels    int64  // refuse larger images (dataset.Decoder); 0: dataset.DefaultMaxPixels
 
 	// Version and Commit identify the segtool build in results.json.
 	Version, Commit string
@@ -133,3 +134,6 @@ func (c *Config) Validate() error {
 // OptionError names the Config field at fault (see dataset.OptionError);
 // the CLI exits 2 on it. Size is the spec's width and height.
 type OptionError = dataset.OptionError
+
+// decoder is the guarded decoder of the run's images and labels.
+func (c *Config) decoder() dataset.Decoder { return dataset.Decoder{MaxPixels: c.MaxPixels} }

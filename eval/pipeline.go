@@ -169,7 +169,7 @@ func (st *stages) prepare(j *job) {
 	if needImage {
 		var err error
 		p := filepath.Join(dir, j.s.Image)
-		img, err = readMat(p, gocv.IMReadColor)
+		img, err = readMat(st.cfg.decoder(), p, gocv.IMReadColor)
 		if err != nil {
 			st.fail(j, p, err)
 			return
@@ -194,7 +194,7 @@ func (st *stages) prepare(j *job) {
 			continue
 		}
 		p := filepath.Join(dir, g.rel)
-		plane, w, h, err := readPlane(p)
+		plane, w, h, err := readPlane(st.cfg.decoder(), p)
 		if err != nil {
 			st.fail(j, p, err)
 			return
@@ -225,7 +225,7 @@ func (st *stages) prepare(j *job) {
 	t := time.Now()
 	if st.sess == nil {
 		p := filepath.Join(st.cfg.Preds, j.s.ID+".png")
-		plane, w, h, err := readPlane(p)
+		plane, w, h, err := readPlane(st.cfg.decoder(), p)
 		if err != nil {
 			st.fail(j, p, fmt.Errorf("prediction: %w", err))
 			return
@@ -545,20 +545,17 @@ func isWriteError(err error) bool {
 
 var errEmptyDecode = errors.New("cannot decode")
 
-// readMat reads and decodes an image, refusing truncated files that
-// OpenCV would decode with only a warning.
-func readMat(path string, flags gocv.IMReadFlag) (gocv.Mat, error) {
+// readMat reads and decodes an image through dec (size from the header
+// first, truncated files refused, EXIF orientation applied).
+func readMat(dec dataset.Decoder, path string, flags gocv.IMReadFlag) (gocv.Mat, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return gocv.Mat{}, err
 	}
-	if err := dataset.CheckComplete(b); err != nil {
-		return gocv.Mat{}, err
-	}
-	m, err := gocv.IMDecode(b, flags)
-	if err != nil || m.Empty() {
-		if err == nil {
-			m.Close()
+	m, err := dec.Decode(path, b, flags)
+	if err != nil {
+		if code := dataset.CodeOf(err, ""); code != dataset.CodeCorrupt && code != "" {
+			return gocv.Mat{}, fmt.Errorf("%s: %w", code, err)
 		}
 		return gocv.Mat{}, fmt.Errorf("%s: %w", dataset.CodeCorrupt, errEmptyDecode)
 	}
@@ -566,8 +563,8 @@ func readMat(path string, flags gocv.IMReadFlag) (gocv.Mat, error) {
 }
 
 // readPlane reads an 8-bit single-channel PNG into a plane.
-func readPlane(path string) ([]uint8, int, int, error) {
-	m, err := readMat(path, gocv.IMReadGrayScale)
+func readPlane(dec dataset.Decoder, path string) ([]uint8, int, int, error) {
+	m, err := readMat(dec, path, gocv.IMReadGrayScale)
 	if err != nil {
 		return nil, 0, 0, err
 	}

@@ -54,6 +54,9 @@ type ApplyOptions struct {
 	Force bool
 	// JPEGQuality for .jpg outputs; 0 means 95.
 	JPEGQuality int
+	// MaxPixels refuses larger input images (dataset.Decoder); 0 means
+	// dataset.DefaultMaxPixels.
+	MaxPixels int64
 	// Sheet, if set, is the path of a before/after contact sheet of the
 	// first SheetRows images (0: apply.DefaultSheetRows), panels SheetCell
 	// high.
@@ -506,41 +509,39 @@ func applyStem(p string) string {
 // applyUndecodable says why an image or a prediction was not read.
 const applyUndecodable = "cannot decode it as an image"
 
-// applyReadImage reads a file as 8-bit BGR, refusing JPEG and PNG files
-// cut short that OpenCV would decode with only a warning.
-func applyReadImage(path string) (gocv.Mat, error) {
+// applyReadImage reads a file as 8-bit BGR through dec (size from the
+// header first, cut JPEG and PNG files refused, EXIF orientation applied).
+func applyReadImage(dec dataset.Decoder, path string) (gocv.Mat, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return gocv.Mat{}, err
 	}
-	if err := dataset.CheckComplete(b); err != nil {
-		return gocv.Mat{}, err
+	m, err := dec.Decode(path, b, gocv.IMReadColor)
+	return m, applyDecodeErr(err)
+}
+
+// applyDecodeErr names the reject code of a decode error, keeping the
+// old wording for files the decoder could not read.
+func applyDecodeErr(err error) error {
+	switch code := dataset.CodeOf(err, dataset.CodeCorrupt); {
+	case err == nil:
+		return nil
+	case code == dataset.CodeCorrupt:
+		return errors.New(applyUndecodable)
+	default:
+		return fmt.Errorf("%s: %w", code, err)
 	}
-	m, err := gocv.IMDecode(b, gocv.IMReadColor)
-	if err != nil || m.Empty() {
-		if err == nil {
-			m.Close()
-		}
-		return gocv.Mat{}, errors.New(applyUndecodable)
-	}
-	return m, nil
 }
 
 // applyReadPred reads a saved 8-bit prediction of a w x h image as [0, 1].
-func applyReadPred(path string, w, h int) ([]float32, error) {
+func applyReadPred(dec dataset.Decoder, path string, w, h int) ([]float32, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := dataset.CheckComplete(b); err != nil {
-		return nil, err
-	}
-	m, err := gocv.IMDecode(b, gocv.IMReadGrayScale)
-	if err != nil || m.Empty() {
-		if err == nil {
-			m.Close()
-		}
-		return nil, fmt.Errorf("%s: %s", path, applyUndecodable)
+	m, err := dec.Decode(path, b, gocv.IMReadGrayScale)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, applyDecodeErr(err))
 	}
 	defer m.Close()
 	if m.Cols() != w || m.Rows() != h {
@@ -601,7 +602,7 @@ func (f applyFatal) Error() string { return f.err.Error() }
 func (f applyFatal) Unwrap() error { return f.err }
 
 func (r *applyJob) process(ctx context.Context, i int, it *ApplyImage, release func()) error {
-	img, err := applyReadImage(it.Input)
+	img, err := applyReadImage(r.dec(), it.Input)
 	if err != nil {
 		return err
 	}
@@ -612,7 +613,7 @@ func (r *applyJob) process(ctx context.Context, i int, it *ApplyImage, release f
 	t := time.Now()
 	var prob []float32
 	if r.o.Preds != "" {
-		prob, err = applyReadPred(filepath.Join(r.o.Preds, applyStem(it.Input)+".png"), w, h)
+		prob, err = applyReadPred(r.dec(), filepath.Join(r.o.Preds, applyStem(it.Input)+".png"), w, h)
 	} else {
 		prob, err = r.model.Predict(img)
 	}
@@ -695,7 +696,7 @@ func (r *applyJob) effect(e apply.Effect, img gocv.Mat, alpha []float32, i int) 
 		return m, "", err
 	case apply.EffectReplace:
 		path := r.bgs[i%len(r.bgs)]
-		bg, err := applyReadImage(path)
+		bg, err := applyReadImage(r.dec(), path)
 		if err != nil {
 			return gocv.Mat{}, "", fmt.Errorf("background %s: %w", path, err)
 		}
@@ -745,3 +746,6 @@ func applyEncode(path string, m gocv.Mat, quality int) ([]byte, error) {
 	defer buf.Close()
 	return bytes.Clone(buf.GetBytes()), nil
 }
+
+// dec is the guarded decoder of the job's inputs.
+func (r *applyJob) dec() dataset.Decoder { return dataset.Decoder{MaxPixels: r.o.MaxPixels} }

@@ -145,7 +145,7 @@ func augmentSelectSplits(splits []string) ([]string, error) {
 
 // augmentOpenSelection opens the source dataset and returns its rows in
 // splits.
-func augmentOpenSelection(dir string, splits []string) (*dataset.Dataset, []dataset.Sample, error) {
+func augmentOpenSelection(dir string, splits []string, maxPixels int64) (*dataset.Dataset, []dataset.Sample, error) {
 	if dir == "" {
 		return nil, nil, &dataset.OptionError{Field: "Dataset", Err: errors.New("no source dataset given")}
 	}
@@ -156,6 +156,7 @@ func augmentOpenSelection(dir string, splits []string) (*dataset.Dataset, []data
 	if err != nil {
 		return nil, nil, err
 	}
+	d.Decoder.MaxPixels = maxPixels
 	var rows []dataset.Sample
 	have := map[string]int{}
 	for _, s := range d.Samples {
@@ -236,7 +237,7 @@ func Augment(ctx context.Context, o AugmentOptions) (AugmentSummary, error) {
 	if o.Out != "" && srcAbs == outAbs {
 		return sum, &dataset.OptionError{Field: "Out", Err: fmt.Errorf("%s is the source dataset; write the copies to another folder", o.Out)}
 	}
-	d, srcRows, err := augmentOpenSelection(o.Dataset, splits)
+	d, srcRows, err := augmentOpenSelection(o.Dataset, splits, o.MaxPixels)
 	if err != nil {
 		return sum, err
 	}
@@ -422,7 +423,7 @@ func (r *augmentRun) one(ctx context.Context, w *dataset.Writer, s dataset.Sampl
 	var base *augment.Sample
 	if needCopies {
 		var err error
-		if base, err = augmentLoadSample(s, read); err != nil {
+		if base, err = augmentLoadSample(r.d.Decoder, s, read); err != nil {
 			return reject(err, "decode", dataset.CodeCorrupt)
 		}
 		defer base.Close()
@@ -501,7 +502,7 @@ func (r *augmentRun) original(w *dataset.Writer, s dataset.Sample, files map[str
 
 // augmentLoadSample decodes the planes of row s that the pipeline
 // transforms.
-func augmentLoadSample(s dataset.Sample, read func(string) ([]byte, error)) (*augment.Sample, error) {
+func augmentLoadSample(dec dataset.Decoder, s dataset.Sample, read func(string) ([]byte, error)) (*augment.Sample, error) {
 	if s.Mask == "" {
 		return nil, &dataset.SampleError{Code: dataset.CodeMissingPartner, Path: s.Image, Err: errors.New("source row has no mask")}
 	}
@@ -509,7 +510,7 @@ func augmentLoadSample(s dataset.Sample, read func(string) ([]byte, error)) (*au
 	if err != nil {
 		return nil, err
 	}
-	img, _, _, err := dataset.DecodeRGB(s.Image, b)
+	img, _, _, err := dec.RGB(s.Image, b)
 	if err != nil {
 		return nil, err
 	}
@@ -523,7 +524,7 @@ func augmentLoadSample(s dataset.Sample, read func(string) ([]byte, error)) (*au
 		}
 		b, err := read(l.rel)
 		if err == nil {
-			*l.dst, _, _, err = dataset.DecodeLabel(l.rel, b)
+			*l.dst, _, _, err = dec.Label(l.rel, b)
 		}
 		if err == nil && (l.dst.Cols() != img.Cols() || l.dst.Rows() != img.Rows()) {
 			err = &dataset.SampleError{Code: dataset.CodeSizeMismatch, Path: l.rel,
@@ -611,7 +612,7 @@ func augmentReadSamples(ctx context.Context, d *dataset.Dataset, rows []dataset.
 			augmentCloseAll(samples)
 			return nil, nil, err
 		}
-		s, err := augmentLoadSample(row, func(rel string) ([]byte, error) { return os.ReadFile(d.Path(rel)) })
+		s, err := augmentLoadSample(d.Decoder, row, func(rel string) ([]byte, error) { return os.ReadFile(d.Path(rel)) })
 		if err != nil {
 			continue
 		}
@@ -692,7 +693,7 @@ func AugmentBench(ctx context.Context, o AugmentBenchOptions) (augment.BenchRepo
 		defer s.Close()
 		return augment.BenchSamples(ctx, cfg.p, []*augment.Sample{s}, []string{"synthetic portrait"}, bo)
 	}
-	d, rows, err := augmentOpenSelection(o.Dataset, dataset.SplitNames())
+	d, rows, err := augmentOpenSelection(o.Dataset, dataset.SplitNames(), 0)
 	if err != nil {
 		return augment.BenchReport{}, err
 	}

@@ -160,7 +160,7 @@ func TestAugmentRows(t *testing.T) {
 				t.Errorf("original %s: %s not copied byte for byte", s.ID, rel)
 			}
 		}
-		base, err := augmentLoadSample(s, func(rel string) ([]byte, error) { return os.ReadFile(filepath.Join(src, rel)) })
+		base, err := augmentLoadSample(dataset.Decoder{}, s, func(rel string) ([]byte, error) { return os.ReadFile(filepath.Join(src, rel)) })
 		if err != nil {
 			t.Fatal(err)
 		}

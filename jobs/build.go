@@ -186,13 +186,18 @@ func buildOne(ctx context.Context, o *BuildOptions, w *dataset.Writer, c dataset
 		}
 		return Outcome{Rejects: []dataset.Reject{{ID: id, Source: c.Sources, Stage: stage, Code: code, Reason: err.Error()}}}, nil
 	}
-	src, err := dataset.LoadCandidate(o.Src, c)
+	src, err := dataset.LoadCandidate(o.Src, c, dataset.Decoder{MaxPixels: o.MaxPixels})
 	if err != nil {
 		return reject(err, "decode")
 	}
 	defer src.Close()
 	if err := src.CheckSizes(); err != nil {
 		return reject(err, "check")
+	}
+	var flags []dataset.Reject
+	if src.AmbiguousOrientation() {
+		flags = append(flags, dataset.Reject{ID: id, Source: c.Sources, Stage: "check", Code: dataset.CodeAmbiguousOrientation, Kept: true,
+			Reason: fmt.Sprintf("EXIF orientation %d was applied to the image; its labels' size cannot show whether they were drawn before or after it; sample kept but flagged", src.Orientation)})
 	}
 
 	planes := src.Planes
@@ -224,7 +229,7 @@ func buildOne(ctx context.Context, o *BuildOptions, w *dataset.Writer, c dataset
 
 	split := dataset.SplitFor(id, c.Split, o.Ratios, o.ValFromTrain, o.Seed)
 	unchanged := !resized && o.Crops == 0 && src.Verbatim
-	var out Outcome
+	out := Outcome{Rejects: flags}
 	for i, v := range views {
 		sz := v.Size()
 		s := dataset.Sample{ID: ids[i], Split: split, Width: sz.X, Height: sz.Y, Source: c.Sources,

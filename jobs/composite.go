@@ -205,8 +205,9 @@ func Composite(ctx context.Context, o CompositeOptions) (CompositeSummary, error
 	case o.cacheBytes > 0:
 		budget.Store(o.cacheBytes)
 	}
+	dec := dataset.Decoder{MaxPixels: o.MaxPixels}
 	fgStore := &compositeStore[*composite.Foreground]{budget: &budget, load: func(i int) (*composite.Foreground, int64, error) {
-		fg, err := compositeLoadForeground(fgs[i], o.Premultiplied)
+		fg, err := compositeLoadForeground(dec, fgs[i], o.Premultiplied)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -214,7 +215,7 @@ func Composite(ctx context.Context, o CompositeOptions) (CompositeSummary, error
 		return fg, int64(sz.X) * int64(sz.Y) * 4, nil
 	}}
 	bgStore := &compositeStore[*composite.Background]{budget: &budget, load: func(i int) (*composite.Background, int64, error) {
-		bg, err := compositeLoadBackground(bgs[i])
+		bg, err := compositeLoadBackground(dec, bgs[i])
 		if err != nil {
 			return nil, 0, err
 		}
@@ -243,7 +244,7 @@ func Composite(ctx context.Context, o CompositeOptions) (CompositeSummary, error
 	}
 	for i, in := range bgs {
 		if bgErr[i] != nil {
-			rejects = append(rejects, dataset.Reject{Source: []string{in.id}, Stage: "background", Code: dataset.CodeCorrupt, Reason: bgErr[i].Error()})
+			rejects = append(rejects, dataset.Reject{Source: []string{in.id}, Stage: "background", Code: compositeCode(bgErr[i]), Reason: bgErr[i].Error()})
 			continue
 		}
 		goodBg = append(goodBg, i)
@@ -323,9 +324,18 @@ func Composite(ctx context.Context, o CompositeOptions) (CompositeSummary, error
 	return sum, err
 }
 
+// compositeCode is an unreadable input's reject code: too-large from the
+// header check, else corrupt.
+func compositeCode(err error) string {
+	if dataset.CodeOf(err, "") == dataset.CodeTooLarge {
+		return dataset.CodeTooLarge
+	}
+	return dataset.CodeCorrupt
+}
+
 // compositeFgReject turns a foreground's load error into a reject line.
 func compositeFgReject(in compositeFg, err error) dataset.Reject {
-	code := dataset.CodeCorrupt
+	code := compositeCode(err)
 	switch {
 	case errors.Is(err, composite.ErrNoAlpha):
 		code = CompositeCodeNoAlpha
@@ -339,7 +349,7 @@ func compositeFgReject(in compositeFg, err error) dataset.Reject {
 
 // compositeRead reads one input image file whole. A truncated file is
 // refused here: OpenCV decodes a cut JPEG, grey-filled.
-func compositeRead(path string) ([]byte, error) {
+func compositeRead(dec dataset.Decoder, path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", composite.ErrUnreadable, err)
@@ -347,14 +357,16 @@ func compositeRead(path string) ([]byte, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%s: %w: empty file", path, composite.ErrUnreadable)
 	}
-	if err := dataset.CheckComplete(data); err != nil {
-		return nil, fmt.Errorf("%s: %w: %w", path, composite.ErrUnreadable, err)
+	// composite decodes the bytes itself: the header check (size,
+	// truncation) must come first.
+	if _, _, err := dec.CheckHeader(path, data); err != nil {
+		return nil, fmt.Errorf("%w: %w", composite.ErrUnreadable, err)
 	}
 	return data, nil
 }
 
-func compositeLoadForeground(in compositeFg, premultiplied bool) (*composite.Foreground, error) {
-	img, err := compositeRead(in.image)
+func compositeLoadForeground(dec dataset.Decoder, in compositeFg, premultiplied bool) (*composite.Foreground, error) {
+	img, err := compositeRead(dec, in.image)
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +375,7 @@ func compositeLoadForeground(in compositeFg, premultiplied bool) (*composite.For
 		fg, err = composite.DecodeCutout(in.image, img, premultiplied)
 	} else {
 		var alpha []byte
-		if alpha, err = compositeRead(in.alpha); err == nil {
+		if alpha, err = compositeRead(dec, in.alpha); err == nil {
 			fg, err = composite.DecodeImageAlpha(in.image, img, in.alpha, alpha)
 		}
 	}
@@ -376,11 +388,11 @@ func compositeLoadForeground(in compositeFg, premultiplied bool) (*composite.For
 	return fg, nil
 }
 
-func compositeLoadBackground(in compositeBg) (*composite.Background, error) {
+func compositeLoadBackground(dec dataset.Decoder, in compositeBg) (*composite.Background, error) {
 	if composite.IsProcedural(in.path) {
 		return composite.ProceduralBackground(in.path)
 	}
-	data, err := compositeRead(in.path)
+	data, err := compositeRead(dec, in.path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", composite.ErrBadBackground, err)
 	}
@@ -606,11 +618,14 @@ func compositePreview(dir string, outs []Outcome, k int) (string, error) {
 		if row == nil {
 			continue
 		}
-		img := gocv.IMRead(filepath.Join(dir, row.Image), gocv.IMReadColor)
-		al := gocv.IMRead(filepath.Join(dir, row.Alpha), gocv.IMReadGrayScale)
+		img, err := compositeReadBack(dir, row.Image, dataset.Decoder.RGB)
+		if err != nil {
+			return "", fmt.Errorf("preview: cannot read back sample %s: %w", row.ID, err)
+		}
+		al, err := compositeReadBack(dir, row.Alpha, dataset.Decoder.Label)
 		rs = append(rs, &composite.Result{Image: img, Alpha: al})
-		if img.Empty() || al.Empty() {
-			return "", fmt.Errorf("preview: cannot read back sample %s", row.ID)
+		if err != nil {
+			return "", fmt.Errorf("preview: cannot read back sample %s: %w", row.ID, err)
 		}
 	}
 	if len(rs) == 0 {
@@ -803,4 +818,15 @@ func compositeScanBackgrounds(ctx context.Context, spec string) (string, []compo
 		ins[i] = compositeBg{id: f, path: filepath.Join(spec, filepath.FromSlash(f))}
 	}
 	return abs, ins, rejects, nil
+}
+
+// compositeReadBack decodes the file rel below dir with decode (a
+// dataset.Decoder method), the one guarded decode path.
+func compositeReadBack[T any](dir, rel string, decode func(dataset.Decoder, string, []byte) (gocv.Mat, T, []string, error)) (gocv.Mat, error) {
+	b, err := os.ReadFile(filepath.Join(dir, rel))
+	if err != nil {
+		return gocv.Mat{}, err
+	}
+	m, _, _, err := decode(dataset.Decoder{}, rel, b)
+	return m, err
 }

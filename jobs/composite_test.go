@@ -421,7 +421,7 @@ func TestCompositeLoadBackgroundErrors(t *testing.T) {
 	cut := filepath.Join(dir, "cut.jpg")
 	os.WriteFile(cut, jpg[:len(jpg)/2], 0o644)
 	load := func(p string) (*composite.Background, error) {
-		return compositeLoadBackground(compositeBg{id: filepath.Base(p), path: p})
+		return compositeLoadBackground(dataset.Decoder{}, compositeBg{id: filepath.Base(p), path: p})
 	}
 	for _, p := range []string{garbage, empty, cut, filepath.Join(dir, "missing.png")} {
 		_, err := load(p)

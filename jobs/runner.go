@@ -48,6 +48,9 @@ type RunOptions struct {
 	// FailFast stops at the first reject.
 	Resume, Force, FailFast bool
 	Workers                 int // Workers(n): <= 0 means all cores
+	// MaxPixels refuses input images larger than this (dataset.Decoder);
+	// 0 means dataset.DefaultMaxPixels.
+	MaxPixels int64
 	// Progress, if set, is called after each item with the number done
 	// and the total. It may be called from several goroutines.
 	Progress func(done, total int)

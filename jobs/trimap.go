@@ -89,6 +89,9 @@ type TrimapOptions struct {
 	// Progress, if set, is called after each sample with the number done
 	// and the total. It may be called from several goroutines.
 	Progress func(done, total int)
+	// MaxPixels refuses images larger than this (dataset.Decoder); 0
+	// means dataset.DefaultMaxPixels.
+	MaxPixels int64
 }
 
 // TrimapRecord is what a row's extra.trimap holds per out-dir: the
@@ -362,6 +365,7 @@ func Trimap(ctx context.Context, o TrimapOptions) (TrimapSummary, error) {
 	if err != nil {
 		return sum, err
 	}
+	d.Decoder.MaxPixels = o.MaxPixels
 	rows := d.Samples
 	sum.Samples = len(rows)
 	if len(rows) == 0 {
@@ -564,7 +568,7 @@ func (c *trimapChecked) one(ctx context.Context, d *dataset.Dataset, s dataset.S
 			res.reused = true
 			o := Outcome{Rejects: trimapFlagRejects(s.ID, rec.Matte, prev.Flag)}
 			if c.Report {
-				tri, err := trimapDecodeGray(out, b)
+				tri, err := trimapDecodeGray(d.Decoder, out, b)
 				if err != nil {
 					return Outcome{}, trimapResult{}, fmt.Errorf("sample %s: %s: %w", s.ID, d.Path(out), err)
 				}
@@ -579,7 +583,7 @@ func (c *trimapChecked) one(ctx context.Context, d *dataset.Dataset, s dataset.S
 	}
 
 	// Read and check the inputs.
-	matte, err := trimapDecodeGray(rec.Matte, matteBytes)
+	matte, err := trimapDecodeGray(d.Decoder, rec.Matte, matteBytes)
 	if err != nil {
 		return reject(trimapSampleCode(err, dataset.CodeCorrupt), rec.Matte, "cannot decode the matte: %v", err)
 	}
@@ -596,7 +600,7 @@ func (c *trimapChecked) one(ctx context.Context, d *dataset.Dataset, s dataset.S
 		} else if err != nil {
 			return reject(dataset.CodeCorrupt, s.Image, "cannot read the image: %v", err)
 		}
-		im, err := trimapDecodeImage(s.Image, b)
+		im, err := trimapDecodeImage(d.Decoder, s.Image, b)
 		if err != nil {
 			return reject(trimapSampleCode(err, dataset.CodeCorrupt), s.Image, "cannot decode the image: %v", err)
 		}
@@ -693,7 +697,7 @@ func (c *trimapChecked) quality(d *dataset.Dataset, s dataset.Sample, ref string
 		}
 		alphaName, alphaBytes = s.Alpha, b
 	}
-	alpha, err := trimapDecodeGray(alphaName, alphaBytes)
+	alpha, err := trimapDecodeGray(d.Decoder, alphaName, alphaBytes)
 	if err != nil {
 		return nil, fmt.Errorf("sample %s: report: %w", s.ID, err)
 	}
@@ -708,7 +712,7 @@ func (c *trimapChecked) quality(d *dataset.Dataset, s dataset.Sample, ref string
 	b, err := os.ReadFile(d.Path(ref))
 	var human trimap.Gray
 	if err == nil {
-		human, err = trimapDecodeGray(ref, b)
+		human, err = trimapDecodeGray(d.Decoder, ref, b)
 	}
 	if err == nil && (human.W != tri.W || human.H != tri.H) {
 		err = fmt.Errorf("%w: reference is %dx%d, trimap %dx%d", trimap.ErrBadInput, human.W, human.H, tri.W, tri.H)
@@ -762,14 +766,14 @@ func trimapSampleCode(err error, fallback string) string {
 // trimapDecodeGray decodes a single-channel label file (matte, mask, trimap)
 // the way the dataset package does: palette indices kept, 16 bit scaled,
 // grey stored as colour taken as grey, truncated files refused.
-func trimapDecodeGray(name string, b []byte) (trimap.Gray, error) {
-	m, _, _, err := dataset.DecodeLabel(name, b)
+func trimapDecodeGray(dec dataset.Decoder, name string, b []byte) (trimap.Gray, error) {
+	m, _, _, err := dec.Label(name, b)
 	return trimapFromMat(m, err, trimap.GrayFromMat)
 }
 
-// trimapDecodeImage decodes an RGB image as dataset.DecodeRGB does.
-func trimapDecodeImage(name string, b []byte) (trimap.Image, error) {
-	m, _, _, err := dataset.DecodeRGB(name, b)
+// trimapDecodeImage decodes an RGB image with dec.
+func trimapDecodeImage(dec dataset.Decoder, name string, b []byte) (trimap.Image, error) {
+	m, _, _, err := dec.RGB(name, b)
 	return trimapFromMat(m, err, trimap.ImageFromMat)
 }
 

@@ -145,7 +145,7 @@ func trimapReadGray(t *testing.T, p string) trimap.Gray {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := trimapDecodeGray(p, b)
+	g, err := trimapDecodeGray(dataset.Decoder{}, p, b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,6 +123,20 @@ func safeName(id string) string {
 // mats closes every Mat it was given.
 type mats []*gocv.Mat
 
+// readGuarded decodes a file through dataset's guarded decoder (size from
+// the header first); an unreadable file is an empty Mat, as IMRead gives.
+func readGuarded(path string, flags gocv.IMReadFlag) gocv.Mat {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return gocv.NewMat()
+	}
+	m, err := dataset.Decoder{}.Decode(path, b, flags)
+	if err != nil {
+		return gocv.NewMat()
+	}
+	return m
+}
+
 func (ms *mats) add(m gocv.Mat) *gocv.Mat {
 	p := &m
 	*ms = append(*ms, p)
@@ -148,7 +162,7 @@ func panelJPEG(dsDir string, s dataset.Sample, predPath string, thr float64, id 
 	}
 	var ms mats
 	defer func() { ms.close() }()
-	img := ms.add(gocv.IMRead(filepath.Join(dsDir, s.Image), gocv.IMReadColor))
+	img := ms.add(readGuarded(filepath.Join(dsDir, s.Image), gocv.IMReadColor))
 	if img.Empty() {
 		return nil, fmt.Errorf("cannot read %s", s.Image)
 	}
@@ -156,8 +170,8 @@ func panelJPEG(dsDir string, s dataset.Sample, predPath string, thr float64, id 
 	if gtPath == "" {
 		gtPath = s.Alpha // alpha only: person = alpha >= 128, as eval
 	}
-	gt := ms.add(gocv.IMRead(filepath.Join(dsDir, gtPath), gocv.IMReadGrayScale))
-	pred := ms.add(gocv.IMRead(predPath, gocv.IMReadGrayScale))
+	gt := ms.add(readGuarded(filepath.Join(dsDir, gtPath), gocv.IMReadGrayScale))
+	pred := ms.add(readGuarded(predPath, gocv.IMReadGrayScale))
 	if gt.Empty() {
 		return nil, fmt.Errorf("cannot read %s", gtPath)
 	}

@@ -136,7 +136,8 @@ func readAs[T any](path string, flags gocv.IMReadFlag, conv func(gocv.Mat) (T, e
 	return v, nil
 }
 
-// ReadImage reads an image file as 8-bit BGR.
+// ReadImage reads an image file as 8-bit BGR. It has no size check: segtool's commands decode untrusted files
+// through the dataset package's guarded decoder instead.
 func ReadImage(path string) (Image, error) { return readAs(path, gocv.IMReadColor, ImageFromMat) }
 
 // ReadGray reads an image file (an alpha matte, a trimap) as one 8-bit

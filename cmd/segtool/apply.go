@@ -103,7 +103,8 @@ func runApply(c *cli.Context) error {
 		return usageError("--effect: %v", err)
 	}
 	o := jobs.ApplyOptions{
-		In: c.String("in"), Out: c.String("out"), Preds: c.String("preds"), Effects: effects,
+		MaxPixels: c.Int64("max-pixels"),
+		In:        c.String("in"), Out: c.String("out"), Preds: c.String("preds"), Effects: effects,
 		Blur:       apply.BlurOptions{Sigma: c.Float64("sigma"), Kernel: c.Int("kernel"), FgEdge: c.Bool("blur-fg-edge")},
 		Background: c.String("bg"), Harmonize: c.Float64("harmonize"),
 		Refine: apply.RefineOptions{Soft: c.Bool("refine"), Feather: c.Int("feather"), Trimap: c.Bool("trimap-refine"),

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/segtool/segtool/dataset"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
@@ -22,6 +23,8 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors: no progress bar, no summary"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log and summary format: text or json"},
 		&cli.BoolFlag{Name: "progress", Usage: "show the progress bar even when stderr is not a terminal"},
+		&cli.Int64Flag{Name: "max-pixels", Value: dataset.DefaultMaxPixels,
+			Usage: "refuse input images whose header claims more pixels (width × height), before decoding them"},
 	}
 }
 

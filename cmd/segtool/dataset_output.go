@@ -35,7 +35,7 @@ func outputFlags(items, rejected string) []cli.Flag {
 
 // runOptions reads outputFlags and the global --workers.
 func runOptions(c *cli.Context) jobs.RunOptions {
-	return jobs.RunOptions{Resume: c.Bool("resume"), Force: c.Bool("force"), FailFast: c.Bool("fail-fast"), Workers: c.Int("workers")}
+	return jobs.RunOptions{Resume: c.Bool("resume"), Force: c.Bool("force"), FailFast: c.Bool("fail-fast"), Workers: c.Int("workers"), MaxPixels: c.Int64("max-pixels")}
 }
 
 // warnRejects points to rejects.jsonl in dir when a job rejected or

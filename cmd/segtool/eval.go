@@ -101,7 +101,8 @@ func runEval(c *cli.Context) error {
 		return err
 	}
 	cfg := eval.Config{
-		Dataset: c.String("dataset"), Model: c.String("model"), Preds: c.String("preds"),
+		MaxPixels: c.Int64("max-pixels"),
+		Dataset:   c.String("dataset"), Model: c.String("model"), Preds: c.String("preds"),
 		Limit: c.Int("limit"), Batch: c.Int("batch"), Overlap: c.Int("overlap"),
 		Metrics:   eval.DefaultOptions(),
 		SavePreds: c.Bool("save-preds"), SaveOverlays: c.Bool("save-overlays"),

@@ -33,6 +33,7 @@ func datasetCommand(name, usage, description string, run func(*cli.Context, *dat
 			if err != nil {
 				return err
 			}
+			d.Decoder.MaxPixels = c.Int64("max-pixels")
 			return run(c, d)
 		},
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/trimap"
 	"github.com/urfave/cli/v2"
 )
@@ -86,7 +87,16 @@ func readImageFlag(c *cli.Context, flag string) (trimap.Image, error) {
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		return trimap.Image{}, usageError("--%s: %s does not exist", flag, p)
 	}
-	return trimap.ReadImage(p)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return trimap.Image{}, err
+	}
+	m, _, _, err := dataset.Decoder{MaxPixels: c.Int64("max-pixels")}.RGB(p, b)
+	if err != nil {
+		return trimap.Image{}, err
+	}
+	defer m.Close()
+	return trimap.ImageFromMat(m)
 }
 
 func runSuperpixels(c *cli.Context) error {

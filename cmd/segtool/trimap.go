@@ -100,7 +100,7 @@ func parseWidthRange(s string) (lo, hi int, err error) {
 
 // trimapOptions turns the flags into jobs.TrimapOptions.
 func trimapOptions(c *cli.Context) (jobs.TrimapOptions, error) {
-	o := jobs.TrimapOptions{Dataset: c.String("dataset"), Method: c.String("method"), From: c.String("from"),
+	o := jobs.TrimapOptions{MaxPixels: c.Int64("max-pixels"), Dataset: c.String("dataset"), Method: c.String("method"), From: c.String("from"),
 		OutDir: c.String("out-dir"), Report: c.Bool("report"), Force: c.Bool("force"), Workers: c.Int("workers")}
 	var other []string
 	switch o.Method {
