@@ -496,7 +496,11 @@ func (st *stages) finish(j *job, scorer *Scorer) {
 	}
 	j.row.NonFinite = NonFinite(j.prob)
 	if st.cfg.SavePreds {
-		if err := savePred(filepath.Join(st.cfg.Out, "preds", j.s.ID+".png"), j.prob, j.w, j.h); err != nil {
+		p, err := dataset.SampleFile(st.cfg.Out, PredsDir, j.s.ID, ".png")
+		if err == nil {
+			err = savePred(p, j.prob, j.w, j.h)
+		}
+		if err != nil {
 			st.fail(j, "", err)
 			return
 		}
@@ -517,8 +521,11 @@ func (st *stages) finish(j *job, scorer *Scorer) {
 	j.row.Status = StatusOK
 	j.row.Score = &sc
 	if st.cfg.SaveOverlays {
-		p := filepath.Join(st.cfg.Out, "overlays", j.s.ID+".jpg")
-		if err := saveOverlay(p, j); err != nil {
+		p, err := dataset.SampleFile(st.cfg.Out, OverlaysDir, j.s.ID, ".jpg")
+		if err == nil {
+			err = saveOverlay(p, j)
+		}
+		if err != nil {
 			j.row.Reason = "overlay not written: " + err.Error()
 		}
 	}
