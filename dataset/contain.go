@@ -155,7 +155,7 @@ func checkRows(dir string, rows []Sample, lines []int) ([]Problem, []bool) {
 	for i := range rows {
 		s := &rows[i]
 		add := func(path string, err error) {
-			ps = append(ps, Problem{Line: lines[i], ID: s.ID, Path: path, Reason: err.Error()})
+			ps = append(ps, Problem{Line: lines[i], ID: s.ID, Path: path, Reason: err.Error(), Err: err})
 			bad[i] = true
 		}
 		if err := CheckID(s.ID); err != nil {
@@ -200,4 +200,16 @@ func (e *ManifestError) Error() string {
 		msg += fmt.Sprintf(" (and %d more)", n)
 	}
 	return msg
+}
+
+// Unwrap returns the problems' errors, so errors.Is finds ErrUnsafeID and
+// ErrOutside.
+func (e *ManifestError) Unwrap() []error {
+	var errs []error
+	for _, p := range e.Problems {
+		if p.Err != nil {
+			errs = append(errs, p.Err)
+		}
+	}
+	return errs
 }

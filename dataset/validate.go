@@ -20,6 +20,7 @@ type Problem struct {
 	ID     string `json:"id,omitempty"`
 	Path   string `json:"path,omitempty"`
 	Reason string `json:"reason"`
+	Err    error  `json:"-"` // what Reason says, for errors.Is, where there is one
 }
 
 func (p Problem) String() string {
