@@ -21,6 +21,7 @@ const (
 	CodeUnsupported    = "unsupported-image"
 	CodeEmptyMask      = "empty-mask"
 	CodeDuplicateID    = "duplicate-id"
+	CodeUnsafeID       = "unsafe-id" // the id would not be a safe file stem (CheckID)
 	CodeTooSmall       = "too-small"
 	CodeWrite          = "write-failed"
 	// CodeTooLarge: the header claims more pixels than Decoder.MaxPixels.

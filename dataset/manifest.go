@@ -97,30 +97,104 @@ type Dataset struct {
 	Decoder Decoder
 }
 
-// Open reads dataset.json and manifest.jsonl of a finished dataset.
+// Open reads dataset.json and manifest.jsonl of a finished dataset. It
+// refuses, with a *ManifestError naming the lines, a manifest with a row
+// no command may read: an unsafe id (CheckID), a path that leaves the
+// dataset (CheckRel, or a symbolic link out), a duplicate id. So no reader
+// ever opens a file outside the dataset.
 func Open(dir string) (*Dataset, error) {
+	d, problems, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	var refused []Problem
+	for _, p := range problems {
+		if p.Line > 0 {
+			refused = append(refused, p)
+		}
+	}
+	if len(refused) > 0 {
+		return nil, &ManifestError{Dir: dir, Problems: refused}
+	}
+	return d, nil
+}
+
+// Load reads a finished dataset like Open but returns its problems instead
+// of refusing it, for validate: the rows Open would refuse (kept out of
+// d.Samples, so nothing reads them; a duplicate's first row stays) and
+// counts in dataset.json that the manifest does not match.
+func Load(dir string) (*Dataset, []Problem, error) {
 	if _, err := os.Stat(filepath.Join(dir, JournalFile)); err == nil {
-		return nil, fmt.Errorf("open %s: %w", dir, ErrPartial)
+		return nil, nil, fmt.Errorf("open %s: %w", dir, ErrPartial)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, InfoFile))
 	if errors.Is(err, os.ErrNotExist) {
 		if _, serr := os.Stat(dir); serr != nil {
-			return nil, fmt.Errorf("open dataset: %w", serr)
+			return nil, nil, fmt.Errorf("open dataset: %w", serr)
 		}
-		return nil, fmt.Errorf("open %s: no %s: %w", dir, InfoFile, ErrPartial)
+		return nil, nil, fmt.Errorf("open %s: no %s: %w", dir, InfoFile, ErrPartial)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open dataset: %w", err)
+		return nil, nil, fmt.Errorf("open dataset: %w", err)
 	}
 	d := &Dataset{Dir: dir}
 	if err := json.Unmarshal(b, &d.Info); err != nil {
-		return nil, fmt.Errorf("open %s: %w", filepath.Join(dir, InfoFile), err)
+		return nil, nil, fmt.Errorf("open %s: %w", filepath.Join(dir, InfoFile), err)
 	}
-	d.Samples, err = ReadRows(filepath.Join(dir, ManifestFile))
+	mpath := filepath.Join(dir, ManifestFile)
+	mb, err := os.ReadFile(mpath)
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("read manifest: %w", err)
 	}
-	return d, nil
+	rows, lines, err := parseRows(mb, mpath)
+	if err != nil {
+		return nil, nil, err
+	}
+	problems, bad := checkRows(dir, rows, lines)
+	problems = append(problems, checkCounts(b, &d.Info, rows)...)
+	for i := range rows {
+		if !bad[i] {
+			d.Samples = append(d.Samples, rows[i])
+		}
+	}
+	return d, problems, nil
+}
+
+// checkCounts compares dataset.json's sample count and per-split counts
+// with the manifest's rows. A hand-made dataset.json without "samples" or
+// "counts" is not held to them.
+func checkCounts(infoJSON []byte, info *Info, rows []Sample) []Problem {
+	var keys map[string]json.RawMessage
+	_ = json.Unmarshal(infoJSON, &keys)
+	var ps []Problem
+	if _, ok := keys["samples"]; ok && info.Samples != len(rows) {
+		ps = append(ps, Problem{Path: InfoFile, Reason: fmt.Sprintf("says %d samples, %s has %d rows", info.Samples, ManifestFile, len(rows))})
+	}
+	if _, ok := keys["counts"]; !ok {
+		return ps
+	}
+	got := map[string]int{}
+	for _, s := range rows {
+		got[s.Split]++
+	}
+	splits := map[string]bool{}
+	for k := range got {
+		splits[k] = true
+	}
+	for k := range info.Counts {
+		splits[k] = true
+	}
+	names := make([]string, 0, len(splits))
+	for k := range splits {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if info.Counts[k] != got[k] {
+			ps = append(ps, Problem{Path: InfoFile, Reason: fmt.Sprintf("counts %d %s samples, %s has %d", info.Counts[k], k, ManifestFile, got[k])})
+		}
+	}
+	return ps
 }
 
 // Path returns the absolute path of a row's relative path.
@@ -134,7 +208,15 @@ func ReadRows(path string) ([]Sample, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
+	rows, _, err := parseRows(b, path)
+	return rows, err
+}
+
+// parseRows parses JSON lines as ReadRows does and returns each row's line
+// number too; name is the file, for errors.
+func parseRows(b []byte, name string) ([]Sample, []int, error) {
 	var rows []Sample
+	var lines []int
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
 	for n := 1; sc.Scan(); n++ {
@@ -147,11 +229,15 @@ func ReadRows(path string) ([]Sample, error) {
 			if n == countLines(b) && !bytes.HasSuffix(b, []byte("\n")) {
 				break
 			}
-			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+			return nil, nil, fmt.Errorf("%s:%d: %w", name, n, err)
 		}
 		rows = append(rows, s)
+		lines = append(lines, n)
 	}
-	return rows, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return rows, lines, nil
 }
 
 func countLines(b []byte) int {

@@ -62,6 +62,7 @@ type Writer struct {
 	lock *Lock
 
 	mu      sync.Mutex
+	subs    map[string]error // sample folders made and checked to be inside dir
 	journal *os.File
 	rows    []Sample
 	rejects []Reject
@@ -73,6 +74,11 @@ type Writer struct {
 func NewWriter(out string, opt WriterOptions) (*Writer, error) {
 	if opt.Force && opt.Resume {
 		return nil, &OptionError{Field: "Force/Resume", Err: errors.New("exclude each other")}
+	}
+	// Written through, a link would put the dataset somewhere else, and
+	// --force would replace the link, not the folder.
+	if fi, err := os.Lstat(out); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return nil, &OptionError{Field: "Out", Err: fmt.Errorf("%s is a symbolic link; give the folder it points to", out)}
 	}
 	if err := checkApart(out, opt.Inputs); err != nil {
 		return nil, err
@@ -91,7 +97,7 @@ func NewWriter(out string, opt WriterOptions) (*Writer, error) {
 }
 
 func newWriter(out string, opt WriterOptions) (*Writer, error) {
-	w := &Writer{final: out, dir: out, prev: map[string]Sample{}}
+	w := &Writer{final: out, dir: out, prev: map[string]Sample{}, subs: map[string]error{}}
 	entries, err := os.ReadDir(out)
 	exists := err == nil && len(entries) > 0
 	switch {
@@ -222,14 +228,39 @@ func FileSHA256(p string) (string, error) {
 // WriteBytes writes data as sub/<id><ext> atomically and returns the
 // relative path and the data's sha256.
 func (w *Writer) WriteBytes(sub, id, ext string, data []byte) (rel, sum string, err error) {
-	rel = sub + "/" + id + ext
-	if err := os.MkdirAll(filepath.Join(w.dir, sub), 0o755); err != nil {
+	dst, err := w.target(sub, id, ext)
+	if err != nil {
+		return "", "", err
+	}
+	if err := WriteFileAtomic(dst, data); err != nil {
 		return "", "", fmt.Errorf("sample %s: %w", id, err)
 	}
-	if err := WriteFileAtomic(filepath.Join(w.dir, rel), data); err != nil {
-		return "", "", fmt.Errorf("sample %s: %w", id, err)
+	return w.counted(sub+"/"+id+ext, data)
+}
+
+// target returns the path of sub/<stem><ext>, creating sub, and refuses a
+// name that is not one file or a folder that resolves outside the
+// output. The file itself is replaced by a rename, which replaces a link
+// rather than writing through it.
+func (w *Writer) target(sub, stem, ext string) (string, error) {
+	dst, err := SampleFile(w.dir, sub, stem, ext)
+	if err != nil {
+		return "", fmt.Errorf("sample %s: %w", stem, err)
 	}
-	return w.counted(rel, data)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	serr, ok := w.subs[sub]
+	if !ok {
+		serr = CheckInside(w.dir, filepath.Dir(dst))
+		if serr == nil {
+			serr = os.MkdirAll(filepath.Dir(dst), 0o755)
+		}
+		w.subs[sub] = serr
+	}
+	if serr != nil {
+		return "", fmt.Errorf("sample %s: %w", stem, serr)
+	}
+	return dst, nil
 }
 
 // counted counts one file written and returns its path with data's sha256.
@@ -253,7 +284,10 @@ func (w *Writer) WriteMat(sub, id, ext string, m gocv.Mat, jpegQuality int) (rel
 // possible); data is src's content, for the checksum.
 func (w *Writer) LinkFile(sub, id, ext, src string, data []byte) (rel, sum string, err error) {
 	rel = sub + "/" + id + ext
-	dst := filepath.Join(w.dir, rel)
+	dst, err := w.target(sub, id, ext)
+	if err != nil {
+		return "", "", err
+	}
 	tmp := dst + ".tmp-link"
 	os.Remove(tmp)
 	if err := os.Link(src, tmp); err != nil {
@@ -274,10 +308,14 @@ func (w *Writer) Keep(s Sample) {
 }
 
 // Add records new rows and appends them to the journal, so an interrupted
-// run can be resumed without redoing them.
+// run can be resumed without redoing them. It refuses an unsafe id.
 func (w *Writer) Add(rows ...Sample) error {
 	var buf bytes.Buffer
 	for i := range rows {
+		// A row Open would refuse must not be published.
+		if err := CheckID(rows[i].ID); err != nil {
+			return err
+		}
 		b, err := json.Marshal(&rows[i])
 		if err != nil {
 			return fmt.Errorf("sample %s: %w", rows[i].ID, err)

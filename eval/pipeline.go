@@ -502,7 +502,11 @@ func (st *stages) finish(j *job, scorer *Scorer) error {
 	}
 	j.row.NonFinite = NonFinite(j.prob)
 	if st.cfg.SavePreds {
-		if err := savePred(st.write, filepath.Join(st.cfg.Out, PredsDir, j.s.ID+".png"), j.prob, j.w, j.h); err != nil {
+		p, err := dataset.SampleFile(st.cfg.Out, PredsDir, j.s.ID, ".png")
+		if err == nil {
+			err = savePred(st.write, p, j.prob, j.w, j.h)
+		}
+		if err != nil {
 			if isWriteError(err) {
 				return fmt.Errorf("sample %s: prediction: %w", j.s.ID, err)
 			}
@@ -526,8 +530,11 @@ func (st *stages) finish(j *job, scorer *Scorer) error {
 	j.row.Status = StatusOK
 	j.row.Score = &sc
 	if st.cfg.SaveOverlays {
-		p := filepath.Join(st.cfg.Out, OverlaysDir, j.s.ID+".jpg")
-		if err := saveOverlay(st.write, p, j); err != nil {
+		p, err := dataset.SampleFile(st.cfg.Out, OverlaysDir, j.s.ID, ".jpg")
+		if err == nil {
+			err = saveOverlay(st.write, p, j)
+		}
+		if err != nil {
 			if isWriteError(err) {
 				return fmt.Errorf("sample %s: overlay: %w", j.s.ID, err)
 			}

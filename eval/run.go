@@ -280,6 +280,9 @@ func makeKey(cfg *Config) (runKey, error) {
 // prepareOut makes the run folder ready and returns the rows of an
 // interrupted run when resuming.
 func prepareOut(cfg *Config, key runKey) ([]Row, error) {
+	if fi, err := os.Lstat(cfg.Out); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return nil, &OptionError{Field: "Out", Err: fmt.Errorf("%s is a symbolic link; give the folder it points to", cfg.Out)}
+	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err
 	}
@@ -339,7 +342,11 @@ func prepareOut(cfg *Config, key runKey) ([]Row, error) {
 		name string
 	}{{cfg.SavePreds, PredsDir}, {cfg.SaveOverlays, OverlaysDir}} {
 		if d.on {
-			if err := os.MkdirAll(filepath.Join(cfg.Out, d.name), 0o755); err != nil {
+			p := filepath.Join(cfg.Out, d.name)
+			if err := dataset.CheckInside(cfg.Out, p); err != nil {
+				return nil, err
+			}
+			if err := os.MkdirAll(p, 0o755); err != nil {
 				return nil, err
 			}
 		}

@@ -95,7 +95,7 @@ func Build(ctx context.Context, o BuildOptions) (BuildSummary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("scan %s as %s: %w", o.Src, f.Name(), err)
 	}
-	cands, dups := buildDedupe(cands)
+	cands, dups := buildDedupe(cands, &o)
 	rejects = append(rejects, dups...)
 	sum.Candidates = len(cands)
 
@@ -125,14 +125,19 @@ func Build(ctx context.Context, o BuildOptions) (BuildSummary, error) {
 }
 
 // buildDedupe drops the second and later candidates that map to one id, as
-// rejects naming the source that kept it.
-func buildDedupe(cands []dataset.Candidate) ([]dataset.Candidate, []dataset.Reject) {
+// rejects naming the source that kept it, and the candidates whose ids
+// would not be safe file stems (a hidden file's, an over-long path's).
+func buildDedupe(cands []dataset.Candidate, o *BuildOptions) ([]dataset.Candidate, []dataset.Reject) {
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Key < cands[j].Key })
 	seen := map[string]string{}
 	var out []dataset.Candidate
 	var rejects []dataset.Reject
 	for _, c := range cands {
 		id := dataset.ID(c.Key)
+		if err := buildCheckIDs(o.outputIDs(id)); err != nil {
+			rejects = append(rejects, dataset.Reject{ID: id, Source: c.Sources, Stage: "scan", Code: dataset.CodeUnsafeID, Reason: err.Error()})
+			continue
+		}
 		if first, dup := seen[id]; dup {
 			rejects = append(rejects, dataset.Reject{ID: id, Source: c.Sources, Stage: "scan", Code: dataset.CodeDuplicateID,
 				Reason: fmt.Sprintf("duplicate id %q, already used by %s", id, first)})
@@ -142,6 +147,15 @@ func buildDedupe(cands []dataset.Candidate) ([]dataset.Candidate, []dataset.Reje
 		out = append(out, c)
 	}
 	return out, rejects
+}
+
+func buildCheckIDs(ids []string) error {
+	for _, id := range ids {
+		if err := dataset.CheckID(id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // outputIDs lists the ids a candidate produces.

@@ -662,7 +662,8 @@ func compositeScanForegrounds(ctx context.Context, spec string) (kind, root stri
 	}
 	if !st.IsDir() {
 		dir, base := filepath.Split(spec)
-		return CompositeFgCutouts, dir, []compositeFg{{id: dataset.ID(base), rel: base, image: spec, src: []string{base}}}, nil, nil
+		ins, rejects := compositeDedupeFg([]compositeFg{{id: dataset.ID(base), rel: base, image: spec, src: []string{base}}})
+		return CompositeFgCutouts, dir, ins, rejects, nil
 	}
 	if dataset.IsFile(filepath.Join(spec, dataset.InfoFile)) || dataset.IsFile(filepath.Join(spec, dataset.ManifestFile)) {
 		ins, rejects, err = compositeScanDataset(spec)
@@ -769,6 +770,10 @@ func compositeDedupeFg(ins []compositeFg) ([]compositeFg, []dataset.Reject) {
 	var out []compositeFg
 	var rejects []dataset.Reject
 	for _, in := range ins {
+		if err := dataset.CheckID(compositeSampleID(in.id, 0)); err != nil {
+			rejects = append(rejects, dataset.Reject{ID: in.id, Source: in.src, Stage: "scan", Code: dataset.CodeUnsafeID, Reason: err.Error()})
+			continue
+		}
 		if first, dup := seen[in.id]; dup {
 			rejects = append(rejects, dataset.Reject{ID: in.id, Source: in.src, Stage: "scan", Code: dataset.CodeDuplicateID,
 				Reason: fmt.Sprintf("duplicate foreground id %q, already used by %s", in.id, first)})

@@ -397,6 +397,9 @@ func Trimap(ctx context.Context, o TrimapOptions) (TrimapSummary, error) {
 				ErrTrimapWouldOverwrite, n, c.OutDir, first)}
 		}
 	}
+	if err := dataset.CheckInside(d.Dir, filepath.Join(d.Dir, c.OutDir)); err != nil {
+		return sum, &dataset.OptionError{Field: "OutDir", Err: err}
+	}
 	if err := os.MkdirAll(filepath.Join(d.Dir, c.OutDir), 0o755); err != nil {
 		return sum, fmt.Errorf("create %s: %w", filepath.Join(d.Dir, c.OutDir), err)
 	}
@@ -652,7 +655,11 @@ func (c *trimapChecked) one(ctx context.Context, d *dataset.Dataset, s dataset.S
 	if err != nil {
 		return Outcome{}, trimapResult{}, fmt.Errorf("sample %s: encode %s: %w", s.ID, out, err)
 	}
-	wrote, err := dataset.WriteFileIfChanged(d.Path(out), png)
+	dst, err := dataset.SampleFile(d.Dir, c.OutDir, s.ID, ".png")
+	if err != nil {
+		return Outcome{}, trimapResult{}, fmt.Errorf("sample %s: %w", s.ID, err)
+	}
+	wrote, err := dataset.WriteFileIfChanged(dst, png)
 	if err != nil {
 		return Outcome{}, trimapResult{}, fmt.Errorf("sample %s: %w", s.ID, err)
 	}

@@ -8,22 +8,40 @@ import (
 )
 
 func validateCommand() *cli.Command {
-	return datasetCommand("validate", "check every manifest row against its files; exit 1 with a list on any mismatch",
+	cmd := datasetCommand("validate", "check every manifest row against its files; exit 1 with a list on any mismatch",
 		`Checks that each row's files exist, match their sha256 and the row's size,
 that masks are strictly 0/255 with the recorded fg_fraction, that trimaps are
-0/128/255, and that no file in the sample folders is unreferenced. Exits 0
-when all is well, 1 with one line per problem otherwise.
+0/128/255, and that no file in the sample folders is unreferenced; that ids
+are safe file stems (letters, digits, _ - . +, not starting with '.', at most
+200 bytes), unique, and that no path leaves the dataset (no absolute path, no
+.., no symbolic link out), naming the manifest line; and that dataset.json's
+counts match the manifest. Exits 0 when all is well, 1 with one line per
+problem otherwise.
 
-   segtool validate demo/ds`, runValidate)
+   segtool validate demo/ds`, nil)
+	// Rows other commands refuse to open (unsafe ids, paths leaving the
+	// dataset, duplicates) are problems here, and the rest is checked.
+	cmd.Action = func(c *cli.Context) error {
+		if c.NArg() != 1 {
+			return usageError("validate takes one DATASET argument")
+		}
+		d, problems, err := dataset.Load(c.Args().First())
+		if err != nil {
+			return err
+		}
+		return runValidate(c, d, problems)
+	}
+	return cmd
 }
 
-func runValidate(c *cli.Context, d *dataset.Dataset) error {
+func runValidate(c *cli.Context, d *dataset.Dataset, refused []dataset.Problem) error {
 	update, finish := progress(c, "validate")
 	problems, err := dataset.Validate(c.Context, d, c.Int("workers"), update)
 	finish()
 	if err != nil {
 		return err
 	}
+	problems = append(refused, problems...)
 	for _, p := range problems {
 		fmt.Fprintln(c.App.ErrWriter, p.String())
 	}
