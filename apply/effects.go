@@ -89,22 +89,11 @@ func bgrBytes(m gocv.Mat) []uint8 {
 // it in [0, 1]); a = 1 gives fg and a = 0 gives bg exactly.
 func Compose(dst, fg, bg []uint8, alpha []float32) { composite.Over(dst, fg, bg, alpha) }
 
-// round8 rounds to the nearest 8-bit value, clamping; NaN gives 0.
-func round8(v float32) uint8 {
-	if !(v > 0) {
-		return 0
-	}
-	if v >= 255 {
-		return 255
-	}
-	return uint8(v + 0.5)
-}
-
 // AlphaBytes maps alpha in [0, 1] to 0..255, rounding (NaN to 0).
 func AlphaBytes(alpha []float32) []uint8 {
 	b := make([]uint8, len(alpha))
 	for i, a := range alpha {
-		b[i] = round8(a * 255)
+		b[i] = composite.Round8(a * 255)
 	}
 	return b
 }
@@ -230,9 +219,9 @@ func BlurBackground(img gocv.Mat, alpha []float32, o BlurOptions) (gocv.Mat, err
 	for p, d := range dp {
 		i := 3 * p
 		inv := 1 / (max(d, 0) + eps)
-		op[i] = round8((np[i] + eps*float32(src[i])) * inv)
-		op[i+1] = round8((np[i+1] + eps*float32(src[i+1])) * inv)
-		op[i+2] = round8((np[i+2] + eps*float32(src[i+2])) * inv)
+		op[i] = composite.Round8((np[i] + eps*float32(src[i])) * inv)
+		op[i+1] = composite.Round8((np[i+1] + eps*float32(src[i+1])) * inv)
+		op[i+2] = composite.Round8((np[i+2] + eps*float32(src[i+2])) * inv)
 	}
 	return out, nil
 }
@@ -362,7 +351,7 @@ func Cutout(img gocv.Mat, alpha []float32) (gocv.Mat, error) {
 		return gocv.Mat{}, err
 	}
 	for p, a := range alpha {
-		op[4*p], op[4*p+1], op[4*p+2], op[4*p+3] = src[3*p], src[3*p+1], src[3*p+2], round8(a*255)
+		op[4*p], op[4*p+1], op[4*p+2], op[4*p+3] = src[3*p], src[3*p+1], src[3*p+2], composite.Round8(a*255)
 	}
 	return out, nil
 }

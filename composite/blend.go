@@ -76,9 +76,9 @@ func Over[A Alpha](dst, f, b []byte, alpha []A) {
 // over3 blends the three channels at dst[i:i+3].
 func over3(dst, f, b []byte, i int, a float32) {
 	na := 1 - a
-	dst[i] = round8(mix(a, na, float32(f[i]), float32(b[i])))
-	dst[i+1] = round8(mix(a, na, float32(f[i+1]), float32(b[i+1])))
-	dst[i+2] = round8(mix(a, na, float32(f[i+2]), float32(b[i+2])))
+	dst[i] = Round8(mix(a, na, float32(f[i]), float32(b[i])))
+	dst[i+1] = Round8(mix(a, na, float32(f[i+1]), float32(b[i+1])))
+	dst[i+2] = Round8(mix(a, na, float32(f[i+2]), float32(b[i+2])))
 }
 
 // mix is the blend formula on one value, na being 1 − a.
@@ -148,9 +148,9 @@ func blend(img, alpha, mask, fOut, b []byte, layers [][2][]byte, linear bool, si
 			c1 += sigma * r.norm()
 			c2 += sigma * r.norm()
 		}
-		img[o], img[o+1], img[o+2] = round8(c0), round8(c1), round8(c2)
+		img[o], img[o+1], img[o+2] = Round8(c0), Round8(c1), Round8(c2)
 		ta := 1 - keep
-		av := round8(255 * ta)
+		av := Round8(255 * ta)
 		alpha[p] = av
 		mask[p] = 0
 		if av >= 128 {
@@ -158,7 +158,7 @@ func blend(img, alpha, mask, fOut, b []byte, layers [][2][]byte, linear bool, si
 		}
 		if fOut != nil {
 			if ta > 0 {
-				fOut[o], fOut[o+1], fOut[o+2] = round8(q0/ta), round8(q1/ta), round8(q2/ta)
+				fOut[o], fOut[o+1], fOut[o+2] = Round8(q0/ta), Round8(q1/ta), Round8(q2/ta)
 			} else {
 				fOut[o], fOut[o+1], fOut[o+2] = 0, 0, 0
 			}
@@ -166,8 +166,8 @@ func blend(img, alpha, mask, fOut, b []byte, layers [][2][]byte, linear bool, si
 	}
 }
 
-// round8 rounds half up and saturates to a byte; NaN gives 0.
-func round8(v float32) uint8 {
+// Round8 rounds half up and saturates to a byte; NaN gives 0.
+func Round8(v float32) uint8 {
 	switch {
 	case !(v > 0):
 		return 0

@@ -127,7 +127,7 @@ func TestBlendPremultiplied(t *testing.T) {
 func TestLinearRoundTrip(t *testing.T) {
 	tb := srgbTables()
 	for v := range 256 {
-		if got := round8(tb.enc[encIdx(tb.dec[v])]); int(got) != v {
+		if got := Round8(tb.enc[encIdx(tb.dec[v])]); int(got) != v {
 			t.Errorf("code %d comes back as %d", v, got)
 		}
 		if want := 255 * srgbEncode(srgbDecode(float64(v)/255)); math.Abs(want-float64(v)) > 1e-9 {

@@ -24,7 +24,7 @@ var ErrExists = errors.New("output exists")
 
 // ErrOtherOptions reports a resume of an output made with other options;
 // only replacing it (WriterOptions.Force) can go on.
-var ErrOtherOptions = errors.New("made with other options")
+var ErrOtherOptions = errors.New("built with other options")
 
 // ErrForeign reports an output folder that segtool did not make, or that
 // holds files segtool did not write: WriterOptions.Force never replaces it.
@@ -144,7 +144,7 @@ func (w *Writer) loadPrevious(opts map[string]any) error {
 			return fmt.Errorf("resume: %s: %w", infoPath, err)
 		}
 		if !sameOptions(info.Options, opts) {
-			return fmt.Errorf("resume: %s was built with other options (%v): %w", w.dir, info.Options, ErrOtherOptions)
+			return fmt.Errorf("resume: %s was %w (%v)", w.dir, ErrOtherOptions, info.Options)
 		}
 	}
 	if finished {

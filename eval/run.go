@@ -307,7 +307,7 @@ func prepareOut(cfg *Config, key runKey) ([]Row, error) {
 		}
 		if string(old) != string(keyJSON) {
 			// Resume/Force: resuming is refused, forcing starts over.
-			return nil, &OptionError{Field: "Resume/Force", Err: fmt.Errorf("the run in %s measured something else (%s differs: %s)", cfg.Out, RunFile, LineDiff(old, keyJSON, "was %s, now %s", "length"))}
+			return nil, &OptionError{Field: "Resume/Force", Err: fmt.Errorf("the run in %s was %w (%s differs: %s)", cfg.Out, dataset.ErrOtherOptions, RunFile, LineDiff(old, keyJSON, "was %s, now %s", "length"))}
 		}
 		if rows, err = readJournal(filepath.Join(cfg.Out, JournalFile)); err != nil {
 			return nil, err

@@ -609,3 +609,28 @@ func TestBuildLinkHardLinksUnchangedImages(t *testing.T) {
 		t.Error("--link did not hard-link an unchanged image")
 	}
 }
+
+// FailFast stops on a sample's rejects, not on files the scan set aside
+// (an AppleDouble file is no sample), as build always did.
+func TestBuildFailFastIgnoresScanRejects(t *testing.T) {
+	pp := fixture.LoadPeopleParts(t)
+	src := filepath.Join(t.TempDir(), "src")
+	fixture.Mkdirs(t, src, "images", "masks")
+	for _, s := range pp {
+		fixture.WriteMat(t, filepath.Join(src, "images", s.Name+".png"), s.Img)
+		fixture.WritePlane(t, filepath.Join(src, "masks", s.Name+".png"), s.Mask, s.W, s.H)
+	}
+	fixture.PlantAppleDouble(t, filepath.Join(src, "images", "._"+pp[0].Name+".png"))
+	out := filepath.Join(t.TempDir(), "ds")
+	sum, err := Build(context.Background(), BuildOptions{Format: "folder", Src: src, Out: out, RunOptions: RunOptions{FailFast: true}})
+	if err != nil || sum.Samples != len(pp) || sum.RejectCodes[dataset.CodeAppleDouble] != 1 {
+		t.Fatalf("fail-fast with a scan reject: %v, %d samples, rejects %v; want %d samples and the AppleDouble reject", err, sum.Samples, sum.RejectCodes, len(pp))
+	}
+	// A sample's own reject still stops the run.
+	fixture.PlantTruncatedJPEG(t, filepath.Join(src, "images", "trunc.jpg"), pp[0].Img)
+	fixture.WritePlane(t, filepath.Join(src, "masks", "trunc.png"), pp[0].Mask, pp[0].W, pp[0].H)
+	_, err = Build(context.Background(), BuildOptions{Format: "folder", Src: src, Out: filepath.Join(t.TempDir(), "ds2"), RunOptions: RunOptions{FailFast: true, Workers: 1}})
+	if !errors.Is(err, ErrFailFast) {
+		t.Errorf("fail-fast with a truncated sample: %v, want ErrFailFast", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/segtool/segtool/composite"
 	"github.com/segtool/segtool/dataset"
@@ -165,6 +166,7 @@ func (o *CompositeOptions) outputOptions(kind, fgRoot, bgSpec string) map[string
 // are *dataset.OptionError and leave no output behind; ErrNoComposites
 // means every foreground or every background was rejected.
 func Composite(ctx context.Context, o CompositeOptions) (CompositeSummary, error) {
+	start := time.Now()
 	sum := CompositeSummary{Tally: newTally(o.Out)}
 	if o.JPEGQuality == 0 {
 		o.JPEGQuality = 95
@@ -302,7 +304,9 @@ func Composite(ctx context.Context, o CompositeOptions) (CompositeSummary, error
 		Info:    dataset.Info{Name: o.Name, Version: o.Version, Format: "composite", SourceDir: abs(fgRoot)},
 		Inputs:  []string{o.Fg, o.Bg},
 		Rejects: rejects,
-		NoRows:  fmt.Errorf("%d usable foregrounds, %d usable backgrounds: %w", len(goodFg), len(goodBg), ErrNoComposites),
+		// An unusable input changes the plan of every composite.
+		FailFastBefore: true,
+		NoRows:         fmt.Errorf("%d usable foregrounds, %d usable backgrounds: %w", len(goodFg), len(goodBg), ErrNoComposites),
 	}
 	if o.Preview > 0 {
 		job.Preview = func(ctx context.Context, dir string, outs []Outcome) (string, error) {
@@ -314,6 +318,7 @@ func Composite(ctx context.Context, o CompositeOptions) (CompositeSummary, error
 		return r.one(ctx, w, plan[i])
 	})
 	sum.Tally = tally
+	sum.Elapsed = time.Since(start) // scanning and planning included
 	for _, out := range outs {
 		for _, s := range slices.Concat(out.Rows, out.Kept) {
 			if compositeShrunk(s) {

@@ -77,8 +77,11 @@ type Dataset struct {
 	// Inputs are the files and folders the job reads: Out may not
 	// overlap one.
 	Inputs []string
-	// Rejects are found before the run (scanning, planning).
-	Rejects []dataset.Reject
+	// Rejects are found before the run (scanning, planning). With
+	// FailFastBefore, FailFast stops on them before any item runs;
+	// otherwise only an item's own rejects stop it.
+	Rejects        []dataset.Reject
+	FailFastBefore bool
 	// NoRows is returned when no row survives (default: ErrNoRows).
 	NoRows error
 	// Preview, if set, writes a contact sheet into dir (the folder being
@@ -123,7 +126,7 @@ func (d *Dataset) Run(ctx context.Context, n int, item Item) (Tally, []Outcome, 
 	if noRows == nil {
 		noRows = ErrNoRows
 	}
-	if d.FailFast {
+	if d.FailFast && d.FailFastBefore {
 		if err := FailFast(d.Rejects); err != nil {
 			return finish(err)
 		}

@@ -27,7 +27,7 @@ const (
 
 // ErrAnySize reports a model that takes any input size when neither a size
 // nor a tile size was given.
-var ErrAnySize = errors.New("the model takes any input size: give a size")
+var ErrAnySize = errors.New("the model takes any input size: give one as WxH")
 
 // SpecOverrides replace single fields of the base spec; nil leaves a field
 // as the base has it.
@@ -126,7 +126,7 @@ func ResolveSpec(req SpecRequest) (Resolved, error) {
 	}
 	if err := spec.Validate(); err != nil {
 		if spec.Width == 0 {
-			return r, &dataset.OptionError{Field: "Size/Tile", Err: fmt.Errorf("%w (%v)", ErrAnySize, err)}
+			return r, &dataset.OptionError{Field: "Size", Err: fmt.Errorf("%w (%v)", ErrAnySize, err)}
 		}
 		return r, &dataset.OptionError{Field: "Spec", Err: fmt.Errorf("%s: %w", req.Model, err)}
 	}

@@ -75,8 +75,8 @@ func TestResolveSpec(t *testing.T) {
 	}
 	var oe *dataset.OptionError
 	_, err = ResolveSpec(SpecRequest{Model: "o.onnx", Spec: "oracle", Info: anySize})
-	if !errors.As(err, &oe) || oe.Field != "Size/Tile" || !errors.Is(err, ErrAnySize) {
-		t.Errorf("any size, none given: %v, want an OptionError on Size/Tile wrapping ErrAnySize", err)
+	if !errors.As(err, &oe) || oe.Field != "Size" || !errors.Is(err, ErrAnySize) {
+		t.Errorf("any size, none given: %v, want an OptionError on Size wrapping ErrAnySize", err)
 	}
 	_, err = ResolveSpec(SpecRequest{Model: "o.onnx", Spec: "no-such-preset", Info: anySize})
 	if !errors.As(err, &oe) || oe.Field != "Spec" {

@@ -60,10 +60,10 @@ func (g Grid) Cell(r, c int) image.Rectangle {
 
 // Build draws the tiles on a new 8-bit BGR canvas of the background colour
 // and returns it with its grid. The caller closes the canvas; the tiles
-// stay the caller's.
+// stay the caller's. On error nothing is allocated.
 func Build(tiles []Tile, l Layout) (gocv.Mat, Grid, error) {
 	if len(tiles) == 0 || l.Cols < 1 {
-		return gocv.NewMat(), Grid{}, errors.New("sheet: need at least one tile and one column")
+		return gocv.Mat{}, Grid{}, errors.New("sheet: need at least one tile and one column")
 	}
 	rows := (len(tiles) + l.Cols - 1) / l.Cols
 	g := Grid{X: make([]int, l.Cols), W: make([]int, l.Cols), Y: make([]int, rows), H: make([]int, rows)}
@@ -73,7 +73,7 @@ func Build(tiles []Tile, l Layout) (gocv.Mat, Grid, error) {
 			continue
 		}
 		if t.Image.Type() != gocv.MatTypeCV8UC3 {
-			return gocv.NewMat(), Grid{}, fmt.Errorf("sheet: tile %d has type %v, want 8-bit BGR", i, t.Image.Type())
+			return gocv.Mat{}, Grid{}, fmt.Errorf("sheet: tile %d has type %v, want 8-bit BGR", i, t.Image.Type())
 		}
 		g.W[c] = max(g.W[c], t.Image.Cols())
 		g.H[r] = max(g.H[r], t.Image.Rows())
@@ -109,7 +109,7 @@ func Build(tiles []Tile, l Layout) (gocv.Mat, Grid, error) {
 		tw, th := t.Image.Cols(), t.Image.Rows()
 		if tw > cell.Dx() || th > cell.Dy() {
 			canvas.Close()
-			return gocv.NewMat(), Grid{}, fmt.Errorf("sheet: tile %d is %dx%d, the cell %dx%d", i, tw, th, cell.Dx(), cell.Dy())
+			return gocv.Mat{}, Grid{}, fmt.Errorf("sheet: tile %d is %dx%d, the cell %dx%d", i, tw, th, cell.Dx(), cell.Dy())
 		}
 		at := cell.Min.Add(image.Pt((cell.Dx()-tw)/2, (cell.Dy()-th)/2))
 		dst := canvas.Region(image.Rectangle{Min: at, Max: at.Add(image.Pt(tw, th))})

@@ -63,8 +63,8 @@
 // # Concurrency
 //
 // Nothing in the package holds global state: every function may be called
-// from many goroutines at once, one image each ([ForEach] is a small helper
-// for that). Within one image, [SLICOptions.Workers] splits the SLIC work
+// from many goroutines at once, one image each (jobs.Trimap runs them so).
+// Within one image, [SLICOptions.Workers] splits the SLIC work
 // over goroutines by bands of rows; the result is byte-identical whatever
 // the number of workers.
 package trimap

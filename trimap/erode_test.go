@@ -1,7 +1,6 @@
 package trimap
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -143,27 +142,3 @@ func TestMorphWidths(t *testing.T) {
 	}
 }
 
-func TestForEach(t *testing.T) {
-	got := make([]int, 100)
-	err := ForEach(context.Background(), 100, 3, func(_ context.Context, i int) error {
-		got[i] = i * i
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, v := range got {
-		if v != i*i {
-			t.Fatalf("index %d not run", i)
-		}
-	}
-	err = ForEach(context.Background(), 100, 2, func(_ context.Context, i int) error {
-		if i == 10 || i == 50 {
-			return fmt.Errorf("fail %d", i)
-		}
-		return nil
-	})
-	if err == nil || err.Error() != "fail 10" {
-		t.Errorf("err = %v, want fail 10", err)
-	}
-}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -57,7 +58,8 @@ func kebab(s string) string {
 
 // cliError maps a library error to what segtool prints and its exit code:
 // a fault in the options exits 2 naming the flag; the errors a user fixes
-// with a flag say which.
+// with a flag say which. What it returns is a cli.ExitCoder, so mapping an
+// error twice adds nothing.
 func cliError(err error) error {
 	var ec cli.ExitCoder
 	var oe *dataset.OptionError
@@ -66,7 +68,7 @@ func cliError(err error) error {
 	case err == nil || errors.As(err, &ec):
 		return err
 	case errors.As(err, &oe):
-		return usageError("%s: %v", flagOf(oe.Field), partialHint(oe.Err))
+		return usageError("%s: %v", flagOf(oe.Field), hinted(oe.Err))
 	case errors.As(err, &le):
 		who := "another segtool process"
 		if le.PID > 0 {
@@ -77,29 +79,40 @@ func cliError(err error) error {
 		return usageError("%v; --force only replaces a folder segtool made", err)
 	case errors.Is(err, dataset.ErrExists):
 		return usageError("%v: pass --force to replace it, or --resume to continue it", err)
-	case errors.Is(err, dataset.ErrPartial):
-		return partialHint(err)
-	case errors.Is(err, dataset.ErrOtherOptions):
-		return usageError("%v; use --force to rebuild", err)
+	case errors.Is(err, dataset.ErrPartial), errors.Is(err, dataset.ErrOtherOptions):
+		return failure(err, hinted(err).Error())
 	case errors.Is(err, jobs.ErrInterrupted):
-		return fmt.Errorf("%w; rerun with --resume to continue", err)
+		return failure(err, err.Error()+"; rerun with --resume to continue")
 	case errors.Is(err, jobs.ErrFailFast), errors.Is(err, eval.ErrFailFast):
-		return fmt.Errorf("--%w", err)
+		return failure(err, "--"+err.Error())
 	case errors.Is(err, models.ErrNoCUDA): // "device cuda:0: ..."
-		return fmt.Errorf("--%w; or pass --fallback cpu", err)
+		return failure(err, "--"+err.Error()+"; or pass --fallback cpu")
 	case errors.Is(err, models.ErrCUDASession):
-		return fmt.Errorf("%w; or pass --fallback cpu", err)
+		return failure(err, err.Error()+"; or pass --fallback cpu")
 	case errors.Is(err, eval.ErrUnfinished):
-		return fmt.Errorf("%w (finish an interrupted run with eval --resume)", err)
+		return failure(err, err.Error()+" (finish an interrupted run with eval --resume)")
 	}
 	return err
 }
 
-// partialHint adds to an error about a partial dataset (dataset.ErrPartial)
-// the flags that continue or restart it; other errors pass unchanged.
-func partialHint(err error) error {
-	if !errors.Is(err, dataset.ErrPartial) {
-		return err
+// failure is a run's failure with its message: exit 130 when the run was
+// interrupted, 1 otherwise.
+func failure(err error, msg string) error {
+	if errors.Is(err, context.Canceled) {
+		return cli.Exit(msg, 130)
 	}
-	return fmt.Errorf("%w: rerun the command that wrote it with --resume, or with --force to start again", err)
+	return cli.Exit(msg, 1)
+}
+
+// hinted adds to an error about a partial dataset or an output made with
+// other options the flags that continue or restart it; other errors pass
+// unchanged.
+func hinted(err error) error {
+	switch {
+	case errors.Is(err, dataset.ErrPartial):
+		return fmt.Errorf("%w: rerun the command that wrote it with --resume, or with --force to start again", err)
+	case errors.Is(err, dataset.ErrOtherOptions):
+		return fmt.Errorf("%w; use --force to start again", err)
+	}
+	return err
 }
