@@ -141,4 +141,3 @@ func TestMorphWidths(t *testing.T) {
 		t.Errorf("seed 43 repeats seed 42 on %d of 100 samples", same)
 	}
 }
-
