@@ -9,9 +9,11 @@ import (
 
 // FuzzMAT: any bytes give matrices or an error, never a panic, and every
 // matrix holds as many values as its dimensions say. Seeds: the committed
-// testdata/fuzz/FuzzMAT corpus, the hand-made matrix and the sample files.
+// testdata/fuzz/FuzzMAT corpus, the hand-made matrices and the sample
+// files.
 func FuzzMAT(f *testing.F) {
 	f.Add(handMade())
+	f.Add(handMadeComplex())
 	f.Add(header())
 	files, _ := filepath.Glob("testdata/*.mat")
 	for _, p := range files {
