@@ -120,3 +120,26 @@ func TestHostileConfigs(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileReportNames: a run folder named with Markdown and HTML goes
+// into report.md inside a code span that its backticks cannot close.
+func TestHostileReportNames(t *testing.T) {
+	dir := t.TempDir()
+	name := "a`b <i>x<i> [l](u) *y*"
+	res := handResults(t, dir, name, map[string]float64{"dice": 0.95}, 10, "aaaa")
+	out := filepath.Join(dir, "rep")
+	if code, msg := run(t, "--quiet", "report", filepath.Dir(res), "--out", out, "--format", "md"); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, msg)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	if !strings.Contains(md, "## segtool report: ``"+name+"``") || !strings.Contains(md, "``"+name+"``: 1") && !strings.Contains(md, "``"+name+"``: 10") {
+		t.Errorf("report.md does not fence the run name:\n%s", md)
+	}
+	if strings.Contains(md, "| "+name) {
+		t.Errorf("report.md has the raw name in a table cell:\n%s", md)
+	}
+}
