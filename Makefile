@@ -20,7 +20,7 @@ LDFLAGS := -X main.version=$(shell git describe --tags --always --dirty 2>/dev/n
            -X github.com/segtool/segtool/models.DefaultORTDir=$(ORT_DIR)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps opencv ort chromium build test check lint unit matprofile gate bench same-output demo gpu-pack gpu-dryrun clean
+.PHONY: deps opencv ort chromium build test check lint unit matprofile gate bench same-output fuzz demo gpu-pack gpu-dryrun clean
 
 deps: opencv ort chromium
 
@@ -98,6 +98,18 @@ gate: build
 # (BASE=rev; default .ci/same-output.base, the commit before the runner).
 same-output: deps
 	bash .ci/same-output.sh $(BASE)
+
+# Every Go native fuzz target in the repo (found with go test -list, so a
+# new Fuzz* needs no entry here), FUZZTIME each. `make test` runs only
+# their seed corpora (testdata/fuzz/<Name>), as plain tests.
+FUZZTIME ?= 30s
+fuzz: deps
+	@set -eo pipefail; $(GO) test -list '^Fuzz' ./... | \
+	  awk '/^Fuzz/ {n[++c] = $$1} /^ok/ {for (i = 1; i <= c; i++) print $$2, n[i]; c = 0}' | \
+	  while read -r pkg name; do \
+	    echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
+	    $(GO) test "$$pkg" -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME); \
+	  done
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...

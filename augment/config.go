@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/segtool/segtool/internal/safeyaml"
 )
 
 // Kinds of configuration error, for errors.Is.
@@ -56,7 +57,10 @@ func Parse(name string, data []byte) (*Pipeline, error) { return DefaultRegistry
 
 // LoadFile reads and parses a pipeline file.
 func (r *Registry) LoadFile(path string) (*Pipeline, error) {
-	data, err := os.ReadFile(path)
+	data, err := safeyaml.ReadFile(path)
+	if errors.Is(err, safeyaml.ErrTooLarge) {
+		return nil, &ConfigError{File: path, Err: err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("augment: %w", err)
 	}
@@ -71,10 +75,17 @@ func (r *Registry) LoadFile(path string) (*Pipeline, error) {
 //	  - gaussian_blur: {sigma: [0, 1.5]}
 //
 // Each entry of ops is an op name alone or a one-key mapping from the name
-// to its parameters.
+// to its parameters. Anchors and aliases are refused, and so is a
+// document over safeyaml.MaxBytes.
 func (r *Registry) Parse(name string, data []byte) (*Pipeline, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	doc, err := safeyaml.Parse(data)
+	var le *safeyaml.LineError
+	switch {
+	case errors.As(err, &le):
+		return nil, &ConfigError{File: name, Line: le.Line, Err: le.Err}
+	case errors.Is(err, safeyaml.ErrTooLarge):
+		return nil, &ConfigError{File: name, Err: err}
+	case err != nil:
 		// Reshape "yaml: line N: msg" into file:N: msg like the others.
 		var line int
 		var msg string

@@ -115,6 +115,12 @@ func (c *Config) Validate() error {
 		if c.Spec.Width <= 0 || c.Spec.Height <= 0 {
 			return &OptionError{Field: "Size", Err: models.ErrAnySize}
 		}
+		if err := c.Spec.CheckBatch(c.Batch); err != nil {
+			return err
+		}
+		if err := c.Session.Check(); err != nil {
+			return err
+		}
 		if c.Tile != (image.Point{}) && c.Tile != image.Pt(c.Spec.Width, c.Spec.Height) {
 			return &OptionError{Field: "Tile", Err: fmt.Errorf("tiles are model-sized: the model takes %dx%d, not %dx%d", c.Spec.Width, c.Spec.Height, c.Tile.X, c.Tile.Y)}
 		}

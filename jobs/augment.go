@@ -16,6 +16,7 @@ import (
 
 	"github.com/segtool/segtool/augment"
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/internal/safeyaml"
 	"gocv.io/x/gocv"
 )
 
@@ -113,7 +114,10 @@ func augmentLoadConfig(file string) (augmentConfig, error) {
 	if file == "" {
 		return augmentConfig{}, &dataset.OptionError{Field: "Config", Err: errors.New("no pipeline file given")}
 	}
-	data, err := os.ReadFile(file)
+	data, err := safeyaml.ReadFile(file)
+	if errors.Is(err, safeyaml.ErrTooLarge) {
+		return augmentConfig{}, &augment.ConfigError{File: file, Err: err}
+	}
 	if err != nil {
 		return augmentConfig{}, &dataset.OptionError{Field: "Config", Err: err}
 	}

@@ -433,21 +433,6 @@ func TestCorrupt(t *testing.T) {
 	}
 }
 
-func FuzzRead(f *testing.F) {
-	f.Add(handMade())
-	f.Add(handMadeComplex())
-	for _, name := range []string{"mask_u8_compressed.mat", "skip_cell_struct.mat"} {
-		b, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		Read(bytes.NewReader(b)) //nolint:errcheck // only panics matter here
-	})
-}
-
 func TestHeaderErrors(t *testing.T) {
 	b := handMade()
 	v73 := bytes.Clone(b)

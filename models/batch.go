@@ -51,6 +51,9 @@ func (s *Session) NewBatch(n int) (*Batch, error) {
 	if s.Spec.Batch > 0 && n != s.Spec.Batch {
 		return nil, fmt.Errorf("batch of %d items, but the model's batch is fixed at %d", n, s.Spec.Batch)
 	}
+	if err := s.Spec.CheckBatch(n); err != nil {
+		return nil, err
+	}
 	b := &Batch{N: n, s: s, In: make([]float32, n*s.Spec.ItemLen())}
 	inShape := ort.NewShape(s.Spec.InputShape(n)...)
 	outShape := ort.NewShape(s.Spec.OutputShape(n)...)

@@ -52,7 +52,8 @@ func ParseDevice(s string) (Device, error) {
 // SessionOptions says where and how a model runs.
 type SessionOptions struct {
 	Device Device
-	// Threads is ONNX Runtime's intra-op thread count; 0 means all cores.
+	// Threads is ONNX Runtime's intra-op thread count; 0 means one per
+	// core, and more than MaxThreads is refused.
 	Threads int
 	// FallbackCPU runs on the CPU, instead of failing, when the CUDA
 	// provider cannot be created.
@@ -157,6 +158,9 @@ func ReadModelInfo(path string) (ModelInfo, error) {
 // Open creates a session for the model at path. spec must already be
 // resolved against the model (see Detect): Open reads only the names.
 func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
 	if _, err := InitRuntime(); err != nil {
 		return nil, err
 	}

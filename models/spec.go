@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/segtool/segtool/internal/safeyaml"
 )
 
 // Layout is the order of a 4-D image tensor's dimensions.
@@ -230,9 +232,19 @@ func (s Spec) ItemLen() int { return 3 * s.Width * s.Height }
 // post_scale to 1 and name to the file's base name without extension; the
 // fields Detect fills may be left out.
 func LoadSpec(path string) (Spec, error) {
-	data, err := os.ReadFile(path)
+	data, err := safeyaml.ReadFile(path)
+	if errors.Is(err, safeyaml.ErrTooLarge) {
+		return Spec{}, fmt.Errorf("%s: %w", path, err)
+	}
 	if err != nil {
 		return Spec{}, err
+	}
+	if _, err := safeyaml.Parse(data); err != nil {
+		var le *safeyaml.LineError
+		if errors.As(err, &le) {
+			return Spec{}, fmt.Errorf("%s:%d: %w", path, le.Line, le.Err)
+		}
+		// A syntax error: the decoder below words it.
 	}
 	if err := checkTriples(data); err != nil {
 		return Spec{}, fmt.Errorf("%s: %w", path, err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/internal/safeyaml"
 	"github.com/segtool/segtool/models"
 )
 
@@ -110,9 +110,29 @@ type gateFile struct {
 // LoadGate reads a gate file. Unknown keys, bad rules and bad numbers are
 // errors naming the line.
 func LoadGate(path string) (*Gate, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeyaml.ReadFile(path)
+	if errors.Is(err, safeyaml.ErrTooLarge) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	if err != nil {
 		return nil, err
+	}
+	return ParseGate(path, b)
+}
+
+// ParseGate parses a gate document; path is used in error messages.
+// Anchors and aliases are refused (with their line), and so is a document
+// over safeyaml.MaxBytes.
+func ParseGate(path string, b []byte) (*Gate, error) {
+	if _, err := safeyaml.Parse(b); err != nil {
+		var le *safeyaml.LineError
+		if errors.As(err, &le) {
+			return nil, fmt.Errorf("%s:%d: %w", path, le.Line, le.Err)
+		}
+		if errors.Is(err, safeyaml.ErrTooLarge) {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		// A syntax error: the decoder below words it.
 	}
 	var f gateFile
 	dec := yaml.NewDecoder(bytes.NewReader(b))

@@ -79,11 +79,11 @@ func (rep *Report) markdown() []byte {
 	var b strings.Builder
 	names := make([]string, len(rep.Runs))
 	for i, r := range rep.Runs {
-		names[i] = "`" + r.Name + "`"
+		names[i] = mdCode(r.Name)
 	}
 	fmt.Fprintf(&b, "## segtool report: %s", strings.Join(names, ", "))
 	if rep.Baseline != nil {
-		fmt.Fprintf(&b, " against `%s`", rep.Baseline.Name)
+		fmt.Fprintf(&b, " against %s", mdCode(rep.Baseline.Name))
 	}
 	b.WriteString("\n\n" + rep.verdictLine() + "\n\n")
 	for _, v := range rep.Verdicts {
@@ -93,9 +93,9 @@ func (rep *Report) markdown() []byte {
 			}
 			who := ""
 			if len(rep.Verdicts) > 1 {
-				who = v.Run + ": "
+				who = mdText(v.Run) + ": "
 			}
-			fmt.Fprintf(&b, "- %s**%s** `%s`: %s (%s)\n", who, strings.ToUpper(c.Status), c.Rule, c.Message, c.Source)
+			fmt.Fprintf(&b, "- %s**%s** %s: %s (%s)\n", who, strings.ToUpper(c.Status), mdCode(c.Rule), c.Message, mdText(c.Source))
 		}
 	}
 	if len(rep.Warnings) > 0 {
@@ -106,13 +106,17 @@ func (rep *Report) markdown() []byte {
 	}
 	b.WriteString("\n")
 	t := rep.Table
-	b.WriteString("| " + strings.Join(t.Header, " | ") + " |\n|---")
+	header := make([]string, len(t.Header))
+	for i, h := range t.Header {
+		header[i] = mdText(h)
+	}
+	b.WriteString("| " + strings.Join(header, " | ") + " |\n|---")
 	for range t.Header[1:] {
 		b.WriteString("|---:")
 	}
 	b.WriteString("|\n")
 	for _, row := range t.Rows {
-		name := row.Name
+		name := mdText(row.Name)
 		if row.Kind == "accumulated" || row.Kind == "mean" {
 			name += " (" + row.Kind + ")"
 		}
@@ -135,11 +139,11 @@ func (rep *Report) markdown() []byte {
 	b.WriteString("\n")
 	for _, r := range rep.Runs {
 		c := r.Results.Counts
-		fmt.Fprintf(&b, "`%s`: %d of %d images scored", r.Name, c.Scored, c.Selected)
+		fmt.Fprintf(&b, "%s: %d of %d images scored", mdCode(r.Name), c.Scored, c.Selected)
 		if c.Errors+c.Skipped+c.NonFinite > 0 {
 			fmt.Fprintf(&b, " (%d errors, %d skipped, %d NaN/Inf)", c.Errors, c.Skipped, c.NonFinite)
 		}
-		fmt.Fprintf(&b, " on %s", what(r))
+		fmt.Fprintf(&b, " on %s", mdText(what(r)))
 		b.WriteString(".\n")
 	}
 	if len(rep.Figures) > 0 {
@@ -152,9 +156,9 @@ func (rep *Report) markdown() []byte {
 	if g := rep.Gallery; g != nil {
 		var items []string
 		for _, it := range g.Items {
-			s := fmt.Sprintf("`%s` %s", it.ID, fmtNum4(it.Value))
+			s := fmt.Sprintf("%s %s", mdCode(it.ID), fmtNum4(it.Value))
 			if it.Panel != "" {
-				s = fmt.Sprintf("[`%s` %s](%s)", it.ID, fmtNum4(it.Value), it.Panel)
+				s = fmt.Sprintf("[%s](%s)", s, mdLink(it.Panel))
 			}
 			items = append(items, s)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"runtime"
 	"sort"
@@ -38,6 +39,23 @@ func requireFlags(c *cli.Context, names ...string) error {
 	for _, n := range names {
 		if !c.IsSet(n) {
 			return usageError("--%s is required (see `%s --help`)", n, c.Command.HelpName)
+		}
+	}
+	return nil
+}
+
+// finiteFloats refuses NaN and ±Inf in the command's float flags: NaN
+// passes every range check (NaN < 0 and NaN > 1 are both false) and would
+// surface later as a JSON or arithmetic error, and no option means
+// anything at infinity.
+func finiteFloats(c *cli.Context) error {
+	for _, f := range c.Command.Flags {
+		if _, ok := f.(*cli.Float64Flag); !ok {
+			continue
+		}
+		name := f.Names()[0]
+		if v := c.Float64(name); c.IsSet(name) && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			return usageError("--%s: %v is not a finite number", name, v)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -332,6 +333,9 @@ func parseTriple(s string) ([3]float32, error) {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 32)
 		if err != nil {
 			return v, fmt.Errorf("%q: %v", p, err)
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return v, fmt.Errorf("%q is not a finite number", p)
 		}
 		v[i] = float32(f)
 	}

@@ -65,11 +65,15 @@ cores (--workers), print a summary at the end, and exit 2 on usage errors,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
-	// Bad flags exit 2 on every command, not only the top level.
+	// Bad flags exit 2 on every command, not only the top level, and so
+	// does a float flag that is not finite.
 	var setUsage func([]*cli.Command)
 	setUsage = func(cs []*cli.Command) {
 		for _, c := range cs {
 			c.OnUsageError = onUsageError
+			if c.Before == nil {
+				c.Before = finiteFloats
+			}
 			setUsage(c.Subcommands)
 		}
 	}

@@ -20,22 +20,24 @@ var allowed = map[string][]string{
 	// data and models
 	"matfile":          nil,
 	"dataset":          {"matfile"},
-	"models":           {"dataset"},
+	"models":           {"dataset", "internal/safeyaml"},
 	"models/onnxbuild": nil,
 	// algorithms on planes and Mats
 	"sheet":     nil,
 	"composite": {"sheet"},
 	"synth":     {"composite"},
 	"trimap":    nil,
-	"augment":   {"sheet", "synth"},
+	"augment":   {"internal/safeyaml", "sheet", "synth"},
 	"apply":     {"composite", "sheet", "trimap"},
 	"eval":      {"dataset", "models", "sheet"},
 	// jobs
-	"jobs": {"apply", "augment", "composite", "dataset", "models", "sheet", "trimap"},
+	"jobs": {"apply", "augment", "composite", "dataset", "internal/safeyaml", "models", "sheet", "trimap"},
 	// reading run folders
-	"report": {"dataset", "eval", "models"},
+	"report": {"dataset", "eval", "internal/safeyaml", "models"},
 	// the command line
 	"cmd/segtool": {"apply", "augment", "composite", "dataset", "eval", "jobs", "models", "models/onnxbuild", "report", "synth", "trimap"},
+	// bounded YAML configs (augment, gate, model specs)
+	"internal/safeyaml": nil,
 	// test support
 	"internal/shareddata": nil,
 	"internal/matleak":    nil,
