@@ -70,7 +70,13 @@ func TestHostileConcurrentForce(t *testing.T) {
 	exited := make(chan int, 1)
 	go func() { exited <- exitOf(t, first) }()
 	lockFile, _ := dataset.LockPath(ds)
-	for !dataset.IsFile(lockFile) {
+	// The PID is written once the lock is held; the file alone may be
+	// there a moment before.
+	holds := func() bool {
+		b, _ := os.ReadFile(lockFile)
+		return strings.TrimSpace(string(b)) == strconv.Itoa(first.Process.Pid)
+	}
+	for !holds() {
 		select {
 		case c := <-exited:
 			t.Fatalf("first writer exited %d before it was seen holding the lock: %s", c, firstOut)
