@@ -2,10 +2,12 @@ package dataset
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -110,6 +112,9 @@ func Formats() []Format {
 // "auto". A name it does not know, or a layout it cannot recognise, is an
 // *OptionError on Format.
 func LookupFormat(name, src string) (Format, error) {
+	if err := checkSource(src); err != nil {
+		return nil, err
+	}
 	if name == "auto" || name == "" {
 		for _, f := range Formats() {
 			if f.Detect(src) {
@@ -124,6 +129,28 @@ func LookupFormat(name, src string) (Format, error) {
 		}
 	}
 	return nil, &OptionError{Field: "Format", Err: fmt.Errorf("unknown format %q (known: auto, %s)", name, strings.Join(FormatNames(), ", "))}
+}
+
+// checkSource tells a missing or empty source folder apart, where format
+// detection would only say that it recognises neither.
+func checkSource(src string) error {
+	st, err := os.Stat(src)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &OptionError{Field: "Src", Err: fmt.Errorf("%s does not exist", src)}
+	case err != nil:
+		return &OptionError{Field: "Src", Err: err}
+	case !st.IsDir():
+		return &OptionError{Field: "Src", Err: fmt.Errorf("%s is a file, not a folder", src)}
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return &OptionError{Field: "Src", Err: err}
+	}
+	if len(entries) == 0 {
+		return &OptionError{Field: "Src", Err: fmt.Errorf("%s is an empty folder: nothing to build from", src)}
+	}
+	return nil
 }
 
 // FormatNames lists the registered format names.
@@ -168,36 +195,79 @@ func listFiles(ctx context.Context, src, root string) ([]string, []Reject, error
 // sorted. Files that cannot be images (AppleDouble "._*" files, other
 // extensions) become rejects of stage instead: nothing is dropped without
 // a word.
+//
+// Symbolic links are followed, to folders and to files, wherever they
+// lead: the source is the user's choice, unlike a dataset, whose files
+// must stay inside it (CheckRel). Paths stay as seen through the links. A
+// link that leads nowhere, or to a folder the walk is already inside (a
+// loop), is a reject.
 func ListImageFiles(ctx context.Context, src, root, stage string) (files []string, rejects []Reject, err error) {
 	base := src
 	if root != "" {
 		base = filepath.Join(src, root)
 	}
-	err = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+	relOf := func(p string) string {
+		rel, _ := filepath.Rel(src, p)
+		return filepath.ToSlash(rel)
+	}
+	reject := func(p, code, reason string) {
+		rejects = append(rejects, Reject{Source: []string{relOf(p)}, Stage: stage, Code: code, Reason: reason})
+	}
+	// walk lists dir, whose real path is real; above holds the real paths
+	// of the folders it lies in.
+	var walk func(dir, real string, above []string) error
+	walk = func(dir, real string, above []string) error {
+		entries, err := os.ReadDir(dir)
 		if err != nil {
 			return err
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, _ := filepath.Rel(src, p)
-		rel = filepath.ToSlash(rel)
-		name := d.Name()
-		switch {
-		case strings.HasPrefix(name, "._"):
-			rejects = append(rejects, Reject{Source: []string{rel}, Stage: stage, Code: CodeAppleDouble, Reason: "macOS AppleDouble metadata file (._*), not an image"})
-		case !IsImageFile(name):
-			rejects = append(rejects, Reject{Source: []string{rel}, Stage: stage, Code: CodeNotImage, Reason: fmt.Sprintf("not an image file (extension %q)", filepath.Ext(name))})
-		case !d.Type().IsRegular():
-			rejects = append(rejects, Reject{Source: []string{rel}, Stage: stage, Code: CodeNotImage, Reason: "not a regular file"})
-		default:
-			files = append(files, rel)
+		above = append(above, real)
+		for _, e := range entries {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			p := filepath.Join(dir, e.Name())
+			typ := e.Type()
+			if typ&fs.ModeSymlink != 0 {
+				st, err := os.Stat(p)
+				if err != nil {
+					reject(p, CodeNotImage, "symbolic link that leads nowhere")
+					continue
+				}
+				typ = st.Mode().Type()
+			}
+			if typ.IsDir() {
+				r, err := filepath.EvalSymlinks(p)
+				if err != nil {
+					return err
+				}
+				if slices.Contains(above, r) {
+					reject(p, CodeNotImage, fmt.Sprintf("symbolic link to %s, a folder it lies in (a loop)", r))
+					continue
+				}
+				if err := walk(p, r, above); err != nil {
+					return err
+				}
+				continue
+			}
+			name := e.Name()
+			switch {
+			case strings.HasPrefix(name, "._"):
+				reject(p, CodeAppleDouble, "macOS AppleDouble metadata file (._*), not an image")
+			case !IsImageFile(name):
+				reject(p, CodeNotImage, fmt.Sprintf("not an image file (extension %q)", filepath.Ext(name)))
+			case !typ.IsRegular():
+				reject(p, CodeNotImage, "not a regular file")
+			default:
+				files = append(files, relOf(p))
+			}
 		}
 		return nil
-	})
+	}
+	real, err := filepath.EvalSymlinks(base)
+	if err == nil {
+		err = walk(base, real, nil)
+	}
 	sort.Strings(files)
 	return files, rejects, err
 }

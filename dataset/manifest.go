@@ -87,6 +87,26 @@ type Reject struct {
 // ErrPartial marks a dataset folder whose build has not finished.
 var ErrPartial = errors.New("partial dataset (an interrupted run)")
 
+// ErrNotDataset marks a folder that holds no dataset and no trace of a
+// run that was writing one.
+var ErrNotDataset = errors.New("not a dataset")
+
+// notFinished says why dir, which has no dataset.json, cannot be opened:
+// it does not exist, it is empty, a run writing it stopped (ErrPartial), or
+// it is some other folder (ErrNotDataset).
+func notFinished(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("open dataset: %w", err)
+	case IsFile(filepath.Join(dir, partialInfoFile)):
+		return fmt.Errorf("open %s: no %s: %w", dir, InfoFile, ErrPartial)
+	case len(entries) == 0:
+		return fmt.Errorf("open %s: %w: the folder is empty", dir, ErrNotDataset)
+	}
+	return fmt.Errorf("open %s: %w: it has no %s", dir, ErrNotDataset, InfoFile)
+}
+
 // Dataset is a canonical dataset opened for reading.
 type Dataset struct {
 	Dir     string
@@ -129,10 +149,7 @@ func Load(dir string) (*Dataset, []Problem, error) {
 	}
 	b, err := os.ReadFile(filepath.Join(dir, InfoFile))
 	if errors.Is(err, os.ErrNotExist) {
-		if _, serr := os.Stat(dir); serr != nil {
-			return nil, nil, fmt.Errorf("open dataset: %w", serr)
-		}
-		return nil, nil, fmt.Errorf("open %s: no %s: %w", dir, InfoFile, ErrPartial)
+		return nil, nil, notFinished(dir)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("open dataset: %w", err)

@@ -178,18 +178,28 @@ func checkRow(d *Dataset, s *Sample) []Problem {
 		} else {
 			switch rel {
 			case s.Mask:
+				// Every pixel is counted, so both checks report what they
+				// measured over the whole mask.
 				px, _ := m.DataPtrUint8()
-				fg := 0
-				for _, v := range px {
-					if v == 255 {
+				fg, other, first := 0, 0, -1
+				for i, v := range px {
+					switch v {
+					case 255:
 						fg++
-					} else if v != 0 {
-						bad(rel, "mask value %d is neither 0 nor 255", v)
-						break
+					case 0:
+					default:
+						if other++; first < 0 {
+							first = i
+						}
 					}
 				}
+				if other > 0 {
+					bad(rel, "mask values check: %d of %d pixels are neither 0 nor 255, the first %d at x=%d y=%d",
+						other, len(px), px[first], first%s.Width, first/s.Width)
+				}
 				if f := float64(fg) / float64(len(px)); math.Abs(f-s.FGFrac) > 1e-9 {
-					bad(rel, "fg_fraction is %.6f, manifest says %.6f", f, s.FGFrac)
+					bad(rel, "fg_fraction check: %d of %d pixels are 255, a fraction of %.9f; the manifest records %.9f",
+						fg, len(px), f, s.FGFrac)
 				}
 			case s.Trimap:
 				px, _ := m.DataPtrUint8()

@@ -61,8 +61,15 @@ func finiteFloats(c *cli.Context) error {
 	return nil
 }
 
-func onUsageError(c *cli.Context, err error, _ bool) error {
-	return usageError("%v (see `%s --help`)", err, c.Command.HelpName)
+// onUsageError adds to a flag-parsing error the flag most like a
+// mistyped one (the command's or a global, which may follow the command:
+// see globalsFirst) and where to read about flags.
+func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
+	flags := c.Command.Flags
+	if isSubcommand {
+		flags = append(append([]cli.Flag{}, flags...), c.App.Flags...)
+	}
+	return usageError("%v%s (see `%s --help`)", err, didYouMean(err, flags), c.Command.HelpName)
 }
 
 func setupConsole(c *cli.Context) error {

@@ -102,7 +102,8 @@ func subcommandMissing(c *cli.Context, names []string) error {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newApp().RunContext(ctx, positionalLast(os.Args))
+	app := newApp()
+	err := app.RunContext(ctx, cliArgs(app, os.Args))
 	stop()
 	os.Exit(exitCode(err))
 }
