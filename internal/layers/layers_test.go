@@ -24,11 +24,11 @@ var allowed = map[string][]string{
 	"models/onnxbuild": nil,
 	// algorithms on planes and Mats
 	"sheet":     nil,
-	"composite": {"sheet"},
+	"composite": {"dataset", "sheet"},
 	"synth":     {"composite"},
 	"trimap":    nil,
 	"augment":   {"sheet", "synth"},
-	"apply":     {"composite", "sheet", "trimap"},
+	"apply":     {"composite", "dataset", "sheet", "trimap"},
 	"eval":      {"dataset", "models", "sheet"},
 	// jobs
 	"jobs": {"apply", "augment", "composite", "dataset", "models", "sheet", "trimap"},
