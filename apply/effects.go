@@ -9,6 +9,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/segtool/segtool/composite"
+	"github.com/segtool/segtool/cvguard"
 )
 
 // Effect is what apply makes of an image and its alpha.
@@ -301,7 +302,11 @@ func FitCover(bg gocv.Mat, w, h int) (gocv.Mat, Fitted, error) {
 		}
 		scaled = gocv.NewMat()
 		defer scaled.Close()
-		gocv.Resize(bg, &scaled, image.Pt(f.ScaledW, f.ScaledH), 0, 0, interp)
+		// A background far from the image's shape scales to a size
+		// OpenCV may fail to allocate; that is an error, not an abort.
+		if err := cvguard.Resize(bg, &scaled, image.Pt(f.ScaledW, f.ScaledH), interp); err != nil {
+			return gocv.Mat{}, f, fmt.Errorf("apply: scaling a %dx%d background: %w", bw, bh, err)
+		}
 	}
 	r := scaled.Region(image.Rect(f.X, f.Y, f.X+w, f.Y+h))
 	defer r.Close()

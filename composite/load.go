@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gocv.io/x/gocv"
+
+	"github.com/segtool/segtool/cvguard"
 )
 
 // Bad input. Each is wrapped with the offending path; test with errors.Is.
@@ -247,7 +249,9 @@ func decode(path string, data []byte, flags gocv.IMReadFlag) (gocv.Mat, error) {
 	if len(data) == 0 {
 		return gocv.Mat{}, fmt.Errorf("%s: %w: empty file", path, ErrUnreadable)
 	}
-	m, err := gocv.IMDecode(data, flags)
+	// cvguard.IMDecode returns OpenCV's exceptions (a size past its own
+	// limit when --max-pixels is raised) as errors; gocv's would abort.
+	m, err := cvguard.IMDecode(data, flags)
 	if err != nil {
 		return gocv.Mat{}, fmt.Errorf("%s: %w: %w", path, ErrUnreadable, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/png"
 
+	"github.com/segtool/segtool/cvguard"
 	"gocv.io/x/gocv"
 )
 
@@ -201,10 +202,9 @@ func (d Decoder) decodeRaw(path string, b []byte) (m gocv.Mat, kind string, orie
 	if err != nil {
 		return gocv.Mat{}, kind, 0, err
 	}
-	m, err = gocv.IMDecode(b, gocv.IMReadUnchanged)
-	if err != nil || m.Empty() {
-		m.Close()
-		return gocv.Mat{}, kind, 0, sampleErr(CodeCorrupt, path, "corrupt %s: the decoder could not read it", kind)
+	m, err = decodeGuarded(path, kind, b, gocv.IMReadUnchanged)
+	if err != nil {
+		return gocv.Mat{}, kind, 0, err
 	}
 	if kind != kindJPEG {
 		return m, kind, 0, nil
@@ -213,10 +213,21 @@ func (d Decoder) decodeRaw(path string, b []byte) (m gocv.Mat, kind string, orie
 	return upright(m, orient), kind, orient, nil
 }
 
-// OpenCV 4.6 catches exceptions from a decoder's readHeader and readData,
-// but not the CV_IO_MAX_IMAGE_PIXELS assertion between them, which gocv
-// 0.31 lets abort the process: CheckHeader refusing large sizes first is
-// what prevents it.
+// decodeGuarded decodes b through IMDecode: OpenCV 4.6 catches exceptions
+// from a decoder's readHeader and readData, but not the
+// CV_IO_MAX_IMAGE_PIXELS assertion between them nor a failed allocation,
+// which would abort the process when MaxPixels is raised past them.
+func decodeGuarded(path, kind string, b []byte, flags gocv.IMReadFlag) (gocv.Mat, error) {
+	m, err := cvguard.IMDecode(b, flags)
+	if err != nil {
+		return gocv.Mat{}, &SampleError{Code: CodeCorrupt, Path: path, Err: fmt.Errorf("corrupt %s: %w", kind, err)}
+	}
+	if m.Empty() {
+		m.Close()
+		return gocv.Mat{}, sampleErr(CodeCorrupt, path, "corrupt %s: the decoder could not read it", kind)
+	}
+	return m, nil
+}
 
 // Decode decodes b with OpenCV's flags (colour conversion as imread does
 // it) after CheckHeader, applying a JPEG's EXIF orientation with the same
@@ -227,10 +238,9 @@ func (d Decoder) Decode(path string, b []byte, flags gocv.IMReadFlag) (gocv.Mat,
 	if err != nil {
 		return gocv.Mat{}, err
 	}
-	m, err := gocv.IMDecode(b, flags|gocv.IMReadIgnoreOrientation)
-	if err != nil || m.Empty() {
-		m.Close()
-		return gocv.Mat{}, sampleErr(CodeCorrupt, path, "corrupt %s: the decoder could not read it", kind)
+	m, err := decodeGuarded(path, kind, b, flags|gocv.IMReadIgnoreOrientation)
+	if err != nil {
+		return gocv.Mat{}, err
 	}
 	if kind != kindJPEG {
 		return m, nil
@@ -421,24 +431,21 @@ func palettedToMat(p *image.Paletted) gocv.Mat {
 // encode renders m as PNG or JPEG bytes.
 func encode(m gocv.Mat, ext string, jpegQuality int) ([]byte, error) {
 	var (
-		buf *gocv.NativeByteBuffer
+		out []byte
 		err error
 	)
 	if ext == ".jpg" {
-		buf, err = gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, jpegQuality})
+		out, err = cvguard.IMEncode(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, jpegQuality})
 	} else {
 		// No parameters on purpose: naming any PNG compression level makes
 		// OpenCV 4.6 leave its fast path (SUB filter, fastest zlib level,
 		// RLE strategy) for an all-filter search that is about 3x slower
 		// and, on masks, larger.
-		buf, err = gocv.IMEncode(gocv.PNGFileExt, m)
+		out, err = cvguard.IMEncode(gocv.PNGFileExt, m, nil)
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer buf.Close()
-	// GetBytes aliases C memory that Close frees: copy it out first.
-	out := append([]byte(nil), buf.GetBytes()...)
 	if len(out) == 0 {
 		return nil, fmt.Errorf("encoding %s produced no bytes", ext)
 	}

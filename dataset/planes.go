@@ -1,9 +1,11 @@
 package dataset
 
 import (
+	"fmt"
 	"image"
 	"math"
 
+	"github.com/segtool/segtool/cvguard"
 	"gocv.io/x/gocv"
 )
 
@@ -27,33 +29,40 @@ func (p Planes) Size() image.Point { return image.Pt(p.Image.Cols(), p.Image.Row
 // when shrinking (it averages, so no aliasing) and linear when growing,
 // the alpha linearly, and masks, instance ids and trimaps with nearest
 // neighbour so their values stay in their sets. Boxes scale with the image.
-func (p Planes) Resize(size image.Point) Planes {
+// An error (a size of zero, an allocation OpenCV could not make) leaves
+// nothing to close.
+func (p Planes) Resize(size image.Point) (Planes, error) {
 	sx := float64(size.X) / float64(p.Image.Cols())
 	sy := float64(size.Y) / float64(p.Image.Rows())
 	interp := gocv.InterpolationArea
 	if sx > 1 || sy > 1 {
 		interp = gocv.InterpolationLinear
 	}
-	rs := func(m gocv.Mat, in gocv.InterpolationFlags) gocv.Mat {
-		if !present(m) {
-			return gocv.Mat{}
+	q := Planes{owned: true}
+	for _, r := range []struct {
+		dst    *gocv.Mat
+		src    gocv.Mat
+		interp gocv.InterpolationFlags
+	}{
+		{&q.Image, p.Image, interp},
+		{&q.Mask, p.Mask, gocv.InterpolationNearestNeighbor},
+		{&q.Alpha, p.Alpha, gocv.InterpolationLinear},
+		{&q.Instances, p.Instances, gocv.InterpolationNearestNeighbor},
+		{&q.Trimap, p.Trimap, gocv.InterpolationNearestNeighbor},
+	} {
+		if !present(r.src) {
+			continue
 		}
-		out := gocv.NewMat()
-		gocv.Resize(m, &out, size, 0, 0, in)
-		return out
-	}
-	q := Planes{
-		Image:     rs(p.Image, interp),
-		Mask:      rs(p.Mask, gocv.InterpolationNearestNeighbor),
-		Alpha:     rs(p.Alpha, gocv.InterpolationLinear),
-		Instances: rs(p.Instances, gocv.InterpolationNearestNeighbor),
-		Trimap:    rs(p.Trimap, gocv.InterpolationNearestNeighbor),
-		owned:     true,
+		*r.dst = gocv.NewMat()
+		if err := cvguard.Resize(r.src, r.dst, size, r.interp); err != nil {
+			q.release()
+			return Planes{}, fmt.Errorf("resizing to %dx%d: %w", size.X, size.Y, err)
+		}
 	}
 	for _, b := range p.Boxes {
 		q.Boxes = append(q.Boxes, [4]float64{round2(b[0] * sx), round2(b[1] * sy), round2(b[2] * sx), round2(b[3] * sy)})
 	}
-	return q
+	return q, nil
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }

@@ -219,7 +219,9 @@ func buildOne(ctx context.Context, o *BuildOptions, w *dataset.Writer, c dataset
 	target := buildTargetSize(size, o.Resize, o.MaxSide)
 	resized := target != size
 	if resized {
-		planes = planes.Resize(target)
+		if planes, err = planes.Resize(target); err != nil {
+			return reject(&dataset.SampleError{Code: dataset.CodeCorrupt, Path: c.Image, Err: err}, "resize")
+		}
 		defer planes.Close()
 	}
 	views, ids := []dataset.Planes{planes}, []string{id}

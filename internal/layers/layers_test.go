@@ -19,16 +19,17 @@ const module = "github.com/segtool/segtool/"
 var allowed = map[string][]string{
 	// data and models
 	"matfile":          nil,
-	"dataset":          {"matfile"},
+	"cvguard":          nil,
+	"dataset":          {"cvguard", "matfile"},
 	"models":           {"dataset", "internal/safeyaml"},
 	"models/onnxbuild": nil,
 	// algorithms on planes and Mats
 	"sheet":     nil,
-	"composite": {"sheet"},
+	"composite": {"cvguard", "sheet"},
 	"synth":     {"composite"},
 	"trimap":    nil,
 	"augment":   {"internal/safeyaml", "sheet", "synth"},
-	"apply":     {"composite", "sheet", "trimap"},
+	"apply":     {"composite", "cvguard", "sheet", "trimap"},
 	"eval":      {"dataset", "models", "sheet"},
 	// jobs
 	"jobs": {"apply", "augment", "composite", "dataset", "internal/safeyaml", "models", "sheet", "trimap"},
