@@ -84,7 +84,7 @@ func TestWriterHoldsTheLockUntilCommit(t *testing.T) {
 	if _, err := NewWriter(out, WriterOptions{Force: true}); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second writer under Force: %v; want ErrLocked", err)
 	}
-	if _, err := OpenUpdate(out); !errors.Is(err, ErrLocked) {
+	if _, _, err := OpenUpdate(out); !errors.Is(err, ErrLocked) {
 		t.Fatalf("updater beside a writer: %v; want ErrLocked", err)
 	}
 	if err := w.Commit(Info{}); err != nil {
@@ -99,7 +99,7 @@ func TestWriterHoldsTheLockUntilCommit(t *testing.T) {
 			t.Errorf("left beside the output: %s", e.Name())
 		}
 	}
-	u, err := OpenUpdate(out)
+	u, _, err := OpenUpdate(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -473,18 +473,27 @@ type Updater struct {
 
 // OpenUpdate opens the dataset at dir for an in-place update. It holds
 // dir's lock (LockOutput) until Commit.
-func OpenUpdate(dir string) (*Updater, error) {
+func OpenUpdate(dir string) (*Updater, *Dataset, error) {
 	lock, err := LockOutput(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
 	if err != nil {
 		lock.Release()
-		return nil, fmt.Errorf("read manifest: %w", err)
+		return nil, nil, fmt.Errorf("read manifest: %w", err)
 	}
-	return &Updater{dir: dir, oldManifest: b, lock: lock}, nil
+	// Read under the lock, so the rows are the ones Commit replaces.
+	d, err := Open(dir)
+	if err != nil {
+		lock.Release()
+		return nil, nil, err
+	}
+	return &Updater{dir: dir, oldManifest: b, lock: lock}, d, nil
 }
+
+// Release gives up the lock without writing; Commit releases it too.
+func (u *Updater) Release() { u.lock.Release() }
 
 // Commit writes rows as the manifest, atomically and only where its bytes
 // change, and appends to rejects.jsonl the lines of rs it does not hold

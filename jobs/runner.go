@@ -222,16 +222,13 @@ type UpdateTally struct {
 // Outcome.Rows (at most one); bad input is a reject.
 type UpdateItem func(ctx context.Context, i int) (Outcome, error)
 
-// Run runs one item per row of rows, which it updates in place.
-func (u *Update) Run(ctx context.Context, rows []dataset.Sample, item UpdateItem) (UpdateTally, []Outcome, error) {
+// Run runs one item per row of rows, which it updates in place through w
+// (opened, and locked, before the rows were read: dataset.OpenUpdate).
+func (u *Update) Run(ctx context.Context, w *dataset.Updater, rows []dataset.Sample, item UpdateItem) (UpdateTally, []Outcome, error) {
 	start := time.Now()
 	t := UpdateTally{Tally: newTally(u.Dir)}
 	outs := make([]Outcome, len(rows))
 	done := make([]bool, len(rows))
-	w, err := dataset.OpenUpdate(u.Dir)
-	if err != nil {
-		return t, outs, err
-	}
 	loopErr := Pool(ctx, len(rows), u.Workers, func(ctx context.Context, i int) error {
 		o, err := item(ctx, i)
 		if err != nil {

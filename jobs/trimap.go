@@ -361,10 +361,11 @@ func Trimap(ctx context.Context, o TrimapOptions) (TrimapSummary, error) {
 		return sum, err
 	}
 	sum.OutDir, sum.Method = c.OutDir, c.Method
-	d, err := dataset.Open(c.Dataset)
+	w, d, err := dataset.OpenUpdate(c.Dataset)
 	if err != nil {
 		return sum, err
 	}
+	defer w.Release()
 	d.Decoder.MaxPixels = o.MaxPixels
 	rows := d.Samples
 	sum.Samples = len(rows)
@@ -409,7 +410,7 @@ func Trimap(ctx context.Context, o TrimapOptions) (TrimapSummary, error) {
 	c.sp.SLIC.Workers = max(1, Workers(c.Workers)/len(rows))
 	results := make([]trimapResult, len(rows))
 	u := &Update{Dir: d.Dir, Workers: c.Workers, Progress: c.Progress}
-	t, _, err := u.Run(ctx, rows, func(ctx context.Context, i int) (Outcome, error) {
+	t, _, err := u.Run(ctx, w, rows, func(ctx context.Context, i int) (Outcome, error) {
 		o, res, err := c.one(ctx, d, rows[i])
 		if err == nil {
 			results[i] = res
