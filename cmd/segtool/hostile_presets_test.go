@@ -1,10 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/segtool/segtool/dataset"
 )
 
 // TestAugmentPresetByNameFromAnyFolder runs --config imgaug-portrait from a
@@ -61,5 +65,63 @@ func TestAugmentPresetByNameFromAnyFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "x")); !os.IsNotExist(err) {
 		t.Errorf("unknown preset wrote %s: %v", filepath.Join(root, "x"), err)
+	}
+}
+
+// TestBuildResizeKeepsAspect builds 80x80 portraits at --resize 32x24 in
+// each mode: every row is 32x24 with a note of what was done, pad is the
+// default, and only a mode other than stretch (the behaviour before modes)
+// is in dataset.json's options. The pixels and boxes of each mode are
+// worked by hand in dataset's TestFitSquareTo320x240.
+func TestBuildResizeKeepsAspect(t *testing.T) {
+	dir := t.TempDir()
+	if code, out := run(t, "--quiet", "demo-data", "--out", filepath.Join(dir, "src"), "--count", "2", "--size", "80x80"); code != 0 {
+		t.Fatalf("demo-data: exit %d: %s", code, out)
+	}
+	for i, tc := range []struct {
+		args       []string
+		note, mode string
+	}{
+		{nil, "padded from 80x80", "pad"},
+		{[]string{"--resize-mode", "pad"}, "padded from 80x80", "pad"},
+		{[]string{"--resize-mode", "crop"}, "cropped from 80x80", "crop"},
+		{[]string{"--resize-mode", "stretch"}, "stretched from 80x80", ""},
+	} {
+		out := filepath.Join(dir, fmt.Sprintf("ds%d", i))
+		args := append([]string{"--quiet", "build-dataset", "--src", filepath.Join(dir, "src", "folder"), "--out", out, "--resize", "32x24"}, tc.args...)
+		if code, output := run(t, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, output)
+		}
+		d, err := dataset.Open(out)
+		if err != nil || len(d.Samples) != 2 {
+			t.Fatalf("%v: %v, %d rows", tc.args, err, len(d.Samples))
+		}
+		for _, s := range d.Samples {
+			if s.Width != 32 || s.Height != 24 || !slices.Contains(s.Notes, tc.note) {
+				t.Errorf("%v: row %s is %dx%d with notes %q, want 32x24 and %q", tc.args, s.ID, s.Width, s.Height, s.Notes, tc.note)
+			}
+		}
+		if got, _ := d.Info.Options["resize_mode"].(string); got != tc.mode {
+			t.Errorf("%v: options resize_mode %q, want %q", tc.args, got, tc.mode)
+		}
+	}
+	// The same aspect ratio needs no note.
+	out := filepath.Join(dir, "ds-same")
+	if code, output := run(t, "--quiet", "build-dataset", "--src", filepath.Join(dir, "src", "folder"), "--out", out, "--resize", "40x40"); code != 0 {
+		t.Fatalf("--resize 40x40: exit %d: %s", code, output)
+	}
+	if d, err := dataset.Open(out); err != nil || d.Samples[0].Width != 40 || len(d.Samples[0].Notes) != 0 {
+		t.Errorf("--resize 40x40 of a square: %v, %+v", err, d.Samples[0])
+	}
+	code, output := run(t, "build-dataset", "--src", filepath.Join(dir, "src", "folder"), "--out", filepath.Join(dir, "x"), "--resize", "32x24", "--resize-mode", "squash")
+	if code != 2 || !strings.Contains(output, `--resize-mode: unknown mode "squash" (want pad, crop, stretch)`) {
+		t.Errorf("--resize-mode squash: exit %d: %s", code, output)
+	}
+	code, output = run(t, "build-dataset", "--src", filepath.Join(dir, "src", "folder"), "--out", filepath.Join(dir, "x"), "--resize-mode", "crop")
+	if code != 2 || !strings.Contains(output, "--resize-mode needs --resize WxH") {
+		t.Errorf("--resize-mode without --resize: exit %d: %s", code, output)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x")); !os.IsNotExist(err) {
+		t.Errorf("a refused build wrote %s: %v", filepath.Join(dir, "x"), err)
 	}
 }
