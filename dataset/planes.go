@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"math"
 
 	"github.com/segtool/segtool/cvguard"
@@ -63,6 +64,92 @@ func (p Planes) Resize(size image.Point) (Planes, error) {
 		q.Boxes = append(q.Boxes, [4]float64{round2(b[0] * sx), round2(b[1] * sy), round2(b[2] * sx), round2(b[3] * sy)})
 	}
 	return q, nil
+}
+
+// ResizeMode is how Fit reaches a size whose aspect ratio differs from the
+// planes'.
+type ResizeMode string
+
+const (
+	// ResizePad scales to fit inside the size, keeping the aspect ratio,
+	// and centres the result on zeros: black image, background labels.
+	ResizePad ResizeMode = "pad"
+	// ResizeCrop scales to cover the size, keeping the aspect ratio, and
+	// keeps the centre.
+	ResizeCrop ResizeMode = "crop"
+	// ResizeStretch scales each axis on its own (Resize).
+	ResizeStretch ResizeMode = "stretch"
+)
+
+// ResizeModes are the modes Fit knows, the default first.
+func ResizeModes() []ResizeMode { return []ResizeMode{ResizePad, ResizeCrop, ResizeStretch} }
+
+// Fit returns planes of exactly size, made with mode when the aspect ratio
+// differs ("" is ResizePad), and a note for the sample saying what was done
+// ("padded from 400x400"); with the same aspect ratio it is Resize and the
+// note is empty. The result owns its Mats.
+//
+// Pad: scale s = min(W/w, H/h), inner size round(w*s) x round(h*s), placed
+// at ((W-iw)/2, (H-ih)/2), boxes scaled and shifted. Crop: s = max(W/w,
+// H/h), the centre W x H kept, boxes clipped to it (Crop).
+func (p Planes) Fit(size image.Point, mode ResizeMode) (Planes, string, error) {
+	from := p.Size()
+	if from.X*size.Y == from.Y*size.X {
+		r, err := p.Resize(size)
+		return r, "", err
+	}
+	note := fmt.Sprintf("from %dx%d", from.X, from.Y)
+	sx, sy := float64(size.X)/float64(from.X), float64(size.Y)/float64(from.Y)
+	scaled := func(s float64) image.Point {
+		return image.Pt(max(1, int(math.Round(float64(from.X)*s))), max(1, int(math.Round(float64(from.Y)*s))))
+	}
+	switch mode {
+	case ResizeStretch:
+		r, err := p.Resize(size)
+		return r, "stretched " + note, err
+	case ResizeCrop:
+		inner := scaled(math.Max(sx, sy))
+		inner = image.Pt(max(inner.X, size.X), max(inner.Y, size.Y))
+		r, err := p.Resize(inner)
+		if err != nil {
+			return Planes{}, "", err
+		}
+		defer r.Close()
+		x0, y0 := (inner.X-size.X)/2, (inner.Y-size.Y)/2
+		c := r.Crop(image.Rect(x0, y0, x0+size.X, y0+size.Y))
+		defer c.Close()
+		cl := func(m gocv.Mat) gocv.Mat {
+			if !present(m) {
+				return gocv.Mat{}
+			}
+			return m.Clone()
+		}
+		return Planes{Image: cl(c.Image), Mask: cl(c.Mask), Alpha: cl(c.Alpha), Instances: cl(c.Instances), Trimap: cl(c.Trimap),
+			Boxes: c.Boxes, owned: true}, "cropped " + note, nil
+	default:
+		inner := scaled(math.Min(sx, sy))
+		inner = image.Pt(min(inner.X, size.X), min(inner.Y, size.Y))
+		r, err := p.Resize(inner)
+		if err != nil {
+			return Planes{}, "", err
+		}
+		defer r.Close()
+		left, top := (size.X-inner.X)/2, (size.Y-inner.Y)/2
+		right, bottom := size.X-inner.X-left, size.Y-inner.Y-top
+		pad := func(m gocv.Mat) gocv.Mat {
+			if !present(m) {
+				return gocv.Mat{}
+			}
+			out := gocv.NewMat()
+			gocv.CopyMakeBorder(m, &out, top, bottom, left, right, gocv.BorderConstant, color.RGBA{})
+			return out
+		}
+		q := Planes{Image: pad(r.Image), Mask: pad(r.Mask), Alpha: pad(r.Alpha), Instances: pad(r.Instances), Trimap: pad(r.Trimap), owned: true}
+		for _, b := range r.Boxes {
+			q.Boxes = append(q.Boxes, [4]float64{b[0] + float64(left), b[1] + float64(top), b[2] + float64(left), b[3] + float64(top)})
+		}
+		return q, "padded " + note, nil
+	}
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }

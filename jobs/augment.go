@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io/fs"
 	"maps"
 	"os"
 	"path"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/segtool/segtool/augment"
+	"github.com/segtool/segtool/configs"
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/internal/safeyaml"
 	"gocv.io/x/gocv"
@@ -47,7 +49,8 @@ var (
 
 // AugmentOptions configure Augment.
 type AugmentOptions struct {
-	// Config is the pipeline file (YAML, see augment.Parse).
+	// Config is the pipeline file (YAML, see augment.Parse), or the name
+	// of a built-in preset (see AugmentPipeline).
 	Config string
 	// Dataset is the canonical source dataset; Out the dataset to write.
 	// With Out empty only the preview sheet is written (Preview and
@@ -114,18 +117,38 @@ func augmentLoadConfig(file string) (augmentConfig, error) {
 	if file == "" {
 		return augmentConfig{}, &dataset.OptionError{Field: "Config", Err: errors.New("no pipeline file given")}
 	}
+	name := file
 	data, err := safeyaml.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A file of that name wins; else a bare name is a built-in preset,
+		// parsed under its file's name so the output options (and resume)
+		// match those of a run given configs/augment/NAME.yaml.
+		if b, ok := configs.AugmentPreset(file); ok {
+			name, data, err = strings.TrimSuffix(file, ".yaml")+".yaml", b, nil
+		} else if !strings.ContainsAny(file, `/\`) {
+			err = fmt.Errorf("%w, and no built-in preset is named %q (built in: %s)", err, file, strings.Join(configs.AugmentPresets(), ", "))
+		}
+	}
 	if errors.Is(err, safeyaml.ErrTooLarge) {
 		return augmentConfig{}, &augment.ConfigError{File: file, Err: err}
 	}
 	if err != nil {
 		return augmentConfig{}, &dataset.OptionError{Field: "Config", Err: err}
 	}
-	p, err := augment.Parse(file, data)
+	p, err := augment.Parse(name, data)
 	if err != nil {
 		return augmentConfig{}, err
 	}
 	return augmentConfig{p, dataset.SHA256(data)}, nil
+}
+
+// AugmentPipeline loads and checks the pipeline config: a YAML file, or
+// the name of a built-in preset (configs.AugmentPresets) when no file of
+// that name exists. Errors are those of Augment: a *augment.ConfigError
+// for a bad pipeline, a *dataset.OptionError for Config otherwise.
+func AugmentPipeline(config string) (*augment.Pipeline, error) {
+	cfg, err := augmentLoadConfig(config)
+	return cfg.p, err
 }
 
 // augmentSelectSplits checks and orders the split names (default: all).

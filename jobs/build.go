@@ -10,7 +10,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/segtool/segtool/dataset"
@@ -32,6 +34,9 @@ type BuildOptions struct {
 	CropSize     int
 	JPEGQuality  int // default 95
 	Link         bool
+	// ResizeMode is how Resize meets another aspect ratio (default
+	// dataset.ResizePad); the row notes what was done.
+	ResizeMode dataset.ResizeMode
 	RunOptions
 }
 
@@ -53,6 +58,12 @@ func (o *BuildOptions) outputOptions(format string) map[string]any {
 	}
 	if o.Resize != (image.Point{}) {
 		m["resize"] = fmt.Sprintf("%dx%d", o.Resize.X, o.Resize.Y)
+		// Stretch, the only mode before there were modes, is left out so
+		// that the options of such datasets stay as they were, and one is
+		// never resumed with padded or cropped rows.
+		if o.ResizeMode != dataset.ResizeStretch {
+			m["resize_mode"] = string(o.ResizeMode)
+		}
 	}
 	if o.MaxSide > 0 {
 		m["max_side"] = o.MaxSide
@@ -82,6 +93,12 @@ func Build(ctx context.Context, o BuildOptions) (BuildSummary, error) {
 	}
 	if o.Crops > 0 && o.CropSize < 1 {
 		return sum, &dataset.OptionError{Field: "CropSize", Err: errors.New("must be positive to cut crops")}
+	}
+	if o.ResizeMode == "" {
+		o.ResizeMode = dataset.ResizePad
+	}
+	if !slices.Contains(dataset.ResizeModes(), o.ResizeMode) {
+		return sum, &dataset.OptionError{Field: "ResizeMode", Err: fmt.Errorf("unknown mode %q (want %s)", o.ResizeMode, joinModes(dataset.ResizeModes()))}
 	}
 	if st, err := os.Stat(o.Src); err != nil || !st.IsDir() {
 		return sum, fmt.Errorf("source %s is not a folder", o.Src)
@@ -218,7 +235,14 @@ func buildOne(ctx context.Context, o *BuildOptions, w *dataset.Writer, c dataset
 	size := planes.Size()
 	target := buildTargetSize(size, o.Resize, o.MaxSide)
 	resized := target != size
-	if resized {
+	var fitNote string
+	switch {
+	case resized && o.Resize != (image.Point{}):
+		if planes, fitNote, err = planes.Fit(target, o.ResizeMode); err != nil {
+			return reject(&dataset.SampleError{Code: dataset.CodeCorrupt, Path: c.Image, Err: err}, "resize")
+		}
+		defer planes.Close()
+	case resized:
 		if planes, err = planes.Resize(target); err != nil {
 			return reject(&dataset.SampleError{Code: dataset.CodeCorrupt, Path: c.Image, Err: err}, "resize")
 		}
@@ -252,6 +276,9 @@ func buildOne(ctx context.Context, o *BuildOptions, w *dataset.Writer, c dataset
 			SHA256: map[string]string{}, Boxes: v.Boxes, Notes: src.Notes}
 		if o.Crops > 0 {
 			s.Parent = id
+		}
+		if fitNote != "" {
+			s.Notes = append(append([]string(nil), s.Notes...), fitNote)
 		}
 		var err error
 		if o.Link && unchanged {
@@ -289,6 +316,14 @@ func buildSampleRand(seed int64, id string, k int) *rand.Rand {
 	h.Write([]byte(id))
 	s := h.Sum(nil)
 	return rand.New(rand.NewPCG(binary.LittleEndian.Uint64(s[:8]), binary.LittleEndian.Uint64(s[8:16])))
+}
+
+func joinModes(modes []dataset.ResizeMode) string {
+	var s []string
+	for _, m := range modes {
+		s = append(s, string(m))
+	}
+	return strings.Join(s, ", ")
 }
 
 // buildTargetSize applies Resize or MaxSide to size.

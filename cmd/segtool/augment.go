@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/segtool/segtool/augment"
+	"github.com/segtool/segtool/configs"
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/jobs"
 	"github.com/urfave/cli/v2"
@@ -20,7 +21,7 @@ func augmentCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "augment",
 		Usage:     "write N augmented copies of each sample of a canonical dataset, from a YAML pipeline",
-		UsageText: "segtool augment --config FILE --dataset DATASET --out DATASET2 [--copies N] [--seed S] [--splits train] [options]\nsegtool augment --check FILE",
+		UsageText: "segtool augment --config FILE|PRESET --dataset DATASET --out DATASET2 [--copies N] [--seed S] [--splits train] [options]\nsegtool augment --check FILE|PRESET\nsegtool augment --list",
 		Description: `Applies the augmentation pipeline in --config to every sample of --dataset
 in the chosen --splits and writes --copies augmented copies of each as a new
 canonical dataset: images/ (JPEG sources stay JPEG, at --jpeg-quality),
@@ -28,8 +29,13 @@ masks/, alphas/ and trimaps/ as PNG where the source has them,
 manifest.jsonl, dataset.json and rejects.jsonl. Geometric ops move image,
 mask, alpha and trimap together; masks stay strictly 0/255.
 
+--config is a pipeline file, or the name of a built-in preset (--list shows
+them; a file of that name in the current folder wins), so
+--config imgaug-portrait works from any folder. Their sources are in the
+repository's configs/augment/.
+
 A pipeline is a YAML list of ops, each applied with probability p (default
-1); presets are in configs/augment/:
+1), for example:
 
    description: flips and small rotations
    ops:
@@ -63,17 +69,19 @@ writes no dataset: a quick look at a pipeline before a long run.
 
 Examples:
 
-   segtool augment --check configs/augment/imgaug-portrait.yaml
-   segtool augment --config configs/augment/imgaug-portrait.yaml --dataset demo/ds \
+   segtool augment --list                                      # the built-in presets
+   segtool augment --check imgaug-portrait
+   segtool augment --config imgaug-portrait --dataset demo/ds \
       --preview 8 --preview-out sheet.png                      # look before you run
-   segtool augment --config configs/augment/imgaug-portrait.yaml --dataset demo/ds \
+   segtool augment --config imgaug-portrait --dataset demo/ds \
       --out demo/aug --copies 4 --seed 1 --splits train --include-originals
-   segtool augment --config configs/augment/matting-train.yaml --dataset aiseg \
+   segtool augment --config matting-train --dataset aiseg \
       --out aiseg-crops --copies 8 --preview 6
    segtool augment --config my.yaml --dataset ds --out aug --copies 4 --resume   # continue an interrupted run`,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "config", Usage: "pipeline YAML file (required; presets in configs/augment/)"},
-			&cli.StringFlag{Name: "check", Usage: `validate the pipeline FILE and exit: "ok: N ops", or exit 2 naming the file, line and op`},
+			&cli.StringFlag{Name: "config", Usage: "pipeline YAML file, or a built-in preset's name (required; see --list)"},
+			&cli.StringFlag{Name: "check", Usage: `validate the pipeline FILE or preset and exit: "ok: N ops", or exit 2 naming the file, line and op`},
+			&cli.BoolFlag{Name: "list", Usage: "print the names of the built-in presets and exit: " + strings.Join(configs.AugmentPresets(), ", ")},
 			&cli.StringFlag{Name: "dataset", Usage: "canonical dataset to augment (required)"},
 			&cli.StringFlag{Name: "out", Usage: "dataset folder to write (required unless --preview K --preview-out FILE)"},
 			nameFlag(),
@@ -116,8 +124,18 @@ func parseSplits(s string) ([]string, error) {
 }
 
 func runAugment(c *cli.Context) error {
+	if c.Bool("list") {
+		for _, n := range configs.AugmentPresets() {
+			fmt.Fprintln(c.App.Writer, n)
+		}
+		return nil
+	}
 	if c.IsSet("check") {
-		p, err := augment.LoadFile(c.String("check"))
+		p, err := jobs.AugmentPipeline(c.String("check"))
+		var oe *dataset.OptionError
+		if errors.As(err, &oe) {
+			err = oe.Err // the fault is in --check's FILE, not in --config
+		}
 		if err != nil {
 			return configError("check", err)
 		}

@@ -24,8 +24,8 @@ func benchCommand() *cli.Command {
 tell where a run's time goes and what more cores buy.
 
    segtool bench --model unet_aspp.onnx --batch 1 --device cpu
-   segtool bench augment --config configs/augment/imgaug-portrait.yaml
-   segtool bench augment --config configs/augment/imgaug-portrait.yaml --dataset demo/ds`,
+   segtool bench augment --config imgaug-portrait
+   segtool bench augment --config imgaug-portrait --dataset demo/ds`,
 		Subcommands: subs,
 		Flags:       benchModelFlags(),
 		Action: func(c *cli.Context) error {
@@ -57,9 +57,9 @@ run's rate).
 
 Examples:
 
-   segtool bench augment --config configs/augment/imgaug-portrait.yaml
-   segtool bench augment --config configs/augment/matting-train.yaml --size 1024x1024 -n 50
-   segtool --workers 8 bench augment --config configs/augment/imgaug-portrait.yaml --dataset demo/ds`,
+   segtool bench augment --config imgaug-portrait
+   segtool bench augment --config matting-train --size 1024x1024 -n 50
+   segtool --workers 8 bench augment --config imgaug-portrait --dataset demo/ds`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Usage: "pipeline YAML file (required)"},
 			&cli.StringFlag{Name: "dataset", Usage: "canonical dataset whose samples are augmented"},

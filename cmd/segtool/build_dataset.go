@@ -30,6 +30,12 @@ rejects.jsonl with the path and reason; they never stop the run unless
 Formats (--format, or auto-detected):
 ` + strings.Join(formats, "\n") + `
 
+--resize WxH keeps each sample's aspect ratio: by default (--resize-mode pad)
+it fits the sample inside WxH and centres it on black bars whose labels are
+background, boxes moved with it; --resize-mode crop fills WxH and keeps the
+centre; --resize-mode stretch scales each axis on its own. A sample whose
+aspect ratio differs gets a note in the manifest ("padded from 600x800").
+
 Ids come from source paths and splits from a hash of (id, --seed), so adding
 samples never moves old ones. Examples:
 
@@ -45,7 +51,8 @@ samples never moves old ones. Examples:
 			&cli.StringFlag{Name: "split", Value: "0.8,0.1,0.1", Usage: "train,val,test ratios for sources without official splits"},
 			&cli.Float64Flag{Name: "val-from-train", Usage: "share of an official train split moved to val (e.g. 0.15)"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed for splits and crops"},
-			&cli.StringFlag{Name: "resize", Usage: "resize every sample to WxH (e.g. 320x240)"},
+			&cli.StringFlag{Name: "resize", Usage: "resize every sample to WxH (e.g. 320x240), keeping its aspect ratio as --resize-mode says"},
+			&cli.StringFlag{Name: "resize-mode", Value: string(dataset.ResizePad), Usage: "how --resize meets another aspect ratio: pad (fit inside, black bars, background labels), crop (cover, keep the centre) or stretch"},
 			&cli.IntFlag{Name: "max-side", Usage: "downscale so the longer side is at most N pixels"},
 			&cli.IntFlag{Name: "crops", Usage: "N random crops per image (ids get _c0.._cN-1, parent = source id)"},
 			&cli.IntFlag{Name: "crop-size", Usage: "crop side S in pixels (SxS)"},
@@ -98,6 +105,10 @@ func runBuildDataset(c *cli.Context) error {
 		if o.Resize, err = parseSize("resize", s); err != nil {
 			return err
 		}
+	}
+	o.ResizeMode = dataset.ResizeMode(c.String("resize-mode"))
+	if c.IsSet("resize-mode") && o.Resize == (image.Point{}) {
+		return usageError("--resize-mode needs --resize WxH")
 	}
 	switch {
 	case o.Resize != (image.Point{}) && o.MaxSide > 0:

@@ -32,11 +32,13 @@ var allowed = map[string][]string{
 	"apply":     {"composite", "cvguard", "sheet", "trimap"},
 	"eval":      {"dataset", "models", "sheet"},
 	// jobs
-	"jobs": {"apply", "augment", "composite", "dataset", "internal/safeyaml", "models", "sheet", "trimap"},
+	"jobs": {"apply", "augment", "composite", "configs", "dataset", "internal/safeyaml", "models", "sheet", "trimap"},
 	// reading run folders
 	"report": {"dataset", "eval", "internal/safeyaml", "models"},
 	// the command line
-	"cmd/segtool": {"apply", "augment", "composite", "dataset", "eval", "jobs", "models", "models/onnxbuild", "report", "synth", "trimap"},
+	"cmd/segtool": {"apply", "augment", "composite", "configs", "dataset", "eval", "jobs", "models", "models/onnxbuild", "report", "synth", "trimap"},
+	// built-in presets, embedded
+	"configs": nil,
 	// bounded YAML configs (augment, gate, model specs)
 	"internal/safeyaml": nil,
 	// test support
