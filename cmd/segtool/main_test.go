@@ -26,7 +26,7 @@ func runApp(t *testing.T, app *cli.App, args ...string) (int, string) {
 	stderr := os.Stderr
 	r, w, _ := os.Pipe()
 	os.Stderr = w
-	code := exitCode(app.RunContext(context.Background(), cliArgs(app, append([]string{"segtool"}, args...))))
+	code := exitCode(app, app.RunContext(context.Background(), cliArgs(app, append([]string{"segtool"}, args...))))
 	w.Close()
 	os.Stderr = stderr
 	var errOut bytes.Buffer
