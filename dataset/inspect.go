@@ -10,15 +10,15 @@ import (
 
 // Stats summarise a dataset for `segtool inspect`.
 type Stats struct {
-	Samples   int
-	Splits    map[string]int
-	Sources   map[string]int // by the first folder of each row's first source path
-	Sizes     map[string]int // "WxH" -> count
-	FGQuant   map[string]float64
-	SoftAlpha float64 // share of alpha pixels with 0 < a < 255, over all alphas
-	AlphaPix  int
-	Rejects   map[string]int // code -> count (rejected, not kept)
-	Flagged   map[string]int // code -> count (kept but flagged)
+	Samples   int                `json:"samples"`
+	Splits    map[string]int     `json:"splits"`
+	Sources   map[string]int     `json:"sources"` // by the first folder of each row's first source path
+	Sizes     map[string]int     `json:"sizes"`   // "WxH" -> count
+	FGQuant   map[string]float64 `json:"fg_fraction"`
+	SoftAlpha float64            `json:"soft_alpha"` // share of alpha pixels with 0 < a < 255, over all alphas
+	AlphaPix  int                `json:"alpha_pixels"`
+	Rejects   map[string]int     `json:"rejects"` // code -> count (rejected, not kept)
+	Flagged   map[string]int     `json:"flagged"` // code -> count (kept but flagged)
 }
 
 // Quantiles reported for fg_fraction.

@@ -17,7 +17,7 @@ import (
 //	                        results.json has it (segmentation and boundary
 //	                        metrics), else the mean of the per-image values
 //	                        (matting metrics)
-//	dice.mean               the mean of the per-image values
+//	dice.mean, dice_mean    the mean of the per-image values
 //	dice.accumulated        the accumulated value
 //	inference_p50_ms, inference_p90_ms, inference_p99_ms, inference_mean_ms
 //	end_to_end_p50_ms, ..., end_to_end_mean_ms
@@ -88,6 +88,9 @@ func (r *Run) Value(name string) (Value, error) {
 		return Value{Name: name, V: v, Unit: tv.unit, HigherBetter: tv.higherBetter, Kind: "timing"}, nil
 	}
 	base, kind, _ := strings.Cut(name, ".")
+	if b, ok := strings.CutSuffix(name, "_mean"); ok && kind == "" {
+		base, kind = b, "mean" // the name eval's JSON summary gives the mean
+	}
 	switch kind {
 	case "", "mean", "accumulated":
 	default:

@@ -8,9 +8,29 @@ import (
 )
 
 // cliArgs is what segtool hands urfave/cli for the command line args:
-// global flags moved before the command, then positionalLast.
+// global flags moved before the command, then positionalLast. It notes
+// --log-format in app's Metadata: a bad global flag stops urfave/cli
+// before it reads any, and that error too must be printed in the format
+// asked for.
 func cliArgs(app *cli.App, args []string) []string {
-	return positionalLast(globalsFirst(app, args))
+	args = positionalLast(globalsFirst(app, args))
+	for i := 1; i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--"; i++ {
+		f, hasValue := lookupFlag(app.Flags, args[i])
+		switch {
+		case f == nil || !takesValue(f):
+		case hasValue:
+			if f.Names()[0] == "log-format" {
+				_, v, _ := strings.Cut(args[i], "=")
+				noteLogFormat(app, v)
+			}
+		case i+1 < len(args):
+			if f.Names()[0] == "log-format" {
+				noteLogFormat(app, args[i+1])
+			}
+			i++
+		}
+	}
+	return args
 }
 
 // globalsFirst moves global flags written after the command (segtool eval

@@ -72,12 +72,31 @@ func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
 	return usageError("%v%s (see `%s --help`)", err, didYouMean(err, flags), c.Command.HelpName)
 }
 
+// logFormatKey is where the app's Metadata keeps --log-format for
+// exitCode, which prints the error after the context is gone.
+const logFormatKey = "log-format"
+
+// noteLogFormat records a valid --log-format f in app's Metadata.
+func noteLogFormat(app *cli.App, f string) {
+	if f != "text" && f != "json" {
+		return
+	}
+	if app.Metadata == nil {
+		app.Metadata = map[string]any{}
+	}
+	app.Metadata[logFormatKey] = f
+}
+
+// jsonLog reports whether stderr carries JSON lines only.
+func jsonLog(c *cli.Context) bool { return c.String("log-format") == "json" }
+
 func setupConsole(c *cli.Context) error {
 	switch c.String("log-format") {
 	case "text", "json":
 	default:
 		return usageError("--log-format must be text or json, not %q", c.String("log-format"))
 	}
+	noteLogFormat(c.App, c.String("log-format"))
 	if c.Int("workers") < 1 {
 		return usageError("--workers must be at least 1, not %d", c.Int("workers"))
 	}
@@ -91,30 +110,39 @@ func logger(c *cli.Context) *slog.Logger {
 		level = slog.LevelError
 	}
 	o := &slog.HandlerOptions{Level: level}
-	if c.String("log-format") == "json" {
+	if jsonLog(c) {
 		return slog.New(slog.NewJSONHandler(os.Stderr, o))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, o))
 }
 
 // progress returns a callback drawing a progress bar on stderr, or nil
-// when stderr is not a terminal (unless --progress) or under --quiet. The
-// returned finish function clears the bar.
+// under --quiet, and when stderr is not a terminal or carries JSON lines,
+// unless --progress. The returned finish function clears the bar.
 func progress(c *cli.Context, what string) (func(done, total int), func()) {
-	if c.Bool("quiet") || !(c.Bool("progress") || term.IsTerminal(int(os.Stderr.Fd()))) {
+	if c.Bool("quiet") || !(c.Bool("progress") || (!jsonLog(c) && term.IsTerminal(int(os.Stderr.Fd())))) {
 		return nil, func() {}
 	}
+	return progressBar(os.Stderr, what)
+}
+
+// progressBar draws a bar on w. The bar is drawn at zero when the first
+// tick arrives, so that its clock starts there and the next drawing, a
+// throttle interval later, shows a rate over that interval rather than
+// over the microseconds between creating the bar and the first tick.
+func progressBar(w io.Writer, what string) (func(done, total int), func()) {
 	var bar *progressbar.ProgressBar
 	update := func(done, total int) {
 		if bar == nil {
 			bar = progressbar.NewOptions(total,
-				progressbar.OptionSetWriter(os.Stderr),
+				progressbar.OptionSetWriter(w),
 				progressbar.OptionSetDescription(what),
 				progressbar.OptionShowCount(),
 				progressbar.OptionShowIts(),
 				progressbar.OptionSetItsString("samples"),
 				progressbar.OptionThrottle(100*time.Millisecond),
 				progressbar.OptionClearOnFinish(),
+				progressbar.OptionSetRenderBlankState(true),
 			)
 		}
 		_ = bar.Set(done)
@@ -126,37 +154,20 @@ func progress(c *cli.Context, what string) (func(done, total int), func()) {
 	}
 }
 
-// summary prints the end-of-command summary: a paragraph for text, one
-// JSON object for json. Nothing under --quiet.
+// summary prints the end-of-command summary: a line for text, one JSON
+// object for json. Nothing under --quiet.
 func summary(c *cli.Context, text string, fields map[string]any) {
 	if c.Bool("quiet") {
 		return
 	}
 	out := c.App.Writer
-	if c.String("log-format") == "json" {
+	if jsonLog(c) {
 		b, _ := json.Marshal(fields)
 		fmt.Fprintln(out, string(b))
 		return
 	}
-	fmt.Fprintln(out, wrap(text, 100))
-}
-
-// wrap folds a paragraph at width columns.
-func wrap(s string, width int) string {
-	var b strings.Builder
-	col := 0
-	for _, w := range strings.Fields(s) {
-		if col > 0 && col+1+len(w) > width {
-			b.WriteByte('\n')
-			col = 0
-		} else if col > 0 {
-			b.WriteByte(' ')
-			col++
-		}
-		b.WriteString(w)
-		col += len(w)
-	}
-	return b.String()
+	// One line, never folded: summaries are read with grep.
+	fmt.Fprintln(out, text)
 }
 
 // table writes rows as aligned columns.

@@ -386,7 +386,14 @@ func printEvalSummary(c *cli.Context, cfg eval.Config, res *eval.Results) {
 			acc = fmt.Sprintf("%.4f", *m.Accumulated)
 		}
 		rows = append(rows, []string{n, acc, fmt.Sprintf("%.4f", *m.Mean), strconv.Itoa(m.MeanImages)})
+		// The names of results.json's values in report and the gate: the
+		// bare name is the accumulated value where there is one, else the
+		// mean; name_mean is always the mean of per-image values.
 		fields[n] = *m.Mean
+		if m.Accumulated != nil {
+			fields[n] = *m.Accumulated
+		}
+		fields[n+"_mean"] = *m.Mean
 	}
 	text := fmt.Sprintf("eval: %d of %d images scored (%d errors, %d skipped, %d NaN/Inf, %d resumed) in %.1f s, %.2f images/s",
 		res.Counts.Scored, res.Counts.Selected, res.Counts.Errors, res.Counts.Skipped, res.Counts.NonFinite, res.Counts.Resumed, t.WallS, t.Throughput)
@@ -409,7 +416,7 @@ func printEvalSummary(c *cli.Context, cfg eval.Config, res *eval.Results) {
 		return
 	}
 	if c.String("log-format") != "json" && len(rows) > 0 {
-		table(c.App.Writer, []string{"metric", "accumulated", "mean per image", "images"}, rows)
+		table(c.App.Writer, []string{"metric", "accumulated (name)", "mean per image (name_mean)", "images"}, rows)
 	}
 	summary(c, text, fields)
 }

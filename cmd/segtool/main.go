@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -105,7 +106,7 @@ func main() {
 	app := newApp()
 	err := app.RunContext(ctx, cliArgs(app, os.Args))
 	stop()
-	os.Exit(exitCode(err))
+	os.Exit(exitCode(app, err))
 }
 
 // positionalLast moves the operand of "models build NAME" and "models
@@ -133,8 +134,9 @@ func positionalLast(args []string) []string {
 }
 
 // exitCode prints err and maps it to segtool's exit codes: 2 for usage
-// errors, 130 after an interrupt, 1 otherwise.
-func exitCode(err error) int {
+// errors, 130 after an interrupt, 1 otherwise. Under --log-format json the
+// error is one JSON line, like every other line on stderr.
+func exitCode(app *cli.App, err error) int {
 	if err == nil {
 		return 0
 	}
@@ -147,7 +149,12 @@ func exitCode(err error) int {
 	case errors.Is(err, context.Canceled):
 		code = 130
 	}
-	if msg := err.Error(); msg != "" {
+	msg := err.Error()
+	switch {
+	case msg == "":
+	case app.Metadata[logFormatKey] == "json":
+		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error(msg, "exit", code)
+	default:
 		fmt.Fprintln(os.Stderr, "segtool:", msg)
 	}
 	return code

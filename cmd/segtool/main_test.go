@@ -26,7 +26,7 @@ func runApp(t *testing.T, app *cli.App, args ...string) (int, string) {
 	stderr := os.Stderr
 	r, w, _ := os.Pipe()
 	os.Stderr = w
-	code := exitCode(app.RunContext(context.Background(), cliArgs(app, append([]string{"segtool"}, args...))))
+	code := exitCode(app, app.RunContext(context.Background(), cliArgs(app, append([]string{"segtool"}, args...))))
 	w.Close()
 	os.Stderr = stderr
 	var errOut bytes.Buffer
@@ -34,8 +34,8 @@ func runApp(t *testing.T, app *cli.App, args ...string) (int, string) {
 	return code, out.String() + errOut.String()
 }
 
-// flat joins a summary's lines: it is wrapped at 100 columns, so where a
-// phrase breaks depends on the length of the temp paths in it.
+// flat joins the output's lines and spaces, so that a phrase is found
+// whether or not a table or log line splits it.
 func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // helpTeaches checks that `segtool CMD --help` exits 0 and mentions

@@ -40,7 +40,8 @@ func reportCommand() *cli.Command {
 Values are named as in results.json: a bare metric name (dice, miou, mad) is
 its accumulated value over the dataset where there is one (segmentation and
 boundary metrics: summed counts, then divided), else the mean of the
-per-image values; dice.mean and dice.accumulated pick one. Timing:
+per-image values; dice.mean (or dice_mean, as eval's JSON summary names it)
+and dice.accumulated pick one. Timing:
 inference_p50_ms, inference_p99_ms, end_to_end_p50_ms, images_per_s,
 peak_rss_mib, ...; against --baseline: p50_latency_ratio, p99_latency_ratio,
 e2e_p50_latency_ratio, throughput_ratio (run / baseline).
@@ -252,6 +253,10 @@ func printReport(c *cli.Context, rep *report.Report, hints ...string) error {
 		errw = os.Stderr
 	}
 	for _, w := range rep.Warnings {
+		if jsonLog(c) {
+			logger(c).Warn(w)
+			continue
+		}
 		fmt.Fprintln(errw, "WARNING: "+w)
 	}
 	quiet := c.Bool("quiet")
@@ -378,6 +383,10 @@ func runCompare(c *cli.Context) error {
 		errw = os.Stderr
 	}
 	for _, w := range cmp.Warnings {
+		if jsonLog(c) {
+			logger(c).Warn(w, "a", cmp.A, "b", cmp.B)
+			continue
+		}
 		fmt.Fprintf(errw, "WARNING: %s against %s: %s\n", cmp.B, cmp.A, strings.Replace(w, "the baseline's", cmp.A+"'s", 1))
 	}
 	if c.Bool("quiet") {

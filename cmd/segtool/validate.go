@@ -43,6 +43,10 @@ func runValidate(c *cli.Context, d *dataset.Dataset, refused []dataset.Problem) 
 	}
 	problems = append(refused, problems...)
 	for _, p := range problems {
+		if jsonLog(c) {
+			logger(c).Error("problem", "line", p.Line, "id", p.ID, "path", p.Path, "reason", p.Reason)
+			continue
+		}
 		fmt.Fprintln(c.App.ErrWriter, p.String())
 	}
 	summary(c, fmt.Sprintf("validate: %d samples checked in %s, %d problems.", len(d.Samples), d.Dir, len(problems)),
