@@ -20,7 +20,7 @@ var allowed = map[string][]string{
 	// data and models
 	"matfile":          nil,
 	"dataset":          {"matfile"},
-	"models":           {"dataset", "internal/safeyaml"},
+	"models":           {"dataset", "internal/safeyaml", "models/onnxbuild"},
 	"models/onnxbuild": nil,
 	// algorithms on planes and Mats
 	"sheet":     nil,
