@@ -127,7 +127,7 @@ func ResolveSpec(req SpecRequest) (Resolved, error) {
 	r.mark(before, spec, FromModel)
 	if !req.Partial {
 		before = spec
-		fillDefaults(&spec)
+		fillDefaults(&spec, req.Overrides)
 		r.mark(before, spec, FromDefault)
 		// A zero mean is both the default and unmarked: it was taken
 		// when no spec gave normalisation at all.
@@ -158,19 +158,20 @@ func ResolveSpec(req SpecRequest) (Resolved, error) {
 	return r, nil
 }
 
-// fillDefaults sets each unset preprocessing fact from Defaults.
-func fillDefaults(s *Spec) {
+// fillDefaults sets each unset preprocessing fact from Defaults; a zero
+// that an override gave stays, for Validate to refuse.
+func fillDefaults(s *Spec, o SpecOverrides) {
 	d := Defaults()
-	if s.Order == "" {
+	if s.Order == "" && o.Order == nil {
 		s.Order = d.Order
 	}
-	if s.Scale == 0 {
+	if s.Scale == 0 && o.Scale == nil {
 		s.Scale = d.Scale
 	}
-	if s.Std == ([3]float32{}) {
+	if s.Std == ([3]float32{}) && o.Std == nil {
 		s.Std = d.Std
 	}
-	if s.PostScale == 0 {
+	if s.PostScale == 0 && o.PostScale == nil {
 		s.PostScale = d.PostScale
 	}
 }
