@@ -19,7 +19,8 @@ import (
 //     reference inference script for multi-output models, such as ISNet's
 //     six side outputs, reads the first);
 //   - output layout and channel count; with no output kind set, 1 channel
-//     means sigmoid and 2 channels softmax2 with foreground 1.
+//     means sigmoid and 2 channels softmax2 with foreground 1 (DetectModel
+//     reads the graph instead).
 //
 // It also records the input and output element types (float32 or float16)
 // and the output rank.
@@ -30,6 +31,18 @@ import (
 // complete spec (a dynamic size without one stays 0): call Validate on the
 // result before running.
 func Detect(base Spec, inputs, outputs []ort.InputOutputInfo) (Spec, error) {
+	return DetectModel(base, ModelInfo{Inputs: inputs, Outputs: outputs})
+}
+
+// DetectModel is Detect that, when info.Heads knows the output's head op,
+// decides an unset output kind by it rather than by the channel count: a
+// Softmax feeding the output means probabilities (softmax2, or sigmoid
+// for one channel), a Sigmoid (or HardSigmoid, Clip) means sigmoid (or
+// softmax2 for two channels, read as they are), anything else logits (or
+// logits2). A DeepLab export ends in a convolution and a resize: its two
+// channels are logits, and reading them as probabilities would be wrong.
+func DetectModel(base Spec, info ModelInfo) (Spec, error) {
+	inputs, outputs := info.Inputs, info.Outputs
 	s := base
 	fail := func(format string, a ...any) (Spec, error) {
 		return base, fmt.Errorf("model spec %s does not fit the model: %s", specName(base), fmt.Sprintf(format, a...))
@@ -97,10 +110,11 @@ func Detect(base Spec, inputs, outputs []ort.InputOutputInfo) (Spec, error) {
 			out.Name, od, s.Width, s.Height)
 	}
 	switch {
-	case s.Kind == "" && channels == 1:
-		s.Kind = Sigmoid
-	case s.Kind == "" && channels == 2:
-		s.Kind, s.Foreground = Softmax2, 1
+	case s.Kind == "" && (channels == 1 || channels == 2):
+		s.Kind = headKind(int(channels), info.Heads, out.Name)
+		if channels == 2 {
+			s.Foreground = 1
+		}
 	case s.Kind == "" && channels <= 0:
 		return fail("output %q %v has a dynamic channel count; set output_kind", out.Name, od)
 	case s.Kind == "":
@@ -114,6 +128,26 @@ func Detect(base Spec, inputs, outputs []ort.InputOutputInfo) (Spec, error) {
 		return fail("foreground %d is not a channel of the 2-channel output %q", s.Foreground, out.Name)
 	}
 	return s, nil
+}
+
+// headKind is the output kind of a 1- or 2-channel output whose values
+// the head op produced; with no graph read, the channel count decides.
+func headKind(channels int, heads map[string]string, output string) OutputKind {
+	head, known := heads[output]
+	probs := !known
+	switch head {
+	case "Softmax", "Sigmoid", "HardSigmoid", "Clip":
+		probs = true
+	}
+	switch {
+	case channels == 1 && probs:
+		return Sigmoid
+	case channels == 1:
+		return Logits
+	case probs:
+		return Softmax2
+	}
+	return Logits2
 }
 
 func specName(s Spec) string {

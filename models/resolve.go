@@ -23,7 +23,16 @@ const (
 	FromModel    Source = "model"     // detected from the model (the name: its file name)
 	FromOverride Source = "override"  // SpecRequest.Overrides
 	FromTile     Source = "tile"      // SpecRequest.Tile, for a model that takes any size
+	FromDefault  Source = "default"   // Defaults: nothing gave it, and it has a safe default
 )
+
+// Defaults returns the preprocessing a model gets when nothing says
+// otherwise: RGB, x = p/255 (mean 0, std 1, post_scale 1), the convention
+// of Keras models and of exports that fold their normalisation into the
+// graph. Only these fields are set.
+func Defaults() Spec {
+	return Spec{Order: RGB, Scale: 1.0 / 255, Std: [3]float32{1, 1, 1}, PostScale: 1}
+}
 
 // ErrAnySize reports a model that takes any input size when neither a size
 // nor a tile size was given.
@@ -76,7 +85,8 @@ type Resolved struct {
 // ResolveSpec builds a model's spec: the file or preset req.Spec names,
 // else a preset named like the model file (prisma_nchw.onnx is prisma),
 // else nothing; then the overrides; then what the model declares fills the
-// rest (Detect); then the tile size is the input size of a model that
+// rest (DetectModel); unless Partial, Defaults fills the preprocessing left
+// unset (From says FromDefault for each); then the tile size is the input size of a model that
 // takes any size. Unless Partial, the result must be complete (Validate)
 // and is named after the model file when it has no name. Option faults are
 // *dataset.OptionError naming the SpecRequest field (Size for
@@ -110,11 +120,21 @@ func ResolveSpec(req SpecRequest) (Resolved, error) {
 		info = &mi
 	}
 	before = spec
-	spec, err := Detect(spec, info.Inputs, info.Outputs)
+	spec, err := DetectModel(spec, *info)
 	if err != nil {
 		return r, &dataset.OptionError{Field: "Model", Err: fmt.Errorf("%s: %w", req.Model, err)}
 	}
 	r.mark(before, spec, FromModel)
+	if !req.Partial {
+		before = spec
+		fillDefaults(&spec, req.Overrides)
+		r.mark(before, spec, FromDefault)
+		// A zero mean is both the default and unmarked: it was taken
+		// when no spec gave normalisation at all.
+		if _, ok := r.From["mean"]; !ok && r.Base == FromModel {
+			r.From["mean"] = FromDefault
+		}
+	}
 	if req.Tile != (image.Point{}) && spec.Width == 0 {
 		before = spec
 		spec.Width, spec.Height = req.Tile.X, req.Tile.Y
@@ -136,6 +156,24 @@ func ResolveSpec(req SpecRequest) (Resolved, error) {
 	}
 	r.Spec = spec
 	return r, nil
+}
+
+// fillDefaults sets each unset preprocessing fact from Defaults; a zero
+// that an override gave stays, for Validate to refuse.
+func fillDefaults(s *Spec, o SpecOverrides) {
+	d := Defaults()
+	if s.Order == "" && o.Order == nil {
+		s.Order = d.Order
+	}
+	if s.Scale == 0 && o.Scale == nil {
+		s.Scale = d.Scale
+	}
+	if s.Std == ([3]float32{}) && o.Std == nil {
+		s.Std = d.Std
+	}
+	if s.PostScale == 0 && o.PostScale == nil {
+		s.PostScale = d.PostScale
+	}
 }
 
 func (o SpecOverrides) apply(s *Spec) {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/segtool/segtool/models/onnxbuild"
 )
 
 // Execution provider names as ONNX Runtime spells them.
@@ -140,6 +142,9 @@ type Session struct {
 // ModelInfo is what ONNX Runtime reports of a model's inputs and outputs.
 type ModelInfo struct {
 	Inputs, Outputs []ort.InputOutputInfo
+	// Heads maps each output to the op that produced its values
+	// (onnxbuild.Info.Heads); nil when the graph was not read.
+	Heads map[string]string
 }
 
 // ReadModelInfo loads the runtime and reads a model's declared inputs and
@@ -152,7 +157,15 @@ func ReadModelInfo(path string) (ModelInfo, error) {
 	if err != nil {
 		return ModelInfo{}, fmt.Errorf("read model %s: %w", path, err)
 	}
-	return ModelInfo{Inputs: ins, Outputs: outs}, nil
+	mi := ModelInfo{Inputs: ins, Outputs: outs}
+	// ONNX Runtime read it, so a graph that does not decode here (a newer
+	// wire feature) only costs the head ops.
+	if data, err := os.ReadFile(path); err == nil {
+		if gi, err := onnxbuild.Inspect(data); err == nil {
+			mi.Heads = gi.Heads
+		}
+	}
+	return mi, nil
 }
 
 // Open creates a session for the model at path. spec must already be

@@ -111,7 +111,8 @@ const (
 func (s Spec) Validate() error { return s.check(true) }
 
 // check validates s; when complete is false, the fields Detect can fill
-// (input, output, layout, width/height, output_kind) may be empty.
+// (input, output, layout, width/height, output_kind) and those Defaults
+// fill (order, scale) may be empty.
 func (s Spec) check(complete bool) error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
@@ -163,10 +164,11 @@ func (s Spec) check(complete bool) error {
 	if s.Weights != "" && s.Weights != "fp32" && s.Weights != "fp16" {
 		bad("weights: %q, want fp32 or fp16", s.Weights)
 	}
-	if s.Order != RGB && s.Order != BGR {
+	// Order and scale may be left out of a partial spec: Defaults fill them.
+	if (s.Order != "" || complete) && s.Order != RGB && s.Order != BGR {
 		bad("order: %q, want RGB or BGR", s.Order)
 	}
-	if s.Scale == 0 || !finite(s.Scale) {
+	if (s.Scale == 0 && complete) || !finite(s.Scale) {
 		bad("scale: %g, want a finite non-zero factor (1 for 0..255, 0.003921569 for 1/255)", s.Scale)
 	}
 	if s.PostScale == 0 || !finite(s.PostScale) {
@@ -229,7 +231,8 @@ func (s Spec) ItemLen() int { return 3 * s.Width * s.Height }
 
 // LoadSpec reads a spec from a YAML file. Keys are the Spec's yaml tags;
 // an unknown key is an error naming its line. std defaults to [1, 1, 1],
-// post_scale to 1 and name to the file's base name without extension; the
+// post_scale to 1 (order and scale are left for ResolveSpec's Defaults)
+// and name to the file's base name without extension; the
 // fields Detect fills may be left out.
 func LoadSpec(path string) (Spec, error) {
 	data, err := safeyaml.ReadFile(path)

@@ -110,8 +110,9 @@ std: [0.229, 0.224, 0.225]
 	for _, c := range []struct{ name, text, want string }{
 		{"unknown.yaml", "order: RGB\nscale: 1\nlayuot: NCHW\n", "line 3: field layuot not found"},
 		{"short.yaml", "order: RGB\nscale: 1\nmean: [1, 2]\n", "line 3: mean"},
-		{"noscale.yaml", "order: RGB\n", "scale"},
-		{"noorder.yaml", "scale: 1\n", "order"},
+		// Order and scale may be left out (ResolveSpec's defaults), not wrong.
+		{"nanscale.yaml", "order: RGB\nscale: .nan\n", "scale"},
+		{"badorder.yaml", "order: GBR\nscale: 1\n", "order"},
 		{"badkind.yaml", "order: RGB\nscale: 1\noutput_kind: prob\n", "output_kind"},
 		{"empty.yaml", "", "empty"},
 		{"syntax.yaml", "order: [RGB\n", "line 1"},

@@ -183,7 +183,7 @@ func openPredictor(c *cli.Context, log *slog.Logger) (*models.Predictor, *models
 		return nil, nil, err
 	}
 	model := c.String("model")
-	spec, how, err := resolveSpec(c, model)
+	spec, how, err := resolveSpec(c, model, true)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -55,7 +55,8 @@ func runBenchModel(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	spec, _, err := resolveSpec(c, c.String("model"))
+	// Random input needs no normalisation: defaults are taken silently.
+	spec, _, err := resolveSpec(c, c.String("model"), false)
 	if err != nil {
 		return err
 	}

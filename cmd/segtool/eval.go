@@ -147,7 +147,7 @@ func runEval(c *cli.Context) error {
 			return err
 		}
 		cfg.Session = so
-		spec, how, err := resolveSpec(c, cfg.Model)
+		spec, how, err := resolveSpec(c, cfg.Model, true)
 		if err != nil {
 			return err
 		}
@@ -234,8 +234,9 @@ func parseTile(s string) (image.Point, error) {
 }
 
 // resolveSpec resolves model's spec from the flags (models.ResolveSpec);
-// how says where it came from, for the log.
-func resolveSpec(c *cli.Context, model string) (models.Spec, string, error) {
+// how says where it came from, for the log. With notes, each default the
+// spec took is logged, naming the flag that changes it.
+func resolveSpec(c *cli.Context, model string, notes bool) (models.Spec, string, error) {
 	req, err := specRequest(c, model)
 	if err != nil {
 		return models.Spec{}, "", err
@@ -244,7 +245,41 @@ func resolveSpec(c *cli.Context, model string) (models.Spec, string, error) {
 	if err != nil {
 		return models.Spec{}, "", err
 	}
+	if notes {
+		log := logger(c)
+		for _, d := range defaultNotes(r) {
+			log.Warn(d)
+		}
+	}
 	return r.Spec, specHow(r), nil
+}
+
+// defaultNotes says, one line per spec key that took models.Defaults,
+// what was taken and the flag that changes it.
+func defaultNotes(r models.Resolved) []string {
+	s := r.Spec
+	var notes []string
+	for _, d := range []struct{ key, text string }{
+		{"order", fmt.Sprintf("channel order %s; change it with --order BGR (models trained on OpenCV images)", s.Order)},
+		{"scale", fmt.Sprintf("scale %g (x = p/255); change it with --scale 1 for a model fed 0..255", s.Scale)},
+		{"mean", fmt.Sprintf("mean %s; change it with --mean, e.g. --mean 0.485,0.456,0.406 (ImageNet)", triple(s.Mean))},
+		{"std", fmt.Sprintf("std %s; change it with --std, e.g. --std 0.229,0.224,0.225 (ImageNet)", triple(s.Std))},
+		{"post_scale", fmt.Sprintf("post-scale %g; change it with --post-scale", s.PostScale)},
+	} {
+		if r.From[d.key] == models.FromDefault {
+			notes = append(notes, "model spec default: "+d.text+"; or give --spec FILE (segtool models spec writes one)")
+		}
+	}
+	return notes
+}
+
+// triple prints a per-channel value as a flag takes it: one number when
+// all three are equal.
+func triple(v [3]float32) string {
+	if v[0] == v[1] && v[1] == v[2] {
+		return fmt.Sprint(v[0])
+	}
+	return fmt.Sprintf("%g,%g,%g", v[0], v[1], v[2])
 }
 
 // specHow says where a resolved spec started from, naming the flag.

@@ -110,7 +110,7 @@ func main() {
 }
 
 // positionalLast moves the operand of "models build NAME" and "models
-// inspect FILE" behind the flags that follow it: urfave/cli stops reading
+// inspect FILE" (and "models spec FILE") behind the flags that follow it: urfave/cli stops reading
 // flags at the first operand, and these commands read naturally with the
 // operand first (segtool models build unet-aspp --out m.onnx).
 func positionalLast(args []string) []string {
@@ -119,7 +119,7 @@ func positionalLast(args []string) []string {
 			continue
 		}
 		switch args[i+1] {
-		case "build", "inspect":
+		case "build", "inspect", "spec":
 		default:
 			return args
 		}

@@ -17,13 +17,14 @@ import (
 )
 
 func modelsCommand() *cli.Command {
-	subs := []*cli.Command{modelsInspectCommand(), modelsBuildCommand(), modelsPresetsCommand()}
+	subs := []*cli.Command{modelsInspectCommand(), modelsSpecCommand(), modelsBuildCommand(), modelsPresetsCommand()}
 	names := subcommandNames(subs)
 	return &cli.Command{
 		Name:      "models",
 		Usage:     "look inside ONNX models, list the model presets, build benchmark models",
-		UsageText: "segtool models inspect|build|presets [options]",
+		UsageText: "segtool models inspect|spec|build|presets [options]",
 		Description: `   segtool models inspect SINet.onnx          # inputs, outputs, opset, detected spec
+   segtool models spec my_model.onnx --order RGB --norm imagenet > my.yaml
    segtool models presets                      # the built-in specs (configs/models/*.yaml)
    segtool models build unet-aspp --out unet_aspp.onnx`,
 		Subcommands: subs,
@@ -42,7 +43,9 @@ func modelsInspectCommand() *cli.Command {
 Runtime for the inputs and outputs, and prints the model spec segtool eval
 would run it with (YAML, ready to save under configs/models/ and edit):
 --spec, else the preset named like the file, else what the shapes tell.
-A spec that does not fit the model is an error, as it would be for eval.`,
+A spec that does not fit the model is an error, as it would be for eval.
+It exits 1 when the spec is incomplete, after listing the defaults eval
+would take; segtool models spec writes a complete one.`,
 		Flags:  specFlags(),
 		Action: runModelsInspect,
 	}
@@ -57,13 +60,13 @@ func specFlags() []cli.Flag {
 		&cli.StringFlag{Name: "output", Usage: "spec override: output tensor name"},
 		&cli.StringFlag{Name: "layout", Usage: "spec override: NCHW or NHWC"},
 		&cli.StringFlag{Name: "size", Usage: "model input size WxH, for models that take any size"},
-		&cli.StringFlag{Name: "order", Usage: "spec override: RGB or BGR"},
-		&cli.Float64Flag{Name: "scale", Usage: "spec override: scale (x = ((p*scale - mean)/std)*post_scale, p in 0..255)"},
-		&cli.StringFlag{Name: "mean", Usage: "spec override: mean per channel, e.g. 0.485,0.456,0.406"},
-		&cli.StringFlag{Name: "std", Usage: "spec override: std per channel"},
-		&cli.Float64Flag{Name: "post-scale", Usage: "spec override: factor after standardising"},
-		&cli.StringFlag{Name: "output-kind", Usage: "spec override: sigmoid, logits, softmax2 or logits2"},
-		&cli.IntFlag{Name: "foreground", Usage: "spec override: person channel for softmax2/logits2"},
+		&cli.StringFlag{Name: "order", DefaultText: "from the spec, else RGB", Usage: "spec override: RGB or BGR"},
+		&cli.Float64Flag{Name: "scale", DefaultText: "from the spec, else 1/255", Usage: "spec override: scale (x = ((p*scale - mean)/std)*post_scale, p in 0..255)"},
+		&cli.StringFlag{Name: "mean", DefaultText: "from the spec, else 0", Usage: "spec override: mean per channel, e.g. 0.485,0.456,0.406"},
+		&cli.StringFlag{Name: "std", DefaultText: "from the spec, else 1", Usage: "spec override: std per channel"},
+		&cli.Float64Flag{Name: "post-scale", DefaultText: "from the spec, else 1", Usage: "spec override: factor after standardising"},
+		&cli.StringFlag{Name: "output-kind", DefaultText: "from the spec, else read from the graph", Usage: "spec override: sigmoid, logits, softmax2 or logits2"},
+		&cli.IntFlag{Name: "foreground", DefaultText: "from the spec, else 1", Usage: "spec override: person channel for softmax2/logits2"},
 		&cli.BoolFlag{Name: "matte", Usage: "spec override: the output is a soft alpha matte"},
 	}
 }
@@ -126,8 +129,87 @@ func runModelsInspect(c *cli.Context) error {
 	fmt.Fprintf(out, "spec (%s):\n%s", how, indent(string(b), "  "))
 	if err := spec.Validate(); err != nil {
 		fmt.Fprintf(out, "incomplete: %v\n", err)
+		if req, rerr := specRequest(c, path); rerr == nil {
+			req.Info = &mi
+			if full, ferr := models.ResolveSpec(req); ferr == nil {
+				for _, n := range defaultNotes(full) {
+					fmt.Fprintln(out, "eval would take the "+strings.TrimPrefix(n, "model spec default: "))
+				}
+			}
+		}
+		return cli.Exit(fmt.Sprintf("models inspect: the spec of %s is incomplete; `segtool models spec %s > my.yaml` writes a complete one", path, path), 1)
 	}
 	return nil
+}
+
+func modelsSpecCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "spec",
+		Usage:     "write a complete, commented model spec (YAML) for your own model",
+		UsageText: "segtool models spec FILE.onnx [--order RGB|BGR] [--norm " + strings.Join(models.NormNames(), "|") + "] [spec flags of eval] > my.yaml",
+		Description: `Reads the model's inputs, outputs and graph (the op before the output says
+whether it gives probabilities or logits), adds your choices, and prints a
+spec that eval, apply and bench take with --spec my.yaml. --norm picks the
+normalisation the model was trained with:
+   unit      x = p/255 (Keras, most TensorFlow models)
+   signed    x = (p/255 - 0.5)/0.5, in [-1, 1]
+   imagenet  torchvision's ImageNet mean/std on p/255 (most PyTorch models)
+   none      x = p, 0..255
+--scale, --mean, --std and --post-scale give any other; they and --norm
+are exclusive. A model that takes any size needs --size.
+
+Examples:
+
+   segtool models spec my_model.onnx --norm imagenet > my.yaml
+   segtool models spec my_unet.onnx --order BGR --norm none --size 512x512 > my.yaml`,
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "norm", DefaultText: "from --spec, else unit", Usage: "normalisation: " + strings.Join(models.NormNames(), ", ")},
+		}, specFlags()...),
+		Action: runModelsSpec,
+	}
+}
+
+func runModelsSpec(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("models spec takes one FILE.onnx (see `%s --help`)", c.Command.HelpName)
+	}
+	path := c.Args().First()
+	var pre []string
+	for _, f := range []string{"scale", "mean", "std", "post-scale"} {
+		if c.IsSet(f) {
+			pre = append(pre, "--"+f)
+		}
+	}
+	if c.IsSet("norm") && len(pre) > 0 {
+		return usageError("--norm and %s both set the normalisation: give one", strings.Join(pre, ", "))
+	}
+	req, err := specRequest(c, path)
+	if err != nil {
+		return err
+	}
+	r, err := models.ResolveSpec(req)
+	if err != nil {
+		return err
+	}
+	notes := map[string]string{}
+	if c.IsSet("norm") || (len(pre) == 0 && req.Spec == "" && r.Base == models.FromModel) {
+		norm := c.String("norm")
+		if norm == "" {
+			norm = string(models.NormUnit)
+		}
+		if err := r.Spec.ApplyNorm(models.Norm(norm)); err != nil {
+			return usageError("--norm: %v", err)
+		}
+		for _, k := range []string{"scale", "mean", "std", "post_scale"} {
+			notes[k] = "norm " + norm
+		}
+		r.Spec.Source = fmt.Sprintf("segtool models spec %s (norm %s)", path, norm)
+	}
+	if err := r.Spec.Validate(); err != nil {
+		return err
+	}
+	head := fmt.Sprintf("Model spec for %s, from its shapes and graph and the choices made.\nCheck order and the normalisation against how the model was trained; then\n  segtool eval --model %s --spec THIS.yaml --dataset DATASET", path, path)
+	return models.WriteSpec(c.App.Writer, r, head, notes)
 }
 
 // inspectSpec resolves the spec as eval does but without the

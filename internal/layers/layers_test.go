@@ -21,7 +21,7 @@ var allowed = map[string][]string{
 	"matfile":          nil,
 	"cvguard":          nil,
 	"dataset":          {"cvguard", "matfile"},
-	"models":           {"dataset", "internal/safeyaml"},
+	"models":           {"dataset", "internal/safeyaml", "models/onnxbuild"},
 	"models/onnxbuild": nil,
 	// algorithms on planes and Mats
 	"sheet":     nil,

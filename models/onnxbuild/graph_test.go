@@ -247,6 +247,7 @@ func TestInspect(t *testing.T) {
 		Initializers: 2, InitTypes: map[int32]int{onnxbuild.TypeFloat: 2}, Params: 8,
 		Inputs:  []onnxbuild.ValueInfo{{Name: "image", ElemType: 1, Dims: []onnxbuild.Dim{dyn("N"), {Value: 3}, dyn("H"), dyn("W")}}},
 		Outputs: []onnxbuild.ValueInfo{{Name: "out", ElemType: 1, Dims: []onnxbuild.Dim{dyn("N"), {Value: 2}, dyn("H"), dyn("W")}}},
+		Heads:   map[string]string{"out": "Softmax"},
 	}
 	if got, exp := fmt.Sprintf("%+v", info), fmt.Sprintf("%+v", want); got != exp {
 		t.Errorf("Inspect:\n got %s\nwant %s", got, exp)

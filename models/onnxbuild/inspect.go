@@ -49,6 +49,53 @@ type Info struct {
 	Params          int64         // elements in all initializers (dims product)
 	Inputs          []ValueInfo   // graph inputs that are not initializers
 	Outputs         []ValueInfo
+	// Heads maps each graph output to the op that last changed its values
+	// (OutputHead): "Softmax", "Sigmoid", ..., or "" when a graph input or
+	// initializer feeds it unchanged.
+	Heads map[string]string
+}
+
+// passThrough ops move, reshape, select or interpolate values without
+// changing what they mean: a probability stays a probability through them.
+var passThrough = map[string]bool{
+	"Identity": true, "Transpose": true, "Reshape": true, "Squeeze": true, "Unsqueeze": true,
+	"Flatten": true, "Resize": true, "Upsample": true, "Slice": true, "Gather": true,
+	"Cast": true, "Split": true, "Expand": true, "Pad": true,
+}
+
+// outputHeads walks back from each graph output through pass-through ops
+// (first data input) to the op that produced its values.
+func outputHeads(nodes []nodeIO, outputs []ValueInfo) map[string]string {
+	producer := map[string]int{}
+	for i, n := range nodes {
+		for _, o := range n.outputs {
+			producer[o] = i
+		}
+	}
+	heads := map[string]string{}
+	for _, out := range outputs {
+		name, head := out.Name, ""
+		for range len(nodes) + 1 { // a malformed graph may loop
+			i, ok := producer[name]
+			if !ok {
+				break
+			}
+			n := nodes[i]
+			if !passThrough[n.op] || len(n.inputs) == 0 {
+				head = n.op
+				break
+			}
+			name = n.inputs[0]
+		}
+		heads[out.Name] = head
+	}
+	return heads
+}
+
+// nodeIO is a node's op and the names of its inputs and outputs.
+type nodeIO struct {
+	op              string
+	inputs, outputs []string
 }
 
 // ErrNotONNX is wrapped by Inspect's errors for bytes that do not parse as
@@ -125,6 +172,7 @@ func inspectGraph(data []byte, info *Info) error {
 	ops := map[string]int{}
 	inits := map[string]bool{}
 	var inputs []ValueInfo
+	var nodes []nodeIO
 	err := fields(data, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 		if typ != protowire.BytesType {
 			return nil
@@ -134,11 +182,20 @@ func inspectGraph(data []byte, info *Info) error {
 			info.Graph = string(v)
 		case graphNode:
 			var op, domain string
+			var io nodeIO
 			if err := fields(v, func(n protowire.Number, t protowire.Type, vv []byte, _ uint64) error {
-				if n == nodeOpType && t == protowire.BytesType {
+				if t != protowire.BytesType {
+					return nil
+				}
+				switch n {
+				case nodeOpType:
 					op = string(vv)
-				} else if n == nodeDomain && t == protowire.BytesType {
+				case nodeDomain:
 					domain = string(vv)
+				case nodeInput:
+					io.inputs = append(io.inputs, string(vv))
+				case nodeOutput:
+					io.outputs = append(io.outputs, string(vv))
 				}
 				return nil
 			}); err != nil {
@@ -149,6 +206,8 @@ func inspectGraph(data []byte, info *Info) error {
 			}
 			ops[op]++
 			info.Nodes++
+			io.op = op
+			nodes = append(nodes, io)
 		case graphInitializer:
 			name, n, elem, err := inspectTensor(v)
 			if err != nil {
@@ -183,6 +242,7 @@ func inspectGraph(data []byte, info *Info) error {
 			info.Inputs = append(info.Inputs, in)
 		}
 	}
+	info.Heads = outputHeads(nodes, info.Outputs)
 	for op, n := range ops {
 		info.Ops = append(info.Ops, OpCount{Op: op, Count: n})
 	}
