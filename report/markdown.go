@@ -101,7 +101,7 @@ func (rep *Report) markdown() []byte {
 	if len(rep.Warnings) > 0 {
 		b.WriteString("\n")
 		for _, w := range rep.Warnings {
-			fmt.Fprintf(&b, "> ⚠️ **Warning:** %s\n", w)
+			fmt.Fprintf(&b, "> ⚠️ **Warning:** %s\n", mdText(w)) // run names and paths come from users
 		}
 	}
 	b.WriteString("\n")
