@@ -60,14 +60,15 @@ type ModelRef struct {
 
 // DatasetRef is the dataset and the selection scored.
 type DatasetRef struct {
-	Path           string `json:"path"`
-	ManifestSHA256 string `json:"manifest_sha256"`
+	Path           string   `json:"path"`
+	ManifestSHA256 string   `json:"manifest_sha256"`
+	Splits         []string `json:"splits"`
+	Shard          *Shard   `json:"shard,omitempty"`
+	Samples        int      `json:"samples"`
+
 	// SamplesSHA256 is dataset.IdentitySHA256 of the manifest: equal for
 	// the same samples after a column was added (absent in older runs).
-	SamplesSHA256 string   `json:"samples_sha256,omitempty"`
-	Splits        []string `json:"splits"`
-	Shard         *Shard   `json:"shard,omitempty"`
-	Samples       int      `json:"samples"`
+	SamplesSHA256 string `json:"samples_sha256,omitempty"`
 }
 
 // RunOptions are the run's options as given.
