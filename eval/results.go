@@ -65,6 +65,10 @@ type DatasetRef struct {
 	Splits         []string `json:"splits"`
 	Shard          *Shard   `json:"shard,omitempty"`
 	Samples        int      `json:"samples"`
+
+	// SamplesSHA256 is dataset.IdentitySHA256 of the manifest: equal for
+	// the same samples after a column was added (absent in older runs).
+	SamplesSHA256 string `json:"samples_sha256,omitempty"`
 }
 
 // RunOptions are the run's options as given.
@@ -137,7 +141,7 @@ type Timing struct {
 	GPUError      string           `json:"gpu_error,omitempty"`
 }
 
-func (r *Results) fill(cfg *Config, key runKey, st *stages, rows []Row, resumed, timed int, wall time.Duration) error {
+func (r *Results) fill(cfg *Config, key runKey, identity string, st *stages, rows []Row, resumed, timed int, wall time.Duration) error {
 	r.Segtool = Build{Version: cfg.Version, Commit: cfg.Commit}
 	r.Environment = Environment{
 		CPU: cpuName(), Cores: runtime.NumCPU(), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
@@ -160,7 +164,7 @@ func (r *Results) fill(cfg *Config, key runKey, st *stages, rows []Row, resumed,
 	} else {
 		r.Preds = cfg.Preds
 	}
-	r.Dataset = DatasetRef{Path: cfg.Dataset, ManifestSHA256: key.ManifestSHA256, Splits: key.Splits, Shard: key.Shard, Samples: len(rows)}
+	r.Dataset = DatasetRef{Path: cfg.Dataset, ManifestSHA256: key.ManifestSHA256, SamplesSHA256: identity, Splits: key.Splits, Shard: key.Shard, Samples: len(rows)}
 	r.Options = RunOptions{
 		Threshold: cfg.Metrics.Threshold, Sweep: cfg.Metrics.Sweep, Skip: cfg.Metrics.Skip, Workers: cfg.Workers,
 		Limit: cfg.Limit, SavePreds: cfg.SavePreds, SaveOverlays: cfg.SaveOverlays,

@@ -198,7 +198,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	for i, r := range rows {
 		all[i] = *r
 	}
-	if err := res.fill(&cfg, key, st, all, resumed, len(todo), wall); err != nil {
+	if err := res.fill(&cfg, key, dataset.IdentitySHA256(ds.Samples), st, all, resumed, len(todo), wall); err != nil {
 		return nil, err
 	}
 	if err := writeCSV(filepath.Join(cfg.Out, CSVFile), all, cfg.Metrics.Skip); err != nil {

@@ -15,7 +15,11 @@ type Comparison struct {
 	A, B string
 	Rows []CompareRow
 	// Paired is nil when either run has no per-image rows.
-	Paired   *Paired
+	Paired *Paired
+	// Facts are A's and B's runs table rows: a different model and spec
+	// are what a comparison of models is about, so they show here, not as
+	// warnings.
+	Facts    []Facts
 	Warnings []string
 	Notes    []string
 }
@@ -71,6 +75,7 @@ const tieTol = 1e-12
 func Compare(a, b *Run, metric string, top int) (*Comparison, error) {
 	Label([]*Run{a, b})
 	c := &Comparison{A: a.Name, B: b.Name, Warnings: Incompatible(b, a)}
+	c.Facts, _ = FactsOf([]*Run{a, b})
 	c.Notes = append(c.Notes, HardwareNotes(b, a)...)
 	var names []string
 	for _, r := range []*Run{a, b} {

@@ -448,8 +448,10 @@ func checkDrop(d Drop, run, base *Run) Check {
 }
 
 // Incompatible lists what makes base measure differently from run: metric
-// definitions (or units, threshold, sweep), the dataset manifest, the
-// splits, the model spec (name and source aside). Empty when comparable.
+// definitions (or units, threshold, sweep), the dataset's samples (a
+// column added since, such as a trimap, does not count), the splits, the
+// selection, and the model spec (name and source aside) where both ran the
+// same model file. Empty when comparable.
 func Incompatible(run, base *Run) []string {
 	var w []string
 	a, b := &run.Results, &base.Results
@@ -468,8 +470,8 @@ func Incompatible(run, base *Run) []string {
 	if !slices.Equal(a.Options.Sweep, b.Options.Sweep) {
 		w = append(w, "the sweep thresholds differ from the baseline's")
 	}
-	if a.Dataset.ManifestSHA256 != b.Dataset.ManifestSHA256 {
-		w = append(w, fmt.Sprintf("dataset manifest sha256 %s, baseline %s: different datasets (or a changed one)", short(a.Dataset.ManifestSHA256), short(b.Dataset.ManifestSHA256)))
+	if !sameDataset(a, b) {
+		w = append(w, datasetDiff(a, b, "baseline")+": different datasets (or a changed one)")
 	}
 	if !slices.Equal(a.Dataset.Splits, b.Dataset.Splits) {
 		w = append(w, fmt.Sprintf("splits %v, baseline %v: different samples", a.Dataset.Splits, b.Dataset.Splits))
@@ -480,7 +482,9 @@ func Incompatible(run, base *Run) []string {
 	switch {
 	case (a.Model == nil) != (b.Model == nil):
 		w = append(w, "one of the runs ran a model and the other scored saved predictions")
-	case a.Model != nil:
+	case a.Model != nil && a.Model.SHA256 == b.Model.SHA256:
+		// Different models have different specs by nature; the runs table
+		// shows them. The same model prepared differently is a warning.
 		sa, sb := a.Model.Spec, b.Model.Spec
 		sa.Name, sb.Name, sa.Source, sb.Source = "", "", "", ""
 		// Runs from before segtool recorded element types fed and read

@@ -56,7 +56,12 @@ code { font-size: .92em; background: #f3f3f3; padding: 0 .25em; border-radius: 3
 <div class="verdict {{.Class}}">{{.Verdict}}</div>
 {{range .Warnings}}<div class="warn"><b>Warning:</b> {{.}}</div>
 {{end}}
-<h2>Summary</h2>
+{{if .FactsHeader}}<h2>Runs</h2>
+<table>
+<tr>{{range .FactsHeader}}<th>{{.}}</th>{{end}}</tr>
+{{range .FactsRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>
+{{end}}<h2>Summary</h2>
 <table>
 <tr>{{range .Table.Header}}<th>{{.}}</th>{{end}}</tr>
 {{range .Table.Rows}}<tr><td>{{.Name}}{{if or (eq .Kind "accumulated") (eq .Kind "mean")}} <span class="small">({{.Kind}})</span>{{end}}<br><span class="small">{{.Unit}}</span></td>{{range .Cells}}<td class="n">{{cell .}}</td>{{end}}{{if $.HasBaseline}}<td class="n{{if eq .Better 1}} better{{else if eq .Better -1}} worse{{end}}">{{delta .Delta}}</td>{{end}}</tr>
@@ -138,6 +143,11 @@ func (rep *Report) html() ([]byte, error) {
 		Figures                        []fig
 		Gallery                        *gallery
 		Definitions                    []def
+		FactsHeader                    []string
+		FactsRows                      [][]string
+	}
+	if len(rep.Facts) > 1 {
+		d.FactsHeader, d.FactsRows = FactsTable(rep.Facts)
 	}
 	var names []string
 	for _, r := range rep.Runs {

@@ -101,10 +101,15 @@ func (rep *Report) markdown() []byte {
 	if len(rep.Warnings) > 0 {
 		b.WriteString("\n")
 		for _, w := range rep.Warnings {
-			fmt.Fprintf(&b, "> ⚠️ **Warning:** %s\n", w)
+			fmt.Fprintf(&b, "> ⚠️ **Warning:** %s\n", mdText(w)) // run names and paths come from users
 		}
 	}
 	b.WriteString("\n")
+	if len(rep.Facts) > 1 {
+		h, rows := FactsTable(rep.Facts)
+		mdTable(&b, h, rows)
+		b.WriteString("\n")
+	}
 	t := rep.Table
 	header := make([]string, len(t.Header))
 	for i, h := range t.Header {
@@ -195,4 +200,20 @@ func splitsText(s []string) string {
 		return "all"
 	}
 	return strings.Join(s, ",")
+}
+
+// mdTable writes a table of names (escaped), left-aligned.
+func mdTable(b *strings.Builder, header []string, rows [][]string) {
+	row := func(cells []string) {
+		esc := make([]string, len(cells))
+		for i, c := range cells {
+			esc[i] = mdText(c)
+		}
+		b.WriteString("| " + strings.Join(esc, " | ") + " |\n")
+	}
+	row(header)
+	b.WriteString(strings.Repeat("|---", len(header)) + "|\n")
+	for _, r := range rows {
+		row(r)
+	}
 }

@@ -227,7 +227,7 @@ func manifestOrder(res *eval.Results) (map[string]int, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if res.Dataset.ManifestSHA256 != "" && sum != res.Dataset.ManifestSHA256 {
+	if !matchesDataset(res, ds, sum) {
 		return nil, "", fmt.Errorf("dataset %s changed since the runs (manifest sha256 %s, the runs saw %s): cannot put the rows in the runs' order", p, short(sum), short(res.Dataset.ManifestSHA256))
 	}
 	order := map[string]int{}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
@@ -62,6 +63,10 @@ type Report struct {
 	// Notes are everything else worth knowing (unreadable parts, hardware).
 	Warnings []string
 	Notes    []string
+	// Facts are the runs table (the runs, then the baseline with group
+	// 0); Groups the runs by the samples they measured.
+	Facts  []Facts
+	Groups []Group
 	// Table is the summary table.
 	Table   Table
 	Figures []Figure
@@ -112,12 +117,23 @@ func Write(runs []*Run, o Options) (*Report, error) {
 	if o.Headline == nil {
 		o.Headline = DefaultHeadline()
 	}
-	rep := &Report{Runs: runs, Baseline: o.Baseline, opt: o}
 	all := slices.Clone(runs)
 	if o.Baseline != nil {
 		all = append(all, o.Baseline)
 	}
 	Label(all)
+	runs, facts, groups := grouped(runs)
+	rep := &Report{Runs: runs, Baseline: o.Baseline, Facts: facts, Groups: groups, opt: o}
+	if w := groupWarnings(groups); w != nil {
+		if o.Gate != nil && o.Gate.Strict {
+			return nil, fmt.Errorf("%w: %s", ErrNotComparable, strings.Join(w, "; "))
+		}
+		rep.Warnings = append(rep.Warnings, w...)
+	}
+	if o.Baseline != nil {
+		f := o.Baseline.Facts()
+		rep.Facts = append(rep.Facts, f)
+	}
 	for _, r := range all {
 		for _, n := range r.Notes {
 			rep.Notes = append(rep.Notes, r.Name+": "+n)
@@ -201,6 +217,23 @@ func Write(runs []*Run, o Options) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// grouped returns the runs with each group of the same samples together,
+// in the order of each group's first run (so the first run stays first),
+// with their facts and groups.
+func grouped(runs []*Run) ([]*Run, []Facts, []Group) {
+	facts, groups := FactsOf(runs)
+	idx := make([]int, len(runs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int { return facts[i].Group - facts[j].Group })
+	rs, fs := make([]*Run, len(runs)), make([]Facts, len(runs))
+	for k, i := range idx {
+		rs[k], fs[k] = runs[i], facts[i]
+	}
+	return rs, fs, groups
 }
 
 // plot makes every figure the data allows.
@@ -396,16 +429,20 @@ type summary struct {
 	Runs     []runInfo `json:"runs"`
 	Baseline *runInfo  `json:"baseline,omitempty"`
 	Verdicts []Verdict `json:"verdicts,omitempty"`
-	Warnings []string  `json:"warnings,omitempty"`
-	Notes    []string  `json:"notes,omitempty"`
-	Table    Table     `json:"table"`
-	Figures  []Figure  `json:"figures"`
-	Gallery  *Gallery  `json:"gallery,omitempty"`
-	Files    []string  `json:"files"`
+	// Groups are the runs by the samples they measured, when there are
+	// several.
+	Groups   []Group  `json:"groups,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
+	Table    Table    `json:"table"`
+	Figures  []Figure `json:"figures"`
+	Gallery  *Gallery `json:"gallery,omitempty"`
+	Files    []string `json:"files"`
 }
 
 type runInfo struct {
 	Name    string          `json:"name"`
+	Facts   Facts           `json:"facts"`
 	Dir     string          `json:"dir,omitempty"`
 	Model   *eval.ModelRef  `json:"model,omitempty"`
 	Preds   string          `json:"preds,omitempty"`
@@ -434,11 +471,17 @@ func (rep *Report) summaryJSON() ([]byte, error) {
 	if s.Status == "" {
 		s.Status = "no gate"
 	}
-	for _, r := range rep.Runs {
-		s.Runs = append(s.Runs, info(r, names))
+	if len(rep.Groups) > 1 {
+		s.Groups = rep.Groups
+	}
+	for i, r := range rep.Runs {
+		ri := info(r, names)
+		ri.Facts = rep.Facts[i]
+		s.Runs = append(s.Runs, ri)
 	}
 	if rep.Baseline != nil {
 		b := info(rep.Baseline, names)
+		b.Facts = rep.Facts[len(rep.Runs)]
 		s.Baseline = &b
 	}
 	b, err := json.MarshalIndent(s, "", "  ")

@@ -109,7 +109,7 @@ func (r *Run) loadDataset() {
 		r.Notes = append(r.Notes, fmt.Sprintf("dataset %s not readable (%v): foreground fractions come from the scores, no gallery", p, err))
 		return
 	}
-	if sum, err := dataset.FileSHA256(filepath.Join(p, dataset.ManifestFile)); err == nil && r.Results.Dataset.ManifestSHA256 != "" && sum != r.Results.Dataset.ManifestSHA256 {
+	if sum, err := dataset.FileSHA256(filepath.Join(p, dataset.ManifestFile)); err == nil && !matchesDataset(&r.Results, ds, sum) {
 		r.Notes = append(r.Notes, fmt.Sprintf("dataset %s changed since the run (manifest sha256 differs): foreground fractions come from the scores, no gallery", p))
 		return
 	}

@@ -21,7 +21,8 @@ func reportCommand() *cli.Command {
                   [--format md,html,junit,json] [--worst K --by dice] [--strict]
    segtool report compare RUN_A RUN_B [--by dice] [--top N]
    segtool report merge RUN_1 ... RUN_K --out RUN [--partial]`,
-		Description: `Reads finished eval run folders (or results.json files) and writes to --out:
+		Description: `Reads finished eval run folders, folders holding them (runs/), or results.json
+files, and writes to --out:
 
    report.md     summary table, gate verdict, plot links: sized for a PR comment
    report.html   one self-contained page (images embedded), readable offline
@@ -64,9 +65,16 @@ spread: each run's per-image times give a distribution-free 95% interval of
 its p50 (or p90, p99; order statistics) or mean, and the rule fails only if
 even the fastest plausible ratio breaches the limit.
 
-A baseline measured differently (metric definitions or threshold, dataset
-manifest, splits, --limit/--shard, model spec) is a loud warning, and with
---strict an error. A rule naming a value a run lacks is an error.
+Runs that measured different samples (a different dataset, splits,
+--limit/--shard or sample ids) are grouped in the runs table, with a
+warning that says what differs; --strict refuses them (exit 2). A dataset
+is its samples (ids, splits, image, mask and alpha hashes): a column added
+since, such as segtool trimap's, does not make it another dataset.
+
+A baseline measured differently (metric definitions or threshold, dataset,
+splits, --limit/--shard, or the spec of the same model file) is a loud
+warning, and with --strict an error. Different models have different specs:
+the runs table shows them. A rule naming a value a run lacks is an error.
 
 Exit codes: 0 every rule holds (or no gate), 1 a regression (each failing rule
 is printed with its numbers), 2 bad input (unreadable runs or gate, a
@@ -215,13 +223,9 @@ func runReport(c *cli.Context) error {
 	if c.Bool("no-timing-noise") {
 		gate.TimingNoise = false
 	}
-	var runs []*report.Run
-	for _, p := range ops {
-		r, err := loadRun("RUN", p)
-		if err != nil {
-			return err
-		}
-		runs = append(runs, r)
+	runs, err := report.LoadAll(ops)
+	if err != nil {
+		return usageError("RUN: %v", cliError(err))
 	}
 	var base *report.Run
 	if p := c.String("baseline"); p != "" {
@@ -233,6 +237,9 @@ func runReport(c *cli.Context) error {
 		Out: c.String("out"), Formats: formats, Baseline: base, Gate: gate,
 		Worst: c.Int("worst"), By: c.String("by"), Version: version,
 	})
+	if errors.Is(err, report.ErrNotComparable) {
+		return cli.Exit(fmt.Sprintf("report: %v (without --strict the report shows them in groups)", err), 2)
+	}
 	if err != nil { // exit 2, never 1: 1 means a regression to CI
 		return cli.Exit(fmt.Sprintf("report: %v", cliError(err)), 2)
 	}
@@ -261,6 +268,11 @@ func printReport(c *cli.Context, rep *report.Report, hints ...string) error {
 	}
 	quiet := c.Bool("quiet")
 	jsonOut := c.String("log-format") == "json"
+	if !quiet && !jsonOut && len(rep.Facts) > 1 {
+		h, rows := report.FactsTable(rep.Facts)
+		table(out, h, rows)
+		fmt.Fprintln(out)
+	}
 	if !quiet && !jsonOut && len(rep.Table.Rows) > 0 {
 		var rows [][]string
 		for _, r := range rep.Table.Rows {
@@ -394,11 +406,14 @@ func runCompare(c *cli.Context) error {
 	}
 	out := c.App.Writer
 	if c.String("log-format") == "json" {
-		b, _ := json.Marshal(map[string]any{"command": "report compare", "a": cmp.A, "b": cmp.B, "rows": cmp.Rows,
+		b, _ := json.Marshal(map[string]any{"command": "report compare", "a": cmp.A, "b": cmp.B, "runs": cmp.Facts, "rows": cmp.Rows,
 			"paired": cmp.Paired, "warnings": cmp.Warnings, "notes": cmp.Notes})
 		fmt.Fprintln(out, string(b))
 		return nil
 	}
+	h, frows := report.FactsTable(cmp.Facts)
+	table(out, h, frows)
+	fmt.Fprintln(out)
 	var rows [][]string
 	for _, r := range cmp.Rows {
 		mark := ""

@@ -85,7 +85,7 @@ func TestReportGateExitCodes(t *testing.T) {
 		{[]string{"report", run, "--rule", "dice is good", "--out", o()}, 2, []string{"operator \"is\""}},
 		{[]string{"report", run, "--rule", "dice", "--out", o()}, 2, []string{"VALUE OP NUMBER"}},
 		{[]string{"report", filepath.Join(dir, "missing"), "--out", o()}, 2, []string{"missing"}},
-		{[]string{"report", dir, "--out", o()}, 2, []string{"no results.json"}},
+		{[]string{"report", t.TempDir(), "--out", o()}, 2, []string{"no finished eval runs (no results.json"}},
 		{[]string{"report", run}, 2, []string{"--out"}},
 		{[]string{"report", "--out", o()}, 2, []string{"RUN"}},
 		{[]string{"report", run, "--out", o(), "--format", "pdf"}, 2, []string{"--format"}},
