@@ -75,6 +75,7 @@ type RunOptions struct {
 	Fit          string    `json:"fit,omitempty"`
 	Tile         [2]int    `json:"tile,omitempty"`
 	Overlap      int       `json:"overlap,omitempty"`
+	TileMode     string    `json:"tile_mode,omitempty"`
 	Batch        int       `json:"batch,omitempty"`
 	Workers      int       `json:"workers"`
 	Warmup       int       `json:"warmup,omitempty"`
@@ -167,6 +168,7 @@ func (r *Results) fill(cfg *Config, key runKey, st *stages, rows []Row, resumed,
 	}
 	if st.sess != nil {
 		r.Options.Fit, r.Options.Tile, r.Options.Overlap = string(cfg.Fit), key.Tile, cfg.Overlap
+		r.Options.TileMode = key.TileMode
 		r.Options.Batch, r.Options.Warmup = cfg.Batch, cfg.Warmup
 	}
 	r.Counts = Counts{Resumed: resumed}
