@@ -90,6 +90,7 @@ func TestPredictorOracleExact(t *testing.T) {
 	for _, c := range cases {
 		p := models.NewPredictor(oracleSession(t, c.inW, c.inH), c.fit, c.tile, c.overlap)
 		p.Batch = c.bat
+		p.TileMode = models.TilePlain // stitching alone; context has its own test
 		got, err := p.Predict(img)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
