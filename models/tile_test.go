@@ -205,7 +205,6 @@ func TestAgreement(t *testing.T) {
 	}
 }
 
-
 func slicesEqual(a, b []float32) bool {
 	if len(a) != len(b) {
 		return false
