@@ -30,6 +30,9 @@ type Config struct {
 	Fit     models.Fit
 	Tile    image.Point // tile size in image pixels; zero = no tiling
 	Overlap int         // tile overlap in pixels
+	// TileMode says how tiles are used (models.TileMode); "" is
+	// models.TileContext.
+	TileMode models.TileMode
 
 	Metrics Options // threshold and sweep
 
@@ -123,6 +126,9 @@ func (c *Config) Validate() error {
 		}
 		if c.Tile != (image.Point{}) && c.Tile != image.Pt(c.Spec.Width, c.Spec.Height) {
 			return &OptionError{Field: "Tile", Err: fmt.Errorf("tiles are model-sized: the model takes %dx%d, not %dx%d", c.Spec.Width, c.Spec.Height, c.Tile.X, c.Tile.Y)}
+		}
+		if _, err := models.ParseTileMode(string(c.TileMode)); err != nil {
+			return &OptionError{Field: "TileMode", Err: err}
 		}
 		if c.Tile != (image.Point{}) && (c.Overlap < 0 || c.Overlap*2 >= min(c.Tile.X, c.Tile.Y)) {
 			return &OptionError{Field: "Overlap", Err: fmt.Errorf("%d px: want 0 <= overlap < half the tile", c.Overlap)}

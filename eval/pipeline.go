@@ -242,14 +242,29 @@ func (st *stages) prepare(j *job) {
 		return
 	}
 	var err error
-	if j.units, err = st.sess.Spec.InputsWith(img, st.cfg.Fit, st.cfg.Tile, st.cfg.Overlap, st.getData); err != nil {
+	cut := st.sess.Spec.InputsWith
+	if st.inContext() {
+		// Every tile is run, though only those in the band are used: the
+		// band is known only once the whole image has run, and the
+		// batches are filled before that.
+		cut = st.sess.Spec.ContextInputs
+	}
+	if j.units, err = cut(img, st.cfg.Fit, st.cfg.Tile, st.cfg.Overlap, st.getData); err != nil {
 		st.fail(j, filepath.Join(dir, j.s.Image), err)
 		return
 	}
 	if st.cfg.Tile != (image.Point{}) {
 		j.row.Tiles = len(j.units)
+		if st.inContext() {
+			j.row.Tiles-- // the whole image is not a tile
+		}
 	}
 	j.row.MS.Preprocess = ms(time.Since(t))
+}
+
+// inContext reports a tiled run in models.TileContext.
+func (st *stages) inContext() bool {
+	return st.cfg.Tile != (image.Point{}) && st.cfg.TileMode != models.TilePlain
 }
 
 // infer runs the session on batches of units. Two goroutines share the
@@ -486,7 +501,13 @@ func (st *stages) finish(j *job, scorer *Scorer) error {
 				j.units[k].Out, j.units[k].Dims = sl.b.Item(sl.i), sl.b.ItemDims()
 			}
 		}
-		prob, err := st.sess.Spec.Assemble(j.units, j.w, j.h, j.row.Tiles > 0, st.cfg.Overlap)
+		var prob []float32
+		var err error
+		if st.inContext() {
+			prob, err = st.sess.Spec.AssembleContext(j.units, j.w, j.h, st.cfg.Overlap, models.DefaultBand())
+		} else {
+			prob, err = st.sess.Spec.Assemble(j.units, j.w, j.h, j.row.Tiles > 0, st.cfg.Overlap)
+		}
 		for _, sl := range j.slots {
 			if sl.b != nil {
 				sl.b.Release()

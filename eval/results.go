@@ -79,6 +79,7 @@ type RunOptions struct {
 	Fit          string    `json:"fit,omitempty"`
 	Tile         [2]int    `json:"tile,omitempty"`
 	Overlap      int       `json:"overlap,omitempty"`
+	TileMode     string    `json:"tile_mode,omitempty"`
 	Batch        int       `json:"batch,omitempty"`
 	Workers      int       `json:"workers"`
 	Warmup       int       `json:"warmup,omitempty"`
@@ -171,6 +172,7 @@ func (r *Results) fill(cfg *Config, key runKey, identity string, st *stages, row
 	}
 	if st.sess != nil {
 		r.Options.Fit, r.Options.Tile, r.Options.Overlap = string(cfg.Fit), key.Tile, cfg.Overlap
+		r.Options.TileMode = key.TileMode
 		r.Options.Batch, r.Options.Warmup = cfg.Batch, cfg.Warmup
 	}
 	r.Counts = Counts{Resumed: resumed}

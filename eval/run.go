@@ -40,6 +40,7 @@ type runKey struct {
 	Fit            models.Fit   `json:"fit,omitempty"`
 	Tile           [2]int       `json:"tile,omitempty"`
 	Overlap        int          `json:"overlap,omitempty"`
+	TileMode       string       `json:"tile_mode,omitempty"`
 	Threshold      float64      `json:"threshold"`
 	Sweep          []float64    `json:"sweep"`
 	Skip           []string     `json:"skip_metrics,omitempty"`
@@ -271,6 +272,7 @@ func makeKey(cfg *Config) (runKey, error) {
 		k.Fit = cfg.Fit
 		k.Tile = [2]int{cfg.Tile.X, cfg.Tile.Y}
 		k.Overlap = cfg.Overlap
+		k.TileMode = tileMode(*cfg)
 	} else {
 		k.Preds = cfg.Preds
 	}
@@ -392,4 +394,14 @@ func warmup(st *stages, sizes []int, n int) error {
 		b.Release()
 	}
 	return nil
+}
+
+// tileMode is the tile mode a run records: none untiled (so untiled
+// results read as before), else the mode in effect.
+func tileMode(cfg Config) string {
+	if cfg.Tile == (image.Point{}) {
+		return ""
+	}
+	m, _ := models.ParseTileMode(string(cfg.TileMode))
+	return string(m)
 }

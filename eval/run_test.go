@@ -401,7 +401,7 @@ func TestBadInput(t *testing.T) {
 func TestTiledOracle(t *testing.T) {
 	cfg := oracleConfig(t)
 	cfg.Spec.Width, cfg.Spec.Height = 16, 16
-	cfg.Tile, cfg.Overlap = image.Pt(16, 16), 4
+	cfg.Tile, cfg.Overlap, cfg.TileMode = image.Pt(16, 16), 4, models.TilePlain
 	res, err := eval.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -491,7 +491,7 @@ func TestShards(t *testing.T) {
 func TestTiledBatched(t *testing.T) {
 	cfg := oracleConfig(t)
 	cfg.Spec.Width, cfg.Spec.Height = 16, 16
-	cfg.Tile, cfg.Overlap = image.Pt(16, 16), 4
+	cfg.Tile, cfg.Overlap, cfg.TileMode = image.Pt(16, 16), 4, models.TilePlain
 	cfg.Batch = 3
 	res, err := eval.Run(context.Background(), cfg)
 	if err != nil {

@@ -26,6 +26,10 @@ type Predictor struct {
 	// image pixels overlapping by Overlap (see Tiles and Blender).
 	Tile    image.Point
 	Overlap int
+	// TileMode says how tiles are used; "" is TileContext, where only the
+	// tiles that touch the uncertain band of the whole-image prediction
+	// are run.
+	TileMode TileMode
 	// Batch is the number of tiles per session call on a model with a
 	// dynamic batch dimension; 0 or 1 means one. A model with a fixed
 	// batch always gets Spec.Batch items, padded.
@@ -39,7 +43,8 @@ func NewPredictor(s *Session, fit Fit, tile image.Point, overlap int) *Predictor
 	return &Predictor{Session: s, Fit: fit, Tile: tile, Overlap: overlap}
 }
 
-// TileCount is the number of model inputs a w x h image is cut into.
+// TileCount is the number of tiles a w x h image is cut into (in
+// TileContext, the most that are run besides the whole image).
 func (p *Predictor) TileCount(w, h int) int {
 	if p.Tile == (image.Point{}) {
 		return 1
@@ -69,15 +74,35 @@ func (s Spec) Inputs(img gocv.Mat, fit Fit, tile image.Point, overlap int) ([]In
 // return Spec.ItemLen() values), so a pipeline can recycle the buffers;
 // nil allocates.
 func (s Spec) InputsWith(img gocv.Mat, fit Fit, tile image.Point, overlap int, data func() []float32) ([]Input, error) {
+	w, h := img.Cols(), img.Rows()
+	if tile == (image.Point{}) {
+		return s.cut(img, fit, false, []Tile{{X: 0, Y: 0, W: w, H: h}}, data)
+	}
+	return s.cut(img, fit, true, Tiles(w, h, tile.X, tile.Y, overlap), data)
+}
+
+// ContextInputs cuts img into the inputs of a TileContext run: first the
+// whole image placed by fit, as an untiled run has it, then every tile as
+// InputsWith cuts them (AssembleContext uses only those in the band).
+func (s Spec) ContextInputs(img gocv.Mat, fit Fit, tile image.Point, overlap int, data func() []float32) ([]Input, error) {
+	ins, err := s.InputsWith(img, fit, image.Point{}, 0, data)
+	if err != nil {
+		return nil, err
+	}
+	tiles, err := s.InputsWith(img, fit, tile, overlap, data)
+	if err != nil {
+		return nil, err
+	}
+	return append(ins, tiles...), nil
+}
+
+// cut places and preprocesses the given parts of img; tiled says they are
+// tiles, which are padded rather than scaled when smaller than the model.
+func (s Spec) cut(img gocv.Mat, fit Fit, tiled bool, tiles []Tile, data func() []float32) ([]Input, error) {
 	if data == nil {
 		data = func() []float32 { return make([]float32, s.ItemLen()) }
 	}
 	w, h := img.Cols(), img.Rows()
-	tiled := tile != (image.Point{})
-	tiles := []Tile{{X: 0, Y: 0, W: w, H: h}}
-	if tiled {
-		tiles = Tiles(w, h, tile.X, tile.Y, overlap)
-	}
 	ins := make([]Input, 0, len(tiles))
 	for _, tl := range tiles {
 		in := Input{Data: data(), Tile: tl}
@@ -128,6 +153,51 @@ func (s Spec) Assemble(ins []Input, w, h int, tiled bool, overlap int) ([]float3
 	return blend.Result(), nil
 }
 
+// AssembleContext turns the run inputs of a TileContext run (ins[0] the
+// whole image, then its tiles, as ContextInputs cuts them) into the
+// probability plane: the whole image's prediction where it is certain,
+// refined by the tiles in its uncertain band (RefineWeights, Refine).
+// Tiles outside the band are not read and need no output.
+func (s Spec) AssembleContext(ins []Input, w, h, overlap int, b Band) ([]float32, error) {
+	if len(ins) == 0 {
+		return nil, fmt.Errorf("assemble: no inputs")
+	}
+	global, err := s.Assemble(ins[:1], w, h, false, 0)
+	if err != nil {
+		return nil, err
+	}
+	return s.refine(global, RefineWeights(global, w, h, b), ins[1:], w, h, overlap, b)
+}
+
+// refine blends the tiles that touch the band of weights m and combines
+// them with the global plane (Refine).
+func (s Spec) refine(global, m []float32, tiles []Input, w, h, overlap int, b Band) ([]float32, error) {
+	blend := NewBlender(w, h, overlap)
+	plane := make([]float32, s.Width*s.Height)
+	used := 0
+	for _, in := range tiles {
+		if !InBand(in.Tile, m, w) {
+			continue
+		}
+		if err := s.Probability(in.Out, in.Dims, plane); err != nil {
+			return nil, err
+		}
+		p, err := Restore(plane, in.Place, in.Tile.W, in.Tile.H)
+		if err != nil {
+			return nil, err
+		}
+		if Agreement(p, global, in.Tile, w, b) < b.Agree {
+			continue
+		}
+		blend.Add(in.Tile, p)
+		used++
+	}
+	if used == 0 {
+		return global, nil
+	}
+	return Refine(global, blend.Result(), m), nil
+}
+
 // Predict returns the probability of the person class for every pixel of
 // img (8-bit BGR), row-major, len Cols*Rows. Values are what the model
 // gave: NaN or Inf pass through for the caller to count.
@@ -140,10 +210,61 @@ func (p *Predictor) Predict(img gocv.Mat) ([]float32, error) {
 	if w <= 0 || h <= 0 {
 		return nil, fmt.Errorf("predict: empty image")
 	}
+	tiled := p.Tile != (image.Point{})
+	if tiled && p.TileMode != TilePlain {
+		return p.predictContext(img)
+	}
 	ins, err := spec.Inputs(img, p.Fit, p.Tile, p.Overlap)
 	if err != nil {
 		return nil, err
 	}
+	if err := p.run(ins); err != nil {
+		return nil, err
+	}
+	return spec.Assemble(ins, w, h, tiled, p.Overlap)
+}
+
+// predictContext is Predict in TileContext: the whole image first, then
+// only the tiles that touch its uncertain band.
+func (p *Predictor) predictContext(img gocv.Mat) ([]float32, error) {
+	spec := p.Session.Spec
+	w, h := img.Cols(), img.Rows()
+	ins, err := spec.Inputs(img, p.Fit, image.Point{}, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.run(ins); err != nil {
+		return nil, err
+	}
+	global, err := spec.Assemble(ins, w, h, false, 0)
+	if err != nil {
+		return nil, err
+	}
+	b := DefaultBand()
+	m := RefineWeights(global, w, h, b)
+	var need []Tile
+	for _, tl := range Tiles(w, h, p.Tile.X, p.Tile.Y, p.Overlap) {
+		if InBand(tl, m, w) {
+			need = append(need, tl)
+		}
+	}
+	if len(need) == 0 {
+		return global, nil
+	}
+	tiles, err := spec.cut(img, p.Fit, true, need, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.run(tiles); err != nil {
+		return nil, err
+	}
+	return spec.refine(global, m, tiles, w, h, p.Overlap, b)
+}
+
+// run runs the session on ins, Batch (or the model's fixed batch) at a
+// time, and sets each input's Out and Dims.
+func (p *Predictor) run(ins []Input) error {
+	spec := p.Session.Spec
 	per := max(p.Batch, 1)
 	if spec.Batch > 0 {
 		per = spec.Batch
@@ -165,12 +286,12 @@ func (p *Predictor) Predict(img gocv.Mat) ([]float32, error) {
 		y, shape, err := p.Session.Run(x, items)
 		p.mu.Unlock()
 		if err != nil {
-			return nil, fmt.Errorf("inference: %w", err)
+			return fmt.Errorf("inference: %w", err)
 		}
 		outPer := len(y) / items
 		for i := range group {
 			group[i].Out, group[i].Dims = y[i*outPer:(i+1)*outPer], shape[1:]
 		}
 	}
-	return spec.Assemble(ins, w, h, p.Tile != (image.Point{}), p.Overlap)
+	return nil
 }

@@ -90,6 +90,7 @@ func TestPredictorOracleExact(t *testing.T) {
 	for _, c := range cases {
 		p := models.NewPredictor(oracleSession(t, c.inW, c.inH), c.fit, c.tile, c.overlap)
 		p.Batch = c.bat
+		p.TileMode = models.TilePlain // stitching alone; context has its own test
 		got, err := p.Predict(img)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
@@ -187,5 +188,35 @@ func TestPredictorSINetP3M(t *testing.T) {
 		if !(v >= 0 && v <= 1) {
 			t.Fatalf("tiled: value %d = %v, not a probability", i, v)
 		}
+	}
+}
+
+// In context mode the predictor keeps the whole-image prediction bit for
+// bit wherever it is certain (weight 0), and only the band may change.
+func TestPredictorContextKeepsCertain(t *testing.T) {
+	const w, h = 40, 30
+	img, _ := redBlocks(t, w, h, image.Rect(5, 4, 22, 27), image.Rect(30, 0, 40, 9))
+	defer img.Close()
+	s := oracleSession(t, 16, 16)
+	global, err := models.NewPredictor(s, models.FitResize, image.Point{}, 0).Predict(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := models.NewPredictor(s, models.FitResize, image.Pt(16, 16), 4).Predict(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := models.RefineWeights(global, w, h, models.DefaultBand())
+	band := 0
+	for i := range got {
+		if m[i] == 0 && got[i] != global[i] {
+			t.Fatalf("pixel %d outside the band: %v, want the global %v", i, got[i], global[i])
+		}
+		if m[i] > 0 {
+			band++
+		}
+	}
+	if band == 0 {
+		t.Error("no band: the downscaled blocks should leave uncertain edges")
 	}
 }

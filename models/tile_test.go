@@ -145,3 +145,74 @@ func BenchmarkBlender1080p(b *testing.B) {
 		_ = bl.Result()
 	}
 }
+
+// A hand-worked 5x1 plane: global [0 0.5 1 1 1], band [0.1, 0.9] widened
+// by 1 px. Chessboard distances to the one uncertain pixel (x=1) are
+// 1 0 1 2 3, so m = 1 - d/2 = 0.5 1 0.5 0 0. With tiles t = [1 0 0 NaN 0]:
+// out = g + m(t-g) = 0.5, 0, 0.5, then g where m = 0 (NaN never read).
+func TestRefineHandWorked(t *testing.T) {
+	g := []float32{0, 0.5, 1, 1, 1}
+	b := Band{Lo: 0.1, Hi: 0.9, Margin: 1}
+	m := RefineWeights(g, 5, 1, b)
+	if want := []float32{0.5, 1, 0.5, 0, 0}; !slicesEqual(m, want) {
+		t.Errorf("weights %v, want %v", m, want)
+	}
+	nan := float32(math.NaN())
+	got := Refine(g, []float32{1, 0, 0, nan, 0}, m)
+	if want := []float32{0.5, 0, 0.5, 1, 1}; !slicesEqual(got, want) {
+		t.Errorf("refined %v, want %v", got, want)
+	}
+	// A tile touching only m = 0 pixels is not run; one touching x=2 is.
+	if InBand(Tile{X: 3, Y: 0, W: 2, H: 1}, m, 5) || !InBand(Tile{X: 2, Y: 0, W: 2, H: 1}, m, 5) {
+		t.Error("InBand: want only the tile over x=2..3 in the band")
+	}
+
+	// 2-D: one uncertain pixel at the centre of a 5x5 plane, margin 1:
+	// its 8 neighbours get 0.5 (chessboard), the ring beyond 0.
+	g2 := make([]float32, 25)
+	g2[12] = 0.5
+	m2 := RefineWeights(g2, 5, 5, b)
+	for i, v := range m2 {
+		x, y := i%5, i/5
+		d := max(x-2, 2-x, y-2, 2-y)
+		want := map[int]float32{0: 1, 1: 0.5}[d]
+		if v != want {
+			t.Errorf("weight at (%d,%d) = %v, want %v", x, y, v, want)
+		}
+	}
+	// No uncertain pixel: all zero, and the global plane stands.
+	if m := RefineWeights([]float32{0, 1}, 2, 1, b); m[0] != 0 || m[1] != 0 {
+		t.Errorf("certain plane: weights %v, want 0", m)
+	}
+}
+
+// Agreement is the person IoU over the global plane's certain pixels.
+func TestAgreement(t *testing.T) {
+	b := Band{Lo: 0.1, Hi: 0.9}
+	// Global 4x1 [1 1 0.5 0]: certain pixels x=0,1,3. A tile over x=0..3
+	// saying [1 0 1 0]: person in g {0,1}, in t {0}: IoU 1/2 (x=2 ignored).
+	g := []float32{1, 1, 0.5, 0}
+	if a := Agreement([]float32{1, 0, 1, 0}, g, Tile{X: 0, Y: 0, W: 4, H: 1}, 4, b); a != 0.5 {
+		t.Errorf("agreement %v, want 0.5", a)
+	}
+	// A tile over x=2..3 with no person where g is certain: 1.
+	if a := Agreement([]float32{1, 0}, g, Tile{X: 2, Y: 0, W: 2, H: 1}, 4, b); a != 1 {
+		t.Errorf("agreement %v, want 1", a)
+	}
+	// A tile calling certain background a person: 0.
+	if a := Agreement([]float32{0, 1}, g, Tile{X: 2, Y: 0, W: 2, H: 1}, 4, b); a != 0 {
+		t.Errorf("agreement %v, want 0", a)
+	}
+}
+
+func slicesEqual(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

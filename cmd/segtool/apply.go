@@ -33,8 +33,9 @@ func applyCommand() *cli.Command {
 		&cli.IntFlag{Name: "guided-radius", DefaultText: "2% of the shorter side", Usage: "--trimap-refine: guided filter window radius in pixels"},
 		&cli.Float64Flag{Name: "guided-eps", Value: apply.DefaultEps, Usage: "--trimap-refine: guided filter regularisation (colours in 0..1)"},
 		&cli.Float64Flag{Name: "temporal-ema", Usage: "frames: smooth the prediction over frames in name order, s = (1-d)*p + d*s_prev, with decay d in [0,1)"},
-		&cli.StringFlag{Name: "tile", Usage: "run on tiles of SIZE or WxH image pixels, stitched with feathered blending (high-resolution photos)"},
+		&cli.StringFlag{Name: "tile", Usage: "refine at full resolution with tiles of SIZE or WxH image pixels (high-resolution photos; see --tile-mode)"},
 		&cli.IntFlag{Name: "overlap", Value: 32, Usage: "tile overlap in pixels"},
+		&cli.StringFlag{Name: "tile-mode", Value: string(models.TileContext), Usage: "with --tile: context (a whole-image pass, refined by tiles only where it is uncertain) or plain (tiles alone, which see no context: a tile of a shirt is no portrait)"},
 		&cli.IntFlag{Name: "batch", Value: 1, Usage: "tiles per inference call (models with a dynamic batch dimension)"},
 		&cli.BoolFlag{Name: "letterbox", Usage: "keep the aspect ratio and pad, instead of a plain resize to the model size"},
 	}, deviceFlags(), []cli.Flag{
@@ -191,6 +192,10 @@ func openPredictor(c *cli.Context, log *slog.Logger) (*models.Predictor, *models
 	if err != nil {
 		return nil, nil, err
 	}
+	mode, err := tileMode(c, tile)
+	if err != nil {
+		return nil, nil, err
+	}
 	log.Info("model spec", "spec", spec.Name, "from", how)
 	sess, err := models.Open(model, spec, so)
 	if err != nil {
@@ -201,6 +206,7 @@ func openPredictor(c *cli.Context, log *slog.Logger) (*models.Predictor, *models
 	}
 	p := models.NewPredictor(sess, fit, tile, c.Int("overlap"))
 	p.Batch = c.Int("batch")
+	p.TileMode = mode
 	return p, sess, nil
 }
 

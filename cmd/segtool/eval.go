@@ -82,8 +82,9 @@ Examples:
 		}, specFlags(), deviceFlags(), []cli.Flag{
 			&cli.IntFlag{Name: "batch", Value: 1, Usage: "images per inference call (models with a dynamic batch dimension)"},
 			&cli.BoolFlag{Name: "letterbox", Usage: "keep the aspect ratio and pad, instead of a plain resize to the model size"},
-			&cli.StringFlag{Name: "tile", Usage: "run on tiles of SIZE or WxH image pixels, stitched with feathered blending"},
+			&cli.StringFlag{Name: "tile", Usage: "refine at full resolution with tiles of SIZE or WxH image pixels (see --tile-mode)"},
 			&cli.IntFlag{Name: "overlap", Value: 32, Usage: "tile overlap in pixels"},
+			&cli.StringFlag{Name: "tile-mode", Value: string(models.TileContext), Usage: "with --tile: context (a whole-image pass, refined by tiles only where it is uncertain) or plain (tiles alone, which see no context: a tile of a shirt is no portrait)"},
 			&cli.Float64Flag{Name: "threshold", Value: 0.5, Usage: "binarise the prediction at this value for the segmentation metrics"},
 			&cli.StringFlag{Name: "metrics", Value: "all", Usage: "metric groups to compute: all, or a comma list of segmentation (always), boundary, matting; fewer groups make a throughput run on a fast GPU cheaper"},
 			&cli.IntFlag{Name: "warmup", Value: 1, Usage: "untimed inference calls before timing starts"},
@@ -156,6 +157,9 @@ func runEval(c *cli.Context) error {
 		if cfg.Fit, cfg.Tile, err = geometry(c); err != nil {
 			return err
 		}
+		if cfg.TileMode, err = tileMode(c, cfg.Tile); err != nil {
+			return err
+		}
 	}
 	var finish func()
 	cfg.Progress, finish = progress(c, "eval")
@@ -191,6 +195,18 @@ func geometry(c *cli.Context) (models.Fit, image.Point, error) {
 		tile = p
 	}
 	return fit, tile, nil
+}
+
+// tileMode reads --tile-mode, and warns when tiles run without context.
+func tileMode(c *cli.Context, tile image.Point) (models.TileMode, error) {
+	m, err := models.ParseTileMode(c.String("tile-mode"))
+	if err != nil {
+		return m, usageError("--tile-mode: %v", err)
+	}
+	if m == models.TilePlain && tile != (image.Point{}) {
+		logger(c).Warn("--tile-mode plain: each tile is predicted without the rest of the image, so a portrait model can miss the person; --tile-mode context refines a whole-image prediction instead")
+	}
+	return m, nil
 }
 
 // parseShard reads --shard i/n, or /n (or n) with i from the job array's
