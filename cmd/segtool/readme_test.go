@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"github.com/segtool/segtool/models"
 	"io"
 	"os"
 	"os/exec"
@@ -77,6 +78,16 @@ func TestReadmeExamples(t *testing.T) {
 		t.Skip("skipping in -short mode: runs every README example")
 	}
 	needORT(t)
+	// The examples run in a temp folder, where the search for .ort beside
+	// the checkout finds nothing: hand the library found from here on.
+	lib, err := models.LibraryPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lib, err = filepath.Abs(lib); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(models.LibEnv, lib)
 	exs, err := readmeExamples("../../README.md")
 	if err != nil {
 		t.Fatal(err)
