@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/segtool/segtool/cvguard"
 	"image"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/segtool/segtool/cvguard"
+	"github.com/segtool/segtool/internal/fixture"
 	"gocv.io/x/gocv"
 )
 
@@ -38,8 +39,8 @@ func TestGuardDecodeBomb(t *testing.T) {
 func guardDecodeBombChild(t *testing.T) {
 	d := Decoder{MaxPixels: 4_000_000_000}
 	for name, b := range map[string][]byte{
-		"png": bombPNG(60000, 60000),
-		"jpg": bombJPEG(t, 60000, 60000),
+		"png": fixture.PNGHeaderBomb(60000, 60000),
+		"jpg": fixture.JPEGHeaderBomb(t, 60000, 60000),
 	} {
 		if _, _, err := d.CheckHeader(name, b); err != nil {
 			t.Fatalf("%s: the header should pass a 4e9 limit: %v", name, err)
