@@ -79,17 +79,23 @@ func guardTestImage(w, h int) gocv.Mat {
 	return m
 }
 
+// gocvEncode is m encoded by gocv itself, the bytes copied out.
+func gocvEncode(tb testing.TB, ext gocv.FileExt, m gocv.Mat) []byte {
+	tb.Helper()
+	nb, err := gocv.IMEncode(ext, m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer nb.Close()
+	return append([]byte(nil), nb.GetBytes()...)
+}
+
 // TestGuardMatchesGocv: the guarded decode and encode give gocv's bytes.
 func TestGuardMatchesGocv(t *testing.T) {
 	img := guardTestImage(37, 23)
 	defer img.Close()
 	for _, ext := range []gocv.FileExt{gocv.PNGFileExt, gocv.JPEGFileExt} {
-		nb, err := gocv.IMEncode(ext, img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := append([]byte(nil), nb.GetBytes()...)
-		nb.Close()
+		want := gocvEncode(t, ext, img)
 		got, err := cvguard.IMEncode(ext, img, nil)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("%s: imencode differs from gocv (%v)", ext, err)
@@ -157,12 +163,7 @@ func BenchmarkGuardDecode(b *testing.B) {
 	for _, sz := range []image.Point{{800, 600}, {4000, 3000}} {
 		img := guardTestImage(sz.X, sz.Y)
 		for _, ext := range []gocv.FileExt{gocv.JPEGFileExt, gocv.PNGFileExt} {
-			nb, err := gocv.IMEncode(ext, img)
-			if err != nil {
-				b.Fatal(err)
-			}
-			data := append([]byte(nil), nb.GetBytes()...)
-			nb.Close()
+			data := gocvEncode(b, ext, img)
 			name := fmt.Sprintf("%dx%d%s", sz.X, sz.Y, ext)
 			b.Run(name+"/gocv", func(b *testing.B) {
 				for range b.N {

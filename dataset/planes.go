@@ -118,14 +118,9 @@ func (p Planes) Fit(size image.Point, mode ResizeMode) (Planes, string, error) {
 		x0, y0 := (inner.X-size.X)/2, (inner.Y-size.Y)/2
 		c := r.Crop(image.Rect(x0, y0, x0+size.X, y0+size.Y))
 		defer c.Close()
-		cl := func(m gocv.Mat) gocv.Mat {
-			if !present(m) {
-				return gocv.Mat{}
-			}
-			return m.Clone()
-		}
-		return Planes{Image: cl(c.Image), Mask: cl(c.Mask), Alpha: cl(c.Alpha), Instances: cl(c.Instances), Trimap: cl(c.Trimap),
-			Boxes: c.Boxes, owned: true}, "cropped " + note, nil
+		q := c.each(func(m gocv.Mat) gocv.Mat { return m.Clone() })
+		q.Boxes = c.Boxes
+		return q, "cropped " + note, nil
 	default:
 		inner := scaled(math.Min(sx, sy))
 		inner = image.Pt(min(inner.X, size.X), min(inner.Y, size.Y))
@@ -136,15 +131,11 @@ func (p Planes) Fit(size image.Point, mode ResizeMode) (Planes, string, error) {
 		defer r.Close()
 		left, top := (size.X-inner.X)/2, (size.Y-inner.Y)/2
 		right, bottom := size.X-inner.X-left, size.Y-inner.Y-top
-		pad := func(m gocv.Mat) gocv.Mat {
-			if !present(m) {
-				return gocv.Mat{}
-			}
+		q := r.each(func(m gocv.Mat) gocv.Mat {
 			out := gocv.NewMat()
 			gocv.CopyMakeBorder(m, &out, top, bottom, left, right, gocv.BorderConstant, color.RGBA{})
 			return out
-		}
-		q := Planes{Image: pad(r.Image), Mask: pad(r.Mask), Alpha: pad(r.Alpha), Instances: pad(r.Instances), Trimap: pad(r.Trimap), owned: true}
+		})
 		for _, b := range r.Boxes {
 			q.Boxes = append(q.Boxes, [4]float64{b[0] + float64(left), b[1] + float64(top), b[2] + float64(left), b[3] + float64(top)})
 		}
@@ -152,18 +143,24 @@ func (p Planes) Fit(size image.Point, mode ResizeMode) (Planes, string, error) {
 	}
 }
 
+// each is f applied to every present plane, absent planes left empty, in
+// planes that own the results; boxes are the caller's to set.
+func (p Planes) each(f func(gocv.Mat) gocv.Mat) Planes {
+	g := func(m gocv.Mat) gocv.Mat {
+		if !present(m) {
+			return gocv.Mat{}
+		}
+		return f(m)
+	}
+	return Planes{Image: g(p.Image), Mask: g(p.Mask), Alpha: g(p.Alpha), Instances: g(p.Instances), Trimap: g(p.Trimap), owned: true}
+}
+
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 // Crop returns views of r in every plane; boxes are shifted and clipped,
 // and those left outside the crop are dropped.
 func (p Planes) Crop(r image.Rectangle) Planes {
-	reg := func(m gocv.Mat) gocv.Mat {
-		if !present(m) {
-			return gocv.Mat{}
-		}
-		return m.Region(r)
-	}
-	q := Planes{Image: reg(p.Image), Mask: reg(p.Mask), Alpha: reg(p.Alpha), Instances: reg(p.Instances), Trimap: reg(p.Trimap), owned: true}
+	q := p.each(func(m gocv.Mat) gocv.Mat { return m.Region(r) })
 	for _, b := range p.Boxes {
 		x0, y0 := math.Max(b[0], float64(r.Min.X)), math.Max(b[1], float64(r.Min.Y))
 		x1, y1 := math.Min(b[2], float64(r.Max.X-1)), math.Min(b[3], float64(r.Max.Y-1))
