@@ -103,44 +103,43 @@ func (p Planes) Fit(size image.Point, mode ResizeMode) (Planes, string, error) {
 	scaled := func(s float64) image.Point {
 		return image.Pt(max(1, int(math.Round(float64(from.X)*s))), max(1, int(math.Round(float64(from.Y)*s))))
 	}
-	switch mode {
-	case ResizeStretch:
+	if mode == ResizeStretch {
 		r, err := p.Resize(size)
 		return r, "stretched " + note, err
-	case ResizeCrop:
-		inner := scaled(math.Max(sx, sy))
+	}
+	// Crop scales to cover the size, pad to fit inside it.
+	var inner image.Point
+	if mode == ResizeCrop {
+		inner = scaled(math.Max(sx, sy))
 		inner = image.Pt(max(inner.X, size.X), max(inner.Y, size.Y))
-		r, err := p.Resize(inner)
-		if err != nil {
-			return Planes{}, "", err
-		}
-		defer r.Close()
+	} else {
+		inner = scaled(math.Min(sx, sy))
+		inner = image.Pt(min(inner.X, size.X), min(inner.Y, size.Y))
+	}
+	r, err := p.Resize(inner)
+	if err != nil {
+		return Planes{}, "", err
+	}
+	defer r.Close()
+	if mode == ResizeCrop {
 		x0, y0 := (inner.X-size.X)/2, (inner.Y-size.Y)/2
 		c := r.Crop(image.Rect(x0, y0, x0+size.X, y0+size.Y))
 		defer c.Close()
 		q := c.each(func(m gocv.Mat) gocv.Mat { return m.Clone() })
 		q.Boxes = c.Boxes
 		return q, "cropped " + note, nil
-	default:
-		inner := scaled(math.Min(sx, sy))
-		inner = image.Pt(min(inner.X, size.X), min(inner.Y, size.Y))
-		r, err := p.Resize(inner)
-		if err != nil {
-			return Planes{}, "", err
-		}
-		defer r.Close()
-		left, top := (size.X-inner.X)/2, (size.Y-inner.Y)/2
-		right, bottom := size.X-inner.X-left, size.Y-inner.Y-top
-		q := r.each(func(m gocv.Mat) gocv.Mat {
-			out := gocv.NewMat()
-			gocv.CopyMakeBorder(m, &out, top, bottom, left, right, gocv.BorderConstant, color.RGBA{})
-			return out
-		})
-		for _, b := range r.Boxes {
-			q.Boxes = append(q.Boxes, [4]float64{b[0] + float64(left), b[1] + float64(top), b[2] + float64(left), b[3] + float64(top)})
-		}
-		return q, "padded " + note, nil
 	}
+	left, top := (size.X-inner.X)/2, (size.Y-inner.Y)/2
+	right, bottom := size.X-inner.X-left, size.Y-inner.Y-top
+	q := r.each(func(m gocv.Mat) gocv.Mat {
+		out := gocv.NewMat()
+		gocv.CopyMakeBorder(m, &out, top, bottom, left, right, gocv.BorderConstant, color.RGBA{})
+		return out
+	})
+	for _, b := range r.Boxes {
+		q.Boxes = append(q.Boxes, [4]float64{b[0] + float64(left), b[1] + float64(top), b[2] + float64(left), b[3] + float64(top)})
+	}
+	return q, "padded " + note, nil
 }
 
 // each is f applied to every present plane, absent planes left empty, in

@@ -117,6 +117,17 @@ func smallDisk(t *testing.T, leave int64) (dir string, free func()) {
 	}
 }
 
+// freshEval scores preds on ds in one uninterrupted run, the reference a
+// resumed run must match, and returns its folder.
+func freshEval(t *testing.T, ds, preds string) string {
+	t.Helper()
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	if code, out := run(t, "--quiet", "eval", "--preds", preds, "--dataset", ds, "--split", "all", "--out", fresh); code != 0 {
+		t.Fatalf("fresh eval: exit %d: %s", code, out)
+	}
+	return fresh
+}
+
 // TestHostileEvalENOSPC (probe 9): eval --save-preds --save-overlays on a
 // disk that fills up stops with exit 1 naming the full disk, records no
 // image as an error, and --resume once there is space scores every image
@@ -124,10 +135,7 @@ func smallDisk(t *testing.T, leave int64) (dir string, free func()) {
 func TestHostileEvalENOSPC(t *testing.T) {
 	const n = 8
 	ds, preds := evalIOFixture(t, n)
-	fresh := filepath.Join(t.TempDir(), "fresh")
-	if code, out := run(t, "--quiet", "eval", "--preds", preds, "--dataset", ds, "--split", "all", "--out", fresh); code != 0 {
-		t.Fatalf("fresh eval: exit %d: %s", code, out)
-	}
+	fresh := freshEval(t, ds, preds)
 	disk, free := smallDisk(t, 100<<10) // room for about two of the 35 KB overlays
 	out := filepath.Join(disk, "run")
 	args := []string{"--quiet", "eval", "--preds", preds, "--dataset", ds, "--split", "all", "--out", out, "--save-preds", "--save-overlays"}
@@ -159,10 +167,7 @@ func TestHostileEvalENOSPC(t *testing.T) {
 func TestHostileEvalWriteFailureResume(t *testing.T) {
 	const n = 6
 	ds, preds := evalIOFixture(t, n)
-	fresh := filepath.Join(t.TempDir(), "fresh")
-	if code, out := run(t, "--quiet", "eval", "--preds", preds, "--dataset", ds, "--split", "all", "--out", fresh); code != 0 {
-		t.Fatalf("fresh eval: exit %d: %s", code, out)
-	}
+	fresh := freshEval(t, ds, preds)
 	out := filepath.Join(t.TempDir(), "run")
 	args := []string{"--quiet", "eval", "--preds", preds, "--dataset", ds, "--split", "all", "--out", out, "--save-preds"}
 	if code, text := run(t, args...); code != 0 {
