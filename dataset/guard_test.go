@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/segtool/segtool/cvguard"
 	"image"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/segtool/segtool/cvguard"
+	"github.com/segtool/segtool/internal/fixture"
 	"gocv.io/x/gocv"
 )
 
@@ -38,8 +39,8 @@ func TestGuardDecodeBomb(t *testing.T) {
 func guardDecodeBombChild(t *testing.T) {
 	d := Decoder{MaxPixels: 4_000_000_000}
 	for name, b := range map[string][]byte{
-		"png": bombPNG(60000, 60000),
-		"jpg": bombJPEG(t, 60000, 60000),
+		"png": fixture.PNGHeaderBomb(60000, 60000),
+		"jpg": fixture.JPEGHeaderBomb(t, 60000, 60000),
 	} {
 		if _, _, err := d.CheckHeader(name, b); err != nil {
 			t.Fatalf("%s: the header should pass a 4e9 limit: %v", name, err)
@@ -78,17 +79,23 @@ func guardTestImage(w, h int) gocv.Mat {
 	return m
 }
 
+// gocvEncode is m encoded by gocv itself, the bytes copied out.
+func gocvEncode(tb testing.TB, ext gocv.FileExt, m gocv.Mat) []byte {
+	tb.Helper()
+	nb, err := gocv.IMEncode(ext, m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer nb.Close()
+	return append([]byte(nil), nb.GetBytes()...)
+}
+
 // TestGuardMatchesGocv: the guarded decode and encode give gocv's bytes.
 func TestGuardMatchesGocv(t *testing.T) {
 	img := guardTestImage(37, 23)
 	defer img.Close()
 	for _, ext := range []gocv.FileExt{gocv.PNGFileExt, gocv.JPEGFileExt} {
-		nb, err := gocv.IMEncode(ext, img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := append([]byte(nil), nb.GetBytes()...)
-		nb.Close()
+		want := gocvEncode(t, ext, img)
 		got, err := cvguard.IMEncode(ext, img, nil)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("%s: imencode differs from gocv (%v)", ext, err)
@@ -156,12 +163,7 @@ func BenchmarkGuardDecode(b *testing.B) {
 	for _, sz := range []image.Point{{800, 600}, {4000, 3000}} {
 		img := guardTestImage(sz.X, sz.Y)
 		for _, ext := range []gocv.FileExt{gocv.JPEGFileExt, gocv.PNGFileExt} {
-			nb, err := gocv.IMEncode(ext, img)
-			if err != nil {
-				b.Fatal(err)
-			}
-			data := append([]byte(nil), nb.GetBytes()...)
-			nb.Close()
+			data := gocvEncode(b, ext, img)
 			name := fmt.Sprintf("%dx%d%s", sz.X, sz.Y, ext)
 			b.Run(name+"/gocv", func(b *testing.B) {
 				for range b.N {

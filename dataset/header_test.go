@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -14,51 +13,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/segtool/segtool/internal/fixture"
 	"gocv.io/x/gocv"
 )
 
-// bombPNG is a valid-looking PNG whose IHDR claims w x h but whose data
-// is one empty zlib stream: a few hundred bytes.
-func bombPNG(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		c := append([]byte(typ), data...)
-		b.Write(c)
-		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(c))
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
-	chunk("IEND", nil)
-	return b.Bytes()
-}
-
-// bombJPEG is a small real JPEG whose SOF0 size is patched to w x h.
-func bombJPEG(t testing.TB, w, h uint16) []byte {
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
-		t.Fatal(err)
-	}
-	b := buf.Bytes()
-	i := bytes.Index(b, []byte{0xFF, 0xC0})
-	if i < 0 {
-		t.Fatal("no SOF0")
-	}
-	binary.BigEndian.PutUint16(b[i+5:], h)
-	binary.BigEndian.PutUint16(b[i+7:], w)
-	return b
-}
-
 func TestCheckHeaderRefusesBombs(t *testing.T) {
 	cases := map[string][]byte{
-		"png 60000x60000":  bombPNG(60000, 60000),
-		"jpeg 30000x30000": bombJPEG(t, 30000, 30000),
-		"png 20000x20000":  bombPNG(20000, 20000),
+		"png 60000x60000":  fixture.PNGHeaderBomb(60000, 60000),
+		"jpeg 30000x30000": fixture.JPEGHeaderBomb(t, 30000, 30000),
+		"png 20000x20000":  fixture.PNGHeaderBomb(20000, 20000),
 	}
 	for name, b := range cases {
 		_, _, err := Decoder{}.CheckHeader(name, b)
@@ -76,11 +39,11 @@ func TestCheckHeaderRefusesBombs(t *testing.T) {
 			t.Errorf("%s: Decode: %v", name, err)
 		}
 	}
-	if n := len(bombPNG(60000, 60000)); n > 1000 {
+	if n := len(fixture.PNGHeaderBomb(60000, 60000)); n > 1000 {
 		t.Errorf("bomb PNG is %d bytes", n)
 	}
 	// MaxPixels raises (or lowers) the limit.
-	b := bombPNG(20000, 20000)
+	b := fixture.PNGHeaderBomb(20000, 20000)
 	if _, size, err := (Decoder{MaxPixels: 400_000_000}).CheckHeader("x", b); err != nil || size != image.Pt(20000, 20000) {
 		t.Errorf("raised limit: %v %v", size, err)
 	}
@@ -183,9 +146,9 @@ func TestCheckHeaderGarbage(t *testing.T) {
 // FuzzImageHeader: CheckHeader and Orientation never panic, and whatever
 // passes CheckHeader is within the limit.
 func FuzzImageHeader(f *testing.F) {
-	f.Add(bombPNG(60000, 60000))
-	f.Add(bombPNG(3, 2))
-	f.Add(bombJPEG(f, 30000, 30000))
+	f.Add(fixture.PNGHeaderBomb(60000, 60000))
+	f.Add(fixture.PNGHeaderBomb(3, 2))
+	f.Add(fixture.JPEGHeaderBomb(f, 30000, 30000))
 	f.Add(exifJPEG(f, 4, 2, 6))
 	var buf bytes.Buffer
 	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 2, 2)))

@@ -155,12 +155,7 @@ func TestCheckComplete(t *testing.T) {
 	m := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(10, 120, 200, 0), 40, 60, gocv.MatTypeCV8UC3)
 	defer m.Close()
 	for _, ext := range []gocv.FileExt{gocv.JPEGFileExt, gocv.PNGFileExt} {
-		buf, err := gocv.IMEncode(ext, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := append([]byte(nil), buf.GetBytes()...)
-		buf.Close()
+		b := gocvEncode(t, ext, m)
 		if err := CheckComplete(b); err != nil {
 			t.Errorf("%s: complete file refused: %v", ext, err)
 		}

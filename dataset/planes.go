@@ -103,53 +103,55 @@ func (p Planes) Fit(size image.Point, mode ResizeMode) (Planes, string, error) {
 	scaled := func(s float64) image.Point {
 		return image.Pt(max(1, int(math.Round(float64(from.X)*s))), max(1, int(math.Round(float64(from.Y)*s))))
 	}
-	switch mode {
-	case ResizeStretch:
+	if mode == ResizeStretch {
 		r, err := p.Resize(size)
 		return r, "stretched " + note, err
-	case ResizeCrop:
-		inner := scaled(math.Max(sx, sy))
+	}
+	// Crop scales to cover the size, pad to fit inside it.
+	var inner image.Point
+	if mode == ResizeCrop {
+		inner = scaled(math.Max(sx, sy))
 		inner = image.Pt(max(inner.X, size.X), max(inner.Y, size.Y))
-		r, err := p.Resize(inner)
-		if err != nil {
-			return Planes{}, "", err
-		}
-		defer r.Close()
+	} else {
+		inner = scaled(math.Min(sx, sy))
+		inner = image.Pt(min(inner.X, size.X), min(inner.Y, size.Y))
+	}
+	r, err := p.Resize(inner)
+	if err != nil {
+		return Planes{}, "", err
+	}
+	defer r.Close()
+	if mode == ResizeCrop {
 		x0, y0 := (inner.X-size.X)/2, (inner.Y-size.Y)/2
 		c := r.Crop(image.Rect(x0, y0, x0+size.X, y0+size.Y))
 		defer c.Close()
-		cl := func(m gocv.Mat) gocv.Mat {
-			if !present(m) {
-				return gocv.Mat{}
-			}
-			return m.Clone()
-		}
-		return Planes{Image: cl(c.Image), Mask: cl(c.Mask), Alpha: cl(c.Alpha), Instances: cl(c.Instances), Trimap: cl(c.Trimap),
-			Boxes: c.Boxes, owned: true}, "cropped " + note, nil
-	default:
-		inner := scaled(math.Min(sx, sy))
-		inner = image.Pt(min(inner.X, size.X), min(inner.Y, size.Y))
-		r, err := p.Resize(inner)
-		if err != nil {
-			return Planes{}, "", err
-		}
-		defer r.Close()
-		left, top := (size.X-inner.X)/2, (size.Y-inner.Y)/2
-		right, bottom := size.X-inner.X-left, size.Y-inner.Y-top
-		pad := func(m gocv.Mat) gocv.Mat {
-			if !present(m) {
-				return gocv.Mat{}
-			}
-			out := gocv.NewMat()
-			gocv.CopyMakeBorder(m, &out, top, bottom, left, right, gocv.BorderConstant, color.RGBA{})
-			return out
-		}
-		q := Planes{Image: pad(r.Image), Mask: pad(r.Mask), Alpha: pad(r.Alpha), Instances: pad(r.Instances), Trimap: pad(r.Trimap), owned: true}
-		for _, b := range r.Boxes {
-			q.Boxes = append(q.Boxes, [4]float64{b[0] + float64(left), b[1] + float64(top), b[2] + float64(left), b[3] + float64(top)})
-		}
-		return q, "padded " + note, nil
+		q := c.each(func(m gocv.Mat) gocv.Mat { return m.Clone() })
+		q.Boxes = c.Boxes
+		return q, "cropped " + note, nil
 	}
+	left, top := (size.X-inner.X)/2, (size.Y-inner.Y)/2
+	right, bottom := size.X-inner.X-left, size.Y-inner.Y-top
+	q := r.each(func(m gocv.Mat) gocv.Mat {
+		out := gocv.NewMat()
+		gocv.CopyMakeBorder(m, &out, top, bottom, left, right, gocv.BorderConstant, color.RGBA{})
+		return out
+	})
+	for _, b := range r.Boxes {
+		q.Boxes = append(q.Boxes, [4]float64{b[0] + float64(left), b[1] + float64(top), b[2] + float64(left), b[3] + float64(top)})
+	}
+	return q, "padded " + note, nil
+}
+
+// each is f applied to every present plane, absent planes left empty, in
+// planes that own the results; boxes are the caller's to set.
+func (p Planes) each(f func(gocv.Mat) gocv.Mat) Planes {
+	g := func(m gocv.Mat) gocv.Mat {
+		if !present(m) {
+			return gocv.Mat{}
+		}
+		return f(m)
+	}
+	return Planes{Image: g(p.Image), Mask: g(p.Mask), Alpha: g(p.Alpha), Instances: g(p.Instances), Trimap: g(p.Trimap), owned: true}
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
@@ -157,13 +159,7 @@ func round2(v float64) float64 { return math.Round(v*100) / 100 }
 // Crop returns views of r in every plane; boxes are shifted and clipped,
 // and those left outside the crop are dropped.
 func (p Planes) Crop(r image.Rectangle) Planes {
-	reg := func(m gocv.Mat) gocv.Mat {
-		if !present(m) {
-			return gocv.Mat{}
-		}
-		return m.Region(r)
-	}
-	q := Planes{Image: reg(p.Image), Mask: reg(p.Mask), Alpha: reg(p.Alpha), Instances: reg(p.Instances), Trimap: reg(p.Trimap), owned: true}
+	q := p.each(func(m gocv.Mat) gocv.Mat { return m.Region(r) })
 	for _, b := range p.Boxes {
 		x0, y0 := math.Max(b[0], float64(r.Min.X)), math.Max(b[1], float64(r.Min.Y))
 		x1, y1 := math.Min(b[2], float64(r.Max.X-1)), math.Min(b[3], float64(r.Max.Y-1))

@@ -1,7 +1,6 @@
 package eval_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/internal/fixture"
 )
 
 // predsConfig is the oracle fixture scored from a folder of predictions
@@ -61,7 +61,7 @@ func TestDuplicateIDRefused(t *testing.T) {
 func TestTraversalIDWritesNothingOutside(t *testing.T) {
 	cfg := hostilePredsConfig(t)
 	parent := filepath.Dir(cfg.Dataset)
-	before := listDir(t, parent)
+	before := fixture.TreeListing(parent)
 	editManifest(t, cfg.Dataset, func(l []string) []string {
 		l[0] = regexp.MustCompile(`"id":"[^"]*"`).ReplaceAllString(l[0], `"id":"../../escaped"`)
 		return l
@@ -70,7 +70,7 @@ func TestTraversalIDWritesNothingOutside(t *testing.T) {
 	if _, err := eval.Run(context.Background(), cfg); !errors.Is(err, dataset.ErrUnsafeID) {
 		t.Fatalf("Run = %v, want ErrUnsafeID", err)
 	}
-	if after := listDir(t, parent); after != before {
+	if after := fixture.TreeListing(parent); after != before {
 		t.Errorf("files changed beside the dataset:\nbefore %s\nafter  %s", before, after)
 	}
 }
@@ -103,15 +103,4 @@ func TestRunFolderLinksNotFollowed(t *testing.T) {
 	if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
 		t.Errorf("%d files written through a link", len(ents))
 	}
-}
-
-// listDir lists every path below dir, one a line.
-func listDir(t *testing.T, dir string) string {
-	t.Helper()
-	var b bytes.Buffer
-	filepath.Walk(dir, func(p string, _ os.FileInfo, _ error) error {
-		b.WriteString(p + "\n")
-		return nil
-	})
-	return b.String()
 }

@@ -75,23 +75,22 @@ func globalsFirst(app *cli.App, args []string) []string {
 			rest = append(rest, a)
 			continue
 		}
-		if f, hasValue := lookupFlag(cmd.Flags, a); f != nil {
+		// The command's own flags stay; global ones move to the front.
+		dst := &rest
+		f, hasValue := lookupFlag(cmd.Flags, a)
+		if f == nil {
+			f, hasValue = lookupFlag(app.Flags, a)
+			dst = &moved
+		}
+		if f == nil {
 			rest = append(rest, a)
-			if takesValue(f) && !hasValue && j+1 < len(args) {
-				j++
-				rest = append(rest, args[j])
-			}
 			continue
 		}
-		if f, hasValue := lookupFlag(app.Flags, a); f != nil {
-			moved = append(moved, a)
-			if takesValue(f) && !hasValue && j+1 < len(args) {
-				j++
-				moved = append(moved, args[j])
-			}
-			continue
+		*dst = append(*dst, a)
+		if takesValue(f) && !hasValue && j+1 < len(args) {
+			j++
+			*dst = append(*dst, args[j])
 		}
-		rest = append(rest, a)
 	}
 	return append(append(head, moved...), rest...)
 }

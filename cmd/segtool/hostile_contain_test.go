@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,19 +9,8 @@ import (
 	"testing"
 
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/internal/fixture"
 )
-
-// treeListing lists every path below dir (links not followed), one a line,
-// to show that nothing was written where it should not be.
-func treeListing(t *testing.T, dir string) string {
-	t.Helper()
-	var b bytes.Buffer
-	filepath.Walk(dir, func(p string, fi os.FileInfo, _ error) error {
-		b.WriteString(p + "\n")
-		return nil
-	})
-	return b.String()
-}
 
 // hostileCopy copies the dataset ds into a new parent folder beside an
 // outside/ folder holding a file, and applies edit to its manifest lines.
@@ -81,7 +69,7 @@ func TestHostileManifestsContained(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			parent, hds := hostileCopy(t, ds, tc.edit)
-			before := treeListing(t, parent)
+			before := fixture.TreeListing(parent)
 			code, out := run(t, "validate", hds)
 			if code != 1 || !strings.Contains(out, tc.validate) {
 				t.Errorf("validate: exit %d, want 1 naming %q:\n%s", code, tc.validate, out)
@@ -101,7 +89,7 @@ func TestHostileManifestsContained(t *testing.T) {
 					t.Errorf("%s: exit %d, want %d naming the manifest line:\n%s", c.args[0], code, c.code, out)
 				}
 			}
-			if after := treeListing(t, parent); after != before {
+			if after := fixture.TreeListing(parent); after != before {
 				t.Errorf("files changed:\nbefore\n%s\nafter\n%s", before, after)
 			}
 			if b, _ := os.ReadFile(filepath.Join(parent, "outside", "x.png")); string(b) != "not yours" {
@@ -133,7 +121,7 @@ func TestOutputLinkRefused(t *testing.T) {
 	os.MkdirAll(elsewhere, 0o755)
 	link := filepath.Join(parent, "out")
 	os.Symlink(elsewhere, link)
-	before := treeListing(t, parent)
+	before := fixture.TreeListing(parent)
 	for _, args := range [][]string{
 		{"build-dataset", "--src", filepath.Join(src, "folder"), "--out", link},
 		{"augment", "--config", augmentConfig, "--dataset", ds, "--out", link},
@@ -143,7 +131,7 @@ func TestOutputLinkRefused(t *testing.T) {
 			t.Errorf("%s into a link: exit %d, want 2 naming --out:\n%s", args[0], code, out)
 		}
 	}
-	if after := treeListing(t, parent); after != before {
+	if after := fixture.TreeListing(parent); after != before {
 		t.Errorf("files changed:\nbefore\n%s\nafter\n%s", before, after)
 	}
 }

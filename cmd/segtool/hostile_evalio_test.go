@@ -117,6 +117,17 @@ func smallDisk(t *testing.T, leave int64) (dir string, free func()) {
 	}
 }
 
+// freshEval scores preds on ds in one uninterrupted run, the reference a
+// resumed run must match, and returns its folder.
+func freshEval(t *testing.T, ds, preds string) string {
+	t.Helper()
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	if code, out := run(t, "--quiet", "eval", "--preds", preds, "--dataset", ds, "--split", "all", "--out", fresh); code != 0 {
+		t.Fatalf("fresh eval: exit %d: %s", code, out)
+	}
+	return fresh
+}
+
 // TestHostileEvalENOSPC (probe 9): eval --save-preds --save-overlays on a
 // disk that fills up stops with exit 1 naming the full disk, records no
 // image as an error, and --resume once there is space scores every image
@@ -124,10 +135,7 @@ func smallDisk(t *testing.T, leave int64) (dir string, free func()) {
 func TestHostileEvalENOSPC(t *testing.T) {
 	const n = 8
 	ds, preds := evalIOFixture(t, n)
-	fresh := filepath.Join(t.TempDir(), "fresh")
-	if code, out := run(t, "--quiet", "eval", "--preds", preds, "--dataset", ds, "--split", "all", "--out", fresh); code != 0 {
-		t.Fatalf("fresh eval: exit %d: %s", code, out)
-	}
+	fresh := freshEval(t, ds, preds)
 	disk, free := smallDisk(t, 100<<10) // room for about two of the 35 KB overlays
 	out := filepath.Join(disk, "run")
 	args := []string{"--quiet", "eval", "--preds", preds, "--dataset", ds, "--split", "all", "--out", out, "--save-preds", "--save-overlays"}
@@ -159,10 +167,7 @@ func TestHostileEvalENOSPC(t *testing.T) {
 func TestHostileEvalWriteFailureResume(t *testing.T) {
 	const n = 6
 	ds, preds := evalIOFixture(t, n)
-	fresh := filepath.Join(t.TempDir(), "fresh")
-	if code, out := run(t, "--quiet", "eval", "--preds", preds, "--dataset", ds, "--split", "all", "--out", fresh); code != 0 {
-		t.Fatalf("fresh eval: exit %d: %s", code, out)
-	}
+	fresh := freshEval(t, ds, preds)
 	out := filepath.Join(t.TempDir(), "run")
 	args := []string{"--quiet", "eval", "--preds", preds, "--dataset", ds, "--split", "all", "--out", out, "--save-preds"}
 	if code, text := run(t, args...); code != 0 {
@@ -205,6 +210,29 @@ func TestHostileEvalWriteFailureResume(t *testing.T) {
 	sameMetrics(t, out, fresh, n)
 }
 
+// fullDiskThenResume runs the job in args (writing to out) on a full
+// disk: exit 1 naming the full disk and no reject for it; then, after
+// free, --resume finishes a dataset that validates.
+func fullDiskThenResume(t *testing.T, args []string, out string, free func()) {
+	t.Helper()
+	job := args[1]
+	code, text := run(t, args...)
+	if code != 1 || !strings.Contains(text, "no space left on device") {
+		t.Fatalf("%s on a full disk: exit %d, %q; want exit 1 naming the full disk", job, code, text)
+	}
+	t.Logf("on the full disk: %s", text)
+	if b, _ := os.ReadFile(filepath.Join(out, dataset.RejectsFile)); bytes.Contains(b, []byte("no space")) {
+		t.Errorf("the full disk was recorded as a reject:\n%s", b)
+	}
+	free()
+	if code, text := run(t, append(args, "--resume")...); code != 0 {
+		t.Fatalf("%s --resume with space again: exit %d: %s", job, code, text)
+	}
+	if code, text := run(t, "validate", out); code != 0 {
+		t.Errorf("validate after the resume: exit %d: %s", code, text)
+	}
+}
+
 // TestHostileBuildDatasetENOSPC: a dataset job that runs out of disk
 // stops with exit 1; the failed write is not a reject, and --resume with
 // space again finishes a dataset that validates.
@@ -216,21 +244,7 @@ func TestHostileBuildDatasetENOSPC(t *testing.T) {
 	disk, free := smallDisk(t, 48<<10) // about a third of the 8 samples' files
 	out := filepath.Join(disk, "ds")
 	args := []string{"--quiet", "build-dataset", "--src", filepath.Join(src, "folder"), "--out", out}
-	code, text := run(t, args...)
-	if code != 1 || !strings.Contains(text, "no space left on device") {
-		t.Fatalf("build-dataset on a full disk: exit %d, %q; want exit 1 naming the full disk", code, text)
-	}
-	t.Logf("on the full disk: %s", text)
-	if b, _ := os.ReadFile(filepath.Join(out, dataset.RejectsFile)); bytes.Contains(b, []byte("no space")) {
-		t.Errorf("the full disk was recorded as a reject:\n%s", b)
-	}
-	free()
-	if code, text := run(t, append(args, "--resume")...); code != 0 {
-		t.Fatalf("build-dataset --resume with space again: exit %d: %s", code, text)
-	}
-	if code, text := run(t, "validate", out); code != 0 {
-		t.Errorf("validate after the resume: exit %d: %s", code, text)
-	}
+	fullDiskThenResume(t, args, out, free)
 	d, err := dataset.Open(out)
 	if err != nil {
 		t.Fatal(err)
@@ -262,19 +276,5 @@ func TestHostileAugmentENOSPC(t *testing.T) {
 	disk, free := smallDisk(t, 64<<10)
 	out := filepath.Join(disk, "aug")
 	args := []string{"--quiet", "augment", "--dataset", src, "--out", out, "--config", augmentConfig, "--copies", "4"}
-	code, text := run(t, args...)
-	if code != 1 || !strings.Contains(text, "no space left on device") {
-		t.Fatalf("augment on a full disk: exit %d, %q; want exit 1 naming the full disk", code, text)
-	}
-	t.Logf("on the full disk: %s", text)
-	if b, _ := os.ReadFile(filepath.Join(out, dataset.RejectsFile)); bytes.Contains(b, []byte("no space")) {
-		t.Errorf("the full disk was recorded as a reject:\n%s", b)
-	}
-	free()
-	if code, text := run(t, append(args, "--resume")...); code != 0 {
-		t.Fatalf("augment --resume with space again: exit %d: %s", code, text)
-	}
-	if code, text := run(t, "validate", out); code != 0 {
-		t.Errorf("validate after the resume: exit %d: %s", code, text)
-	}
+	fullDiskThenResume(t, args, out, free)
 }

@@ -2,12 +2,13 @@ package main
 
 import (
 	"image"
-	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/segtool/segtool/internal/fixture"
 )
 
 // inGuardChild runs the calling test again in a child process and reports
@@ -37,24 +38,12 @@ func TestHostileGuardBomb(t *testing.T) {
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
-	rgb := image.NewRGBA(image.Rect(0, 0, 32, 24))
-	mask := image.NewGray(image.Rect(0, 0, 32, 24))
-	for i := range rgb.Pix {
-		rgb.Pix[i] = uint8(i * 7)
-		if i%4 == 3 {
-			rgb.Pix[i] = 255
-		}
-	}
-	for y := 6; y < 18; y++ {
-		for x := 8; x < 24; x++ {
-			mask.SetGray(x, y, color.Gray{Y: 255})
-		}
-	}
+	rgb, mask := smallSample()
 	for _, s := range []string{"good", "bomb"} {
 		writeTestPNG(t, filepath.Join(src, "masks", s+".png"), mask)
 	}
 	writeTestPNG(t, filepath.Join(src, "images", "good.png"), rgb)
-	writeTestFile(t, filepath.Join(src, "images", "bomb.png"), headerBombPNG(60000, 60000))
+	writeTestFile(t, filepath.Join(src, "images", "bomb.png"), fixture.PNGHeaderBomb(60000, 60000))
 
 	ds := filepath.Join(dir, "ds")
 	code, out := run(t, "-q", "--max-pixels", "4000000000", "build-dataset", "--src", src, "--out", ds)
@@ -73,7 +62,7 @@ func TestHostileGuardBomb(t *testing.T) {
 	// composite decodes backgrounds itself, through the same guard.
 	bg := filepath.Join(dir, "bg")
 	writeTestPNG(t, filepath.Join(bg, "good.png"), rgb)
-	writeTestFile(t, filepath.Join(bg, "bomb.png"), headerBombPNG(60000, 60000))
+	writeTestFile(t, filepath.Join(bg, "bomb.png"), fixture.PNGHeaderBomb(60000, 60000))
 	fg := filepath.Join(dir, "fg")
 	cut := image.NewNRGBA(rgb.Rect)
 	for i := range cut.Pix {

@@ -2,49 +2,33 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"image"
 	"image/color"
-	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/segtool/segtool/internal/fixture"
 )
 
-// headerBombPNG is a PNG of a few hundred bytes whose IHDR claims w x h.
-func headerBombPNG(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		c := append([]byte(typ), data...)
-		b.Write(c)
-		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(c))
+// smallSample is a 32x24 opaque RGB image and its mask: a box in the middle.
+func smallSample() (*image.RGBA, *image.Gray) {
+	rgb := image.NewRGBA(image.Rect(0, 0, 32, 24))
+	mask := image.NewGray(image.Rect(0, 0, 32, 24))
+	for i := range rgb.Pix {
+		rgb.Pix[i] = uint8(i * 7)
+		if i%4 == 3 {
+			rgb.Pix[i] = 255
+		}
 	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
-	chunk("IEND", nil)
-	return b.Bytes()
-}
-
-// headerBombJPEG is a real 8x8 JPEG whose SOF0 claims w x h.
-func headerBombJPEG(t *testing.T, w, h uint16) []byte {
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
-		t.Fatal(err)
+	for y := 6; y < 18; y++ {
+		for x := 8; x < 24; x++ {
+			mask.SetGray(x, y, color.Gray{Y: 255})
+		}
 	}
-	b := buf.Bytes()
-	i := bytes.Index(b, []byte{0xFF, 0xC0})
-	binary.BigEndian.PutUint16(b[i+5:], h)
-	binary.BigEndian.PutUint16(b[i+7:], w)
-	return b
+	return rgb, mask
 }
 
 func writeTestPNG(t *testing.T, path string, img image.Image) {
@@ -73,26 +57,14 @@ func writeTestFile(t *testing.T, path string, b []byte) {
 func TestHostileHeaderBombs(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
-	rgb := image.NewRGBA(image.Rect(0, 0, 32, 24))
-	mask := image.NewGray(image.Rect(0, 0, 32, 24))
-	for i := range rgb.Pix {
-		rgb.Pix[i] = uint8(i * 7)
-		if i%4 == 3 {
-			rgb.Pix[i] = 255
-		}
-	}
-	for y := 6; y < 18; y++ {
-		for x := 8; x < 24; x++ {
-			mask.SetGray(x, y, color.Gray{Y: 255})
-		}
-	}
+	rgb, mask := smallSample()
 	for _, s := range []string{"good", "png60k", "jpg30k", "png20k"} {
 		writeTestPNG(t, filepath.Join(src, "masks", s+".png"), mask)
 	}
 	writeTestPNG(t, filepath.Join(src, "images", "good.png"), rgb)
-	writeTestFile(t, filepath.Join(src, "images", "png60k.png"), headerBombPNG(60000, 60000))
-	writeTestFile(t, filepath.Join(src, "images", "jpg30k.jpg"), headerBombJPEG(t, 30000, 30000))
-	writeTestFile(t, filepath.Join(src, "images", "png20k.png"), headerBombPNG(20000, 20000))
+	writeTestFile(t, filepath.Join(src, "images", "png60k.png"), fixture.PNGHeaderBomb(60000, 60000))
+	writeTestFile(t, filepath.Join(src, "images", "jpg30k.jpg"), fixture.JPEGHeaderBomb(t, 30000, 30000))
+	writeTestFile(t, filepath.Join(src, "images", "png20k.png"), fixture.PNGHeaderBomb(20000, 20000))
 
 	ds := filepath.Join(dir, "ds")
 	code, out := run(t, "-q", "build-dataset", "--src", src, "--out", ds)
@@ -118,7 +90,7 @@ func TestHostileHeaderBombs(t *testing.T) {
 	// validate: a bomb in place of a dataset image is a problem, exit 1.
 	img := filepath.Join(ds, "images", "good.png")
 	good, _ := os.ReadFile(img)
-	writeTestFile(t, img, headerBombPNG(60000, 60000))
+	writeTestFile(t, img, fixture.PNGHeaderBomb(60000, 60000))
 	code, out = run(t, "validate", ds)
 	if code != 1 || !strings.Contains(out, "60000x60000") || !strings.Contains(out, "over the limit") {
 		t.Errorf("validate: exit %d: %s", code, out)
@@ -127,7 +99,7 @@ func TestHostileHeaderBombs(t *testing.T) {
 
 	// eval: a bomb prediction is an error row naming too-large.
 	preds := filepath.Join(dir, "preds")
-	writeTestFile(t, filepath.Join(preds, "good.png"), headerBombJPEG(t, 30000, 30000))
+	writeTestFile(t, filepath.Join(preds, "good.png"), fixture.JPEGHeaderBomb(t, 30000, 30000))
 	run(t, "-q", "eval", "--preds", preds, "--dataset", ds, "--split", "all", "--out", filepath.Join(dir, "run"))
 	rows, _ := os.ReadFile(filepath.Join(dir, "run", "per_image.jsonl"))
 	if !strings.Contains(string(rows), "too-large") || !strings.Contains(string(rows), "30000x30000") {
@@ -137,8 +109,8 @@ func TestHostileHeaderBombs(t *testing.T) {
 	// apply: bomb inputs fail alone; the good image is written.
 	in := filepath.Join(dir, "in")
 	writeTestPNG(t, filepath.Join(in, "good.png"), rgb)
-	writeTestFile(t, filepath.Join(in, "bomb.png"), headerBombPNG(60000, 60000))
-	writeTestFile(t, filepath.Join(in, "bombj.jpg"), headerBombJPEG(t, 30000, 30000))
+	writeTestFile(t, filepath.Join(in, "bomb.png"), fixture.PNGHeaderBomb(60000, 60000))
+	writeTestFile(t, filepath.Join(in, "bombj.jpg"), fixture.JPEGHeaderBomb(t, 30000, 30000))
 	writeTestPNG(t, filepath.Join(dir, "apreds", "good.png"), mask)
 	writeTestPNG(t, filepath.Join(dir, "apreds", "bomb.png"), mask)
 	writeTestPNG(t, filepath.Join(dir, "apreds", "bombj.png"), mask)

@@ -106,14 +106,7 @@ func TestPrecisionComputedScales(t *testing.T) {
 	sc := g.Identity(g.Constant("sc", []int64{4}, []float32{1, 1, 2, 2}))
 	g.Node("Resize", []string{x, "", sc}, 1, onnxbuild.AttrString("mode", "nearest")) // typed only, its output unused
 	g.Output("y", g.Relu(x))
-	model, err := g.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := onnxbuild.Inspect(model)
-	if err != nil {
-		t.Fatal(err)
-	}
+	model, info := marshalInspect(t, g)
 	// Casts: input to float16, output to float, Identity's output to float.
 	if n, types := opCount(info, "Cast"), info.InitTypes; n != 3 || !maps.Equal(types, map[int32]int{onnxbuild.TypeFloat16: 1}) {
 		t.Errorf("%d Casts, initializers by type %v; want 3 and one float16", n, types)

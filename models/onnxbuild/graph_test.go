@@ -229,14 +229,7 @@ func TestInspect(t *testing.T) {
 	y := g.Relu(g.Conv(x, w, "", onnxbuild.ConvAttrs{}))
 	y = g.Relu(g.Add(y, g.Constant("b", []int64{1, 2, 1, 1}, []float32{1, 2})))
 	g.Output("out", g.Softmax(y, 1), onnxbuild.Dynamic("N", 1), onnxbuild.Fixed(2), onnxbuild.Dynamic("H", 4), onnxbuild.Dynamic("W", 5))
-	model, err := g.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := onnxbuild.Inspect(model)
-	if err != nil {
-		t.Fatal(err)
-	}
+	model, info := marshalInspect(t, g)
 	dyn := func(p string) onnxbuild.Dim { return onnxbuild.Dim{Param: p} }
 	want := onnxbuild.Info{
 		IRVersion: 8, Producer: onnxbuild.Producer, ProducerVersion: "1", ModelVersion: 1, Doc: "a tiny test graph",

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/segtool/segtool/models/onnxbuild"
 	ort "github.com/yalue/onnxruntime_go"
 )
 
@@ -19,6 +20,20 @@ type feed struct {
 type result struct {
 	shape []int64
 	data  []float32
+}
+
+// marshalInspect is g's model bytes and what Inspect reads back from them.
+func marshalInspect(t testing.TB, g *onnxbuild.Graph) ([]byte, onnxbuild.Info) {
+	t.Helper()
+	model, err := g.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := onnxbuild.Inspect(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return model, info
 }
 
 // session opens a dynamic session on model bytes.
