@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"image"
+	"slices"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -47,18 +48,6 @@ func runs(vs []uint8) [][2]int {
 	return out
 }
 
-func equalRuns(a, b [][2]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestFitSquareTo320x240 works a 400x400 square into 320x240 by hand:
 //
 //	pad:     s = min(0.8, 0.6) = 0.6, 240x240 at x = 40; box
@@ -97,20 +86,20 @@ func TestFitSquareTo320x240(t *testing.T) {
 		if len(q.Boxes) != 1 || q.Boxes[0] != tc.box {
 			t.Errorf("%q: boxes %v, want [%v]", tc.mode, q.Boxes, tc.box)
 		}
-		if got := runs(column(q.Mask, 160)); !equalRuns(got, tc.maskCol) {
+		if got := runs(column(q.Mask, 160)); !slices.Equal(got, tc.maskCol) {
 			t.Errorf("%q: mask column 160 %v, want %v", tc.mode, got, tc.maskCol)
 		}
 		var row []uint8
 		for x := 0; x < 320; x++ {
 			row = append(row, q.Image.GetUCharAt(100, 3*x)) // blue
 		}
-		if got := runs(row); !equalRuns(got, tc.imgRow) {
+		if got := runs(row); !slices.Equal(got, tc.imgRow) {
 			t.Errorf("%q: image row 100 %v, want %v", tc.mode, got, tc.imgRow)
 		}
 		if tc.mode == ResizePad {
 			// the bars are background in every plane
 			for _, x := range []int{0, 39, 280, 319} {
-				if m, a := runs(column(q.Mask, x)), runs(column(q.Alpha, x)); !equalRuns(m, [][2]int{{0, 240}}) || !equalRuns(a, [][2]int{{0, 240}}) {
+				if m, a := runs(column(q.Mask, x)), runs(column(q.Alpha, x)); !slices.Equal(m, [][2]int{{0, 240}}) || !slices.Equal(a, [][2]int{{0, 240}}) {
 					t.Errorf("pad: column %d has mask %v, alpha %v, want all 0", x, m, a)
 				}
 			}

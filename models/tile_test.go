@@ -2,6 +2,7 @@ package models
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -154,12 +155,12 @@ func TestRefineHandWorked(t *testing.T) {
 	g := []float32{0, 0.5, 1, 1, 1}
 	b := Band{Lo: 0.1, Hi: 0.9, Margin: 1}
 	m := RefineWeights(g, 5, 1, b)
-	if want := []float32{0.5, 1, 0.5, 0, 0}; !slicesEqual(m, want) {
+	if want := []float32{0.5, 1, 0.5, 0, 0}; !slices.Equal(m, want) {
 		t.Errorf("weights %v, want %v", m, want)
 	}
 	nan := float32(math.NaN())
 	got := Refine(g, []float32{1, 0, 0, nan, 0}, m)
-	if want := []float32{0.5, 0, 0.5, 1, 1}; !slicesEqual(got, want) {
+	if want := []float32{0.5, 0, 0.5, 1, 1}; !slices.Equal(got, want) {
 		t.Errorf("refined %v, want %v", got, want)
 	}
 	// A tile touching only m = 0 pixels is not run; one touching x=2 is.
@@ -203,16 +204,4 @@ func TestAgreement(t *testing.T) {
 	if a := Agreement([]float32{0, 1}, g, Tile{X: 2, Y: 0, W: 2, H: 1}, 4, b); a != 0 {
 		t.Errorf("agreement %v, want 0", a)
 	}
-}
-
-func slicesEqual(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
