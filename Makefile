@@ -124,11 +124,12 @@ demo: deps build
 	$(SEGTOOL) inspect $(DEMO)/ds
 	$(SEGTOOL) validate $(DEMO)/ds
 	$(SEGTOOL) validate $(DEMO)/ds-pennfudan
+	$(SEGTOOL) build-dataset --src $(DEMO)/src/folder --out $(DEMO)/ds-320x240 --resize 320x240 --force
 	$(SEGTOOL) composite --fg $(DEMO)/src/cutouts --bg procedural:stripes,checks,noise,gradient,blobs --out $(DEMO)/comp \
 	  --per-fg 3 --seed 1 --size 320x400 --scale 0.6,0.95 --flip --preview 6 --force
 	$(SEGTOOL) validate $(DEMO)/comp
 	$(SEGTOOL) augment --check configs/augment/imgaug-portrait.yaml
-	$(SEGTOOL) augment --config configs/augment/imgaug-portrait.yaml --dataset $(DEMO)/ds --out $(DEMO)/aug \
+	$(SEGTOOL) augment --config imgaug-portrait --dataset $(DEMO)/ds --out $(DEMO)/aug \
 	  --copies 2 --seed 1 --include-originals --preview 4 --force
 	$(SEGTOOL) validate $(DEMO)/aug
 	$(SEGTOOL) bench augment --config configs/augment/imgaug-portrait.yaml --dataset $(DEMO)/ds -n 100
@@ -141,6 +142,7 @@ demo: deps build
 	$(SEGTOOL) models build oracle --out $(DEMO)/oracle.onnx --force
 	$(SEGTOOL) models build unet-aspp --out $(DEMO)/unet_aspp.onnx --force
 	$(SEGTOOL) models inspect $(DEMO)/unet_aspp.onnx
+	$(SEGTOOL) models spec $(DEMO)/unet_aspp.onnx --norm unit > $(DEMO)/unet_aspp.spec.yaml
 	$(SEGTOOL) eval --model $(DEMO)/oracle.onnx --size 256x320 --dataset $(DEMO)/ds --split all \
 	  --out $(DEMO)/runs/oracle --save-preds --save-overlays --force
 	$(SEGTOOL) eval --preds $(DEMO)/runs/oracle/preds --dataset $(DEMO)/ds --split all --out $(DEMO)/runs/oracle-preds --force
@@ -161,6 +163,8 @@ demo: deps build
 	  --out $(DEMO)/runs/oracle-shard1 --save-preds --force
 	$(SEGTOOL) report merge $(DEMO)/runs/oracle-shard0 $(DEMO)/runs/oracle-shard1 --out $(DEMO)/runs/oracle-merged --force
 	$(SEGTOOL) report compare $(DEMO)/runs/oracle-small $(DEMO)/runs/oracle
+	$(SEGTOOL) runs ls $(DEMO)/runs
+	$(SEGTOOL) runs show $(DEMO)/runs/oracle
 	$(SEGTOOL) report $(DEMO)/runs/oracle $(DEMO)/runs/unet_aspp --baseline $(DEMO)/runs/oracle-small --out $(DEMO)/report --worst 6 --force
 	$(SEGTOOL) report $(DEMO)/runs/oracle --baseline $(DEMO)/runs/oracle-merged --out $(DEMO)/report-gate --strict \
 	  --rule "dice >= 0.40" --max-drop dice=0.005 --max-drop miou=0.005 --force
