@@ -1,5 +1,12 @@
 package dataset
 
+import "errors"
+
+// ErrFailFast marks the error a run stops on at its first rejected
+// sample when asked to (eval and every job): one sentinel, so the command
+// line names the flag once.
+var ErrFailFast = errors.New("fail-fast")
+
 // OptionError is a fault in a job's options rather than in a sample: a
 // source that does not exist, an unknown split, a bad spec. Field names
 // the options-struct field at fault ("Workers", "Splits"; two joined by

@@ -70,9 +70,6 @@ type Shard struct {
 // handle an existing output one way.
 var ErrExists = dataset.ErrExists
 
-// ErrFailFast marks the error Run stops on under FailFast.
-var ErrFailFast = errors.New("fail-fast")
-
 // ErrUnfinished reports a run folder whose run did not finish (killed or
 // interrupted); resuming it finishes it.
 var ErrUnfinished = errors.New("not a finished eval run")

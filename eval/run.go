@@ -179,7 +179,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			cfg.Progress(finished, len(samples))
 		}
 		if cfg.FailFast && r.Status == StatusError {
-			return fmt.Errorf("%w: %s (%s): %s", ErrFailFast, r.ID, r.Path, r.Reason)
+			return fmt.Errorf("%w: %s (%s): %s", dataset.ErrFailFast, r.ID, r.Path, r.Reason)
 		}
 		return nil
 	})

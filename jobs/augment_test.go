@@ -342,7 +342,7 @@ func TestAugmentRejects(t *testing.T) {
 
 	out2 := filepath.Join(t.TempDir(), "aug")
 	_, err = Augment(context.Background(), AugmentOptions{Config: cfg, Dataset: src, Out: out2, RunOptions: RunOptions{FailFast: true}})
-	if !errors.Is(err, ErrFailFast) {
+	if !errors.Is(err, dataset.ErrFailFast) {
 		t.Errorf("fail-fast: %v", err)
 	}
 	if _, err := dataset.Open(out2); !errors.Is(err, dataset.ErrPartial) {

@@ -630,7 +630,7 @@ func TestBuildFailFastIgnoresScanRejects(t *testing.T) {
 	fixture.PlantTruncatedJPEG(t, filepath.Join(src, "images", "trunc.jpg"), pp[0].Img)
 	fixture.WritePlane(t, filepath.Join(src, "masks", "trunc.png"), pp[0].Mask, pp[0].W, pp[0].H)
 	_, err = Build(context.Background(), BuildOptions{Format: "folder", Src: src, Out: filepath.Join(t.TempDir(), "ds2"), RunOptions: RunOptions{FailFast: true, Workers: 1}})
-	if !errors.Is(err, ErrFailFast) {
+	if !errors.Is(err, dataset.ErrFailFast) {
 		t.Errorf("fail-fast with a truncated sample: %v, want ErrFailFast", err)
 	}
 }

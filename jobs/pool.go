@@ -12,9 +12,6 @@ import (
 	"github.com/segtool/segtool/dataset"
 )
 
-// ErrFailFast marks the error a run stops on under FailFast.
-var ErrFailFast = errors.New("fail-fast")
-
 // Workers is the pool size every job uses: n, or all cores when n <= 0.
 func Workers(n int) int {
 	if n <= 0 {
@@ -70,11 +67,11 @@ feed:
 }
 
 // FailFast returns the error a FailFast run stops on: the first of rs that
-// was rejected rather than kept and flagged, or nil. It wraps ErrFailFast.
+// was rejected rather than kept and flagged, or nil. It wraps dataset.ErrFailFast.
 func FailFast(rs []dataset.Reject) error {
 	for _, r := range rs {
 		if !r.Kept {
-			return fmt.Errorf("%w: %s: %s", ErrFailFast, strings.Join(r.Source, ", "), r.Reason)
+			return fmt.Errorf("%w: %s: %s", dataset.ErrFailFast, strings.Join(r.Source, ", "), r.Reason)
 		}
 	}
 	return nil

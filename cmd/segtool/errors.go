@@ -83,7 +83,7 @@ func cliError(err error) error {
 		return failure(err, hinted(err).Error())
 	case errors.Is(err, jobs.ErrInterrupted):
 		return failure(err, err.Error()+"; rerun with --resume to continue")
-	case errors.Is(err, jobs.ErrFailFast), errors.Is(err, eval.ErrFailFast):
+	case errors.Is(err, dataset.ErrFailFast):
 		return failure(err, "--"+err.Error())
 	case errors.Is(err, models.ErrNoCUDA): // "device cuda:0: ..."
 		return failure(err, "--"+err.Error()+"; or pass --fallback cpu")
