@@ -41,7 +41,11 @@ type Sample struct {
 	FGFrac    float64           `json:"fg_fraction"`
 	Boxes     [][4]float64      `json:"boxes,omitempty"`
 	Parent    string            `json:"parent,omitempty"`
-	Notes     []string          `json:"notes,omitempty"`
+	// Clip and Frame place a video frame: the clip's name and the frame's
+	// index in it, from 0. Frame is nil outside clip datasets.
+	Clip  string   `json:"clip,omitempty"`
+	Frame *int     `json:"frame,omitempty"`
+	Notes []string `json:"notes,omitempty"`
 	// Extra holds command-specific records (augmentation ops, composite
 	// placement) so later commands can read what produced a sample.
 	Extra map[string]json.RawMessage `json:"extra,omitempty"`
@@ -331,4 +335,12 @@ func TallyRejects(rs []Reject, codes map[string]int) (rejected, flagged int) {
 		}
 	}
 	return rejected, flagged
+}
+
+// FrameIndex is the sample's frame index in its clip, 0 outside clips.
+func (s *Sample) FrameIndex() int {
+	if s.Frame == nil {
+		return 0
+	}
+	return *s.Frame
 }
