@@ -28,15 +28,17 @@ var allowed = map[string][]string{
 	"composite": {"cvguard", "sheet"},
 	"synth":     {"composite"},
 	"trimap":    nil,
+	"temporal":  nil,
+	"coco":      nil,
 	"augment":   {"internal/safeyaml", "sheet", "synth"},
 	"apply":     {"composite", "cvguard", "sheet", "trimap"},
-	"eval":      {"dataset", "models", "sheet"},
+	"eval":      {"coco", "dataset", "models", "sheet", "temporal"},
 	// jobs
-	"jobs": {"apply", "augment", "composite", "configs", "dataset", "internal/safeyaml", "models", "sheet", "trimap"},
+	"jobs": {"apply", "augment", "coco", "composite", "configs", "dataset", "internal/safeyaml", "models", "sheet", "temporal", "trimap"},
 	// reading run folders
-	"report": {"dataset", "eval", "internal/safeyaml", "models"},
+	"report": {"coco", "dataset", "eval", "internal/safeyaml", "models"},
 	// the command line
-	"cmd/segtool": {"apply", "augment", "composite", "configs", "dataset", "eval", "jobs", "models", "models/onnxbuild", "report", "synth", "trimap"},
+	"cmd/segtool": {"apply", "augment", "coco", "composite", "configs", "dataset", "eval", "jobs", "models", "models/onnxbuild", "report", "synth", "temporal", "trimap"},
 	// built-in presets, embedded
 	"configs": nil,
 	// bounded YAML configs (augment, gate, model specs)
