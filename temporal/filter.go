@@ -93,6 +93,10 @@ func (t Spec) New() Filter {
 	switch t.Kind {
 	case EMA:
 		return &emaFilter{decay: float32(t.Param)}
+	case Uncertainty:
+		return &uncertaintyFilter{ratio: float32(t.Param)}
+	case OFD:
+		return &ofdFilter{xi: OFDThreshold}
 	}
 	return passFilter{}
 }
