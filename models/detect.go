@@ -42,7 +42,7 @@ func Detect(base Spec, inputs, outputs []ort.InputOutputInfo) (Spec, error) {
 // logits2). A DeepLab export ends in a convolution and a resize: its two
 // channels are logits, and reading them as probabilities would be wrong.
 func DetectModel(base Spec, info ModelInfo) (Spec, error) {
-	inputs, outputs := info.Inputs, info.Outputs
+	outputs := info.Outputs
 	s := base
 	fail := func(format string, a ...any) (Spec, error) {
 		return base, fmt.Errorf("model spec %s does not fit the model: %s", specName(base), fmt.Sprintf(format, a...))
@@ -53,7 +53,7 @@ func DetectModel(base Spec, info ModelInfo) (Spec, error) {
 		return base, fmt.Errorf("model spec %s does not fit the model: %w", specName(base), err)
 	}
 	if len(inputs) > 1 {
-		return fail("the model has %d inputs (%s); segtool feeds a single image input", len(inputs), ioNames(inputs))
+		return fail("the model has %d inputs (%s); segtool feeds a single image input (a video model names the others under recurrent: states and constants)", len(inputs), ioNames(inputs))
 	}
 	in, inType, err := pickTensor("input", base.Input, inputs, false, 4, 4, base.InputType)
 	if err != nil {
