@@ -214,3 +214,74 @@ func TestStreamSpecErrors(t *testing.T) {
 		})
 	}
 }
+
+// rvmLike writes a graph with RobustVideoMatting's ONNX interface (inputs
+// src, r1i..r4i with every dimension dynamic, downsample_ratio [1];
+// outputs fgr, pha, r1o..r4o) whose states change shape after the first
+// frame: rKo = rKi + mean(src) per channel, [1,3,1,1] from a [1,1,1,1]
+// start, and pha = clip(r1o[:,0]·downsample_ratio, 0, 1) everywhere.
+func rvmLike(t *testing.T, dir string) string {
+	t.Helper()
+	g := onnxbuild.NewGraph("rvm_like")
+	d := onnxbuild.Dynamic
+	src := g.Input("src", d("b", 1), onnxbuild.Fixed(3), d("h", 1), d("w", 1))
+	var rs []string
+	for k := 1; k <= 4; k++ {
+		rs = append(rs, g.Input("r"+string(rune('0'+k))+"i", d("b", 1), d("c", 1), d("y", 1), d("x", 1)))
+	}
+	ratio := g.Input("downsample_ratio", onnxbuild.Fixed(1))
+	pooled := g.GlobalAveragePool(src)
+	var outs []string
+	for _, r := range rs {
+		outs = append(outs, g.Add(r, pooled))
+	}
+	red := g.Conv(outs[0], g.Constant("red", []int64{1, 3, 1, 1}, []float32{1, 0, 0}), "", onnxbuild.ConvAttrs{})
+	zero := g.Conv(src, g.Constant("zero", []int64{1, 3, 1, 1}, []float32{0, 0, 0}), "", onnxbuild.ConvAttrs{})
+	g.Output("fgr", g.Identity(src), d("b", 1), onnxbuild.Fixed(3), d("h", 1), d("w", 1))
+	g.Output("pha", g.Clip(g.Add(zero, g.Mul(red, ratio)), 0, 1), d("b", 1), onnxbuild.Fixed(1), d("h", 1), d("w", 1))
+	for k, o := range outs {
+		g.Output("r"+string(rune('1'+k))+"o", o, d("b", 1), d("c", 3), d("y", 1), d("x", 1))
+	}
+	data, err := g.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "rvm_like.onnx")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The rvm preset resolves against a graph with RVM's interface and feeds
+// each state back whatever its shape: [1,1,1,1] zeros at the start, the
+// model's [1,3,1,1] after. Red 255 (1.0 on p/255) adds 1 to r1o's red
+// channel per frame, so pha = 0.25·(t+1), clipped at 1.
+func TestStreamRVMPreset(t *testing.T) {
+	testmodel.InitRuntime(t)
+	path := rvmLike(t, t.TempDir())
+	size := image.Pt(8, 4)
+	r, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: "rvm", Overrides: models.SpecOverrides{Size: &size}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := models.Open(path, r.Spec, models.SessionOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st := models.NewPredictor(s, models.FitResize, image.Point{}, 0).NewStream()
+	for i, want := range []float32{0.25, 0.5, 0.75, 1, 1} {
+		got, err := st.Predict(redFrame(t, 255))
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		wantPlane(t, "frame "+string(rune('0'+i)), got, want)
+	}
+	st.Reset()
+	got, err := st.Predict(redFrame(t, 255))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPlane(t, "after Reset", got, 0.25)
+}
