@@ -257,3 +257,18 @@ func TestReturnedPlanesAreNew(t *testing.T) {
 		}
 	}
 }
+
+// One NaN frame (a model's bad output, counted by the caller) does not
+// poison a pixel for the rest of the clip: the next finite frame restarts
+// its history.
+func TestNaNDoesNotPersist(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, s := range []string{"ema:0.5", "uncertainty:0.9"} {
+		f := mustNew(t, s)
+		one(t, f, []float32{0.5, 0.5})
+		if got := one(t, f, []float32{nan, 0.5}); got[0] == got[0] || got[1] != 0.5 {
+			t.Errorf("%s: NaN frame gave %v, want [NaN 0.5]", s, got)
+		}
+		near(t, s+" after NaN", one(t, f, []float32{0.25, 0.5}), []float32{0.25, 0.5}, 0)
+	}
+}

@@ -16,7 +16,9 @@ import "math"
 // previous OUTPUT: MediaPipe's pose graph loops the filtered mask back as
 // MASK_PREVIOUS (tfjs pose-detection's poseSegmentationFiltering keeps
 // prevFilteredSegmentationMask). The first frame, or one of another size,
-// passes through, as MediaPipe does without a previous mask.
+// passes through, as MediaPipe does without a previous mask; so does a
+// pixel whose history is NaN, which would otherwise stay NaN for the rest
+// of the clip.
 type uncertaintyFilter struct {
 	ratio float32
 	prev  []float32
@@ -40,7 +42,11 @@ func (f *uncertaintyFilter) Push(p []float32, w, h int) [][]float32 {
 		return [][]float32{append([]float32(nil), p...)}
 	}
 	for i, v := range p {
-		f.prev[i] = v + (f.prev[i]-v)*entropyUncertainty(v)*f.ratio
+		if prev := f.prev[i]; prev == prev { // a NaN history restarts at the new value
+			f.prev[i] = v + (prev-v)*entropyUncertainty(v)*f.ratio
+		} else {
+			f.prev[i] = v
+		}
 	}
 	return [][]float32{append([]float32(nil), f.prev...)}
 }
