@@ -16,10 +16,11 @@ type demoDataOptions struct {
 	Count     int
 	Seed      int64
 	Force     bool
-	// Video draws animated clips instead of stills.
-	Video         bool
-	Clips, Frames int
-	FPS           float64
+	// Video draws animated clips instead of stills; Count is then the
+	// number of clips.
+	Video  bool
+	Frames int
+	FPS    float64
 }
 
 func demoDataCommand() *cli.Command {
@@ -27,7 +28,7 @@ func demoDataCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "demo-data",
 		Usage:     "draw a small synthetic portrait source (folder and Penn-Fudan layouts, RGBA cut-outs, or video clips)",
-		UsageText: "segtool demo-data --out DIR [--count N] [--seed S] [--size WxH] [--force]\n   segtool demo-data --video --out DIR [--clips N] [--frames N] [--fps F] [--size WxH] [--seed S] [--force]",
+		UsageText: "segtool demo-data --out DIR [--count N] [--seed S] [--size WxH] [--force]\n   segtool demo-data --video --out DIR [--count CLIPS] [--frames N] [--fps F] [--size WxH] [--seed S] [--force]",
 		Description: `Draws head-and-shoulders silhouettes with soft, hair-like alpha edges over
 textured backgrounds, so every segtool command can be tried without a
 download. Writes:
@@ -36,10 +37,10 @@ download. Writes:
    DIR/pennfudan/   PNGImages/, PedMasks/ (instance ids), Annotation/ (PASCAL 1.00 text)
    DIR/cutouts/     RGBA cut-outs for segtool composite
 
-With --video it draws animated clips instead: a portrait that sways and
-bobs over a panning background, with the exact alpha of every frame, in
-RobustVideoMatting's evaluation layout, plus an mp4 of each clip (avc1,
-else mp4v):
+With --video it draws --count animated clips instead (default 3 of 24
+frames at 320x180): a portrait that sways and bobs over a panning
+background, with the exact alpha of every frame, in RobustVideoMatting's
+evaluation layout, plus an mp4 of each clip (avc1, else mp4v):
 
    DIR/videomatte/clip_000/com/0000.png   composite
    DIR/videomatte/clip_000/pha/0000.png   alpha
@@ -52,17 +53,16 @@ the encoder's).
 
    segtool demo-data --out demo/src --count 12 --seed 7
    segtool build-dataset --src demo/src/folder --out demo/ds
-   segtool demo-data --video --out demo/clips --clips 3 --frames 24
+   segtool demo-data --video --out demo/clips --count 3 --frames 24
    segtool build-dataset --format videomatte --src demo/clips/videomatte --out demo/clips-ds`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "folder to write (required)", Destination: &o.Out},
-			&cli.IntFlag{Name: "count", Value: synth.DefaultCount, Usage: "samples per layout", Destination: &o.Count},
+			&cli.IntFlag{Name: "count", Value: synth.DefaultCount, Usage: fmt.Sprintf("samples per layout (with --video, clips: default %d)", synth.DefaultClips), Destination: &o.Count},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "random seed", Destination: &o.Seed},
 			&cli.StringFlag{Name: "size", Value: fmt.Sprintf("%dx%d", synth.DefaultWidth, synth.DefaultHeight),
 				Usage: fmt.Sprintf("portrait size WxH (with --video, the frame size, default %dx%d)", synth.DefaultClipWidth, synth.DefaultClipHeight), Destination: &o.Size},
 			&cli.BoolFlag{Name: "force", Usage: "replace samples already in --out", Destination: &o.Force},
 			&cli.BoolFlag{Name: "video", Usage: "draw animated clips (videomatte layout and mp4s) instead of stills", Destination: &o.Video},
-			&cli.IntFlag{Name: "clips", Value: synth.DefaultClips, Usage: "with --video: number of clips", Destination: &o.Clips},
 			&cli.IntFlag{Name: "frames", Value: synth.DefaultClipFrames, Usage: "with --video: frames per clip", Destination: &o.Frames},
 			&cli.Float64Flag{Name: "fps", Value: synth.DefaultClipFPS, Usage: "with --video: the mp4s' frame rate", Destination: &o.FPS},
 		},
@@ -77,7 +77,7 @@ func runDemoData(c *cli.Context, o demoDataOptions) error {
 	if o.Video {
 		return runDemoClips(c, o)
 	}
-	for _, f := range []string{"clips", "frames", "fps"} {
+	for _, f := range []string{"frames", "fps"} {
 		if c.IsSet(f) {
 			return usageError("--%s needs --video", f)
 		}
@@ -105,8 +105,8 @@ func runDemoData(c *cli.Context, o demoDataOptions) error {
 }
 
 func runDemoClips(c *cli.Context, o demoDataOptions) error {
-	if c.IsSet("count") {
-		return usageError("--count is for still pictures; with --video use --clips")
+	if !c.IsSet("count") {
+		o.Count = synth.DefaultClips
 	}
 	size := image.Pt(synth.DefaultClipWidth, synth.DefaultClipHeight)
 	if c.IsSet("size") {
@@ -116,15 +116,15 @@ func runDemoClips(c *cli.Context, o demoDataOptions) error {
 		}
 	}
 	switch {
-	case o.Clips < 1:
-		return usageError("--clips must be at least 1")
+	case o.Count < 1:
+		return usageError("--count must be at least 1")
 	case o.Frames < 1 || o.Frames > 9999:
 		return usageError("--frames must be 1..9999, not %d", o.Frames)
 	case !(o.FPS > 0 && o.FPS <= 240):
 		return usageError("--fps must be in (0, 240], not %g", o.FPS)
 	}
 	sum, err := synth.GenerateClips(c.Context, o.Out, synth.ClipOptions{
-		Clips: o.Clips, Frames: o.Frames, Width: size.X, Height: size.Y, FPS: o.FPS, Seed: o.Seed, Force: o.Force})
+		Clips: o.Count, Frames: o.Frames, Width: size.X, Height: size.Y, FPS: o.FPS, Seed: o.Seed, Force: o.Force})
 	if errors.Is(err, fs.ErrExist) {
 		return usageError("%v (pass --force to replace)", err)
 	}
