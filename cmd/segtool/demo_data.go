@@ -28,7 +28,7 @@ func demoDataCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "demo-data",
 		Usage:     "draw a small synthetic portrait source (folder and Penn-Fudan layouts, RGBA cut-outs, or video clips)",
-		UsageText: "segtool demo-data --out DIR [--count N] [--seed S] [--size WxH] [--force]\n   segtool demo-data --video --out DIR [--count CLIPS] [--frames N] [--fps F] [--size WxH] [--seed S] [--force]",
+		UsageText: "segtool demo-data --out DIR [--count N] [--seed S] [--size WxH] [--force]\nsegtool demo-data --video --out DIR [--count CLIPS] [--frames N] [--fps F] [--size WxH] [--seed S] [--force]",
 		Description: `Draws head-and-shoulders silhouettes with soft, hair-like alpha edges over
 textured backgrounds, so every segtool command can be tried without a
 download. Writes:
