@@ -57,14 +57,22 @@ func (l clipLayout) isClip(dir string) bool {
 	return false
 }
 
-// detect wants at least one clip folder directly below src.
+// detect wants at least one clip folder below src, or in a group folder
+// below it (hasClips).
 func (l clipLayout) detect(src string) bool {
-	entries, err := os.ReadDir(src)
+	return l.hasClips(src, true)
+}
+
+// hasClips reports whether a folder directly below dir is a clip, or,
+// with groups, holds clips directly below it.
+func (l clipLayout) hasClips(dir string, groups bool) bool {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return false
 	}
 	for _, e := range entries {
-		if l.isClip(filepath.Join(src, e.Name())) {
+		p := filepath.Join(dir, e.Name())
+		if l.isClip(p) || groups && l.hasClips(p, false) {
 			return true
 		}
 	}
@@ -72,35 +80,49 @@ func (l clipLayout) detect(src string) bool {
 }
 
 // scan lists the clips in name order and each clip's frames in frame
-// order (frameLess). A frame's index is its position among the clip's
+// order (frameLess). A folder below src that holds clips rather than being
+// one is a group (RobustVideoMatting's videomatte_motion/ and
+// videomatte_static/ below videomatte_512x288/): its clips are named
+// "<group>/<clip>". A frame's index is its position among the clip's
 // frame files, so a frame rejected here leaves a gap rather than moving
 // the frames after it.
 func (l clipLayout) scan(ctx context.Context, src string) ([]Candidate, []Reject, error) {
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		return nil, nil, err
-	}
 	var cands []Candidate
 	var rejects []Reject
 	want := strings.Join(l.labelDirs(), "/ or ")
-	for _, e := range entries {
-		clip := e.Name()
-		if !IsDir(filepath.Join(src, clip)) {
-			rejects = append(rejects, Reject{Source: []string{clip}, Stage: "scan", Code: CodeNotImage,
-				Reason: fmt.Sprintf("not a clip folder: a file beside the clips (each clip is a folder with %s/ and %s/)", l.frames, want)})
-			continue
-		}
-		if !l.isClip(filepath.Join(src, clip)) {
-			rejects = append(rejects, Reject{Source: []string{clip}, Stage: "scan", Code: CodeMissingPartner,
-				Reason: fmt.Sprintf("not a clip folder: it lacks %s/ or %s/", l.frames, want)})
-			continue
-		}
-		cs, rj, err := l.scanClip(ctx, src, clip)
+	var walk func(rel string, groups bool) error
+	walk = func(rel string, groups bool) error {
+		entries, err := os.ReadDir(filepath.Join(src, rel))
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		cands = append(cands, cs...)
-		rejects = append(rejects, rj...)
+		for _, e := range entries {
+			clip := path.Join(rel, e.Name())
+			dir := filepath.Join(src, clip)
+			switch {
+			case !IsDir(dir):
+				rejects = append(rejects, Reject{Source: []string{clip}, Stage: "scan", Code: CodeNotImage,
+					Reason: fmt.Sprintf("not a clip folder: a file beside the clips (each clip is a folder with %s/ and %s/)", l.frames, want)})
+			case l.isClip(dir):
+				cs, rj, err := l.scanClip(ctx, src, clip)
+				if err != nil {
+					return err
+				}
+				cands = append(cands, cs...)
+				rejects = append(rejects, rj...)
+			case groups && l.hasClips(dir, false):
+				if err := walk(clip, false); err != nil {
+					return err
+				}
+			default:
+				rejects = append(rejects, Reject{Source: []string{clip}, Stage: "scan", Code: CodeMissingPartner,
+					Reason: fmt.Sprintf("not a clip folder: it lacks %s/ or %s/", l.frames, want)})
+			}
+		}
+		return nil
+	}
+	if err := walk("", true); err != nil {
+		return nil, nil, err
 	}
 	return cands, rejects, nil
 }

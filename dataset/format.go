@@ -104,7 +104,7 @@ func (f sourceFormat) Scan(ctx context.Context, src string) ([]Candidate, []Reje
 // The order is the auto-detection order (most specific first).
 var formatRegistry = []sourceFormat{
 	{name: "videomatte", detect: videoMatteLayout.detect, scan: videoMatteLayout.scan,
-		recognise: "clip folders <clip>/com/NNNN.png (or .jpg) with <clip>/pha/NNNN.png, optional fgr/ and bgr/ (RobustVideoMatting's evaluation layout)"},
+		recognise: "clip folders <clip>/com/NNNN.png (or .jpg) with <clip>/pha/NNNN.png, optional fgr/ and bgr/; clips may sit in group folders (RobustVideoMatting's evaluation layout)"},
 	{name: "frames", detect: framesLayout.detect, scan: framesLayout.scan,
 		recognise: "clip folders <clip>/frames/<name>.jpg|png with <clip>/alphas/<name>.png and/or <clip>/masks/<name>.png"},
 	{name: "pennfudan", detect: hasDirs("PNGImages", "PedMasks"), scan: scanPennFudan,

@@ -241,3 +241,36 @@ func TestBuildClipSplits(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildVideoMatteGroups reads RobustVideoMatting's full evaluation
+// tree, videomatte_512x288/videomatte_{motion,static}/<clip>/..., from its
+// top: each group's clips are named <group>/<clip>, and a folder in a
+// group that is no clip is a reject.
+func TestBuildVideoMatteGroups(t *testing.T) {
+	src, out := t.TempDir(), filepath.Join(t.TempDir(), "ds")
+	for _, g := range []string{"videomatte_motion", "videomatte_static"} {
+		for k := range 2 {
+			n := fmt.Sprintf("%04d", k)
+			writeClipFrame(t, filepath.Join(src, g, "0000", "com", n+".png"), filepath.Join(src, g, "0000", "pha", n+".png"), k, uint64(k))
+		}
+	}
+	fixture.Mkdirs(t, src, "videomatte_static/notes")
+	if f, err := dataset.LookupFormat("auto", src); err != nil || f.Name() != "videomatte" {
+		t.Fatalf("auto-detect: %v, %v; want videomatte", f, err)
+	}
+	buildT(t, src, out, BuildOptions{Format: "videomatte"})
+	d := validateDataset(t, out)
+	var got []string
+	for _, s := range d.Samples {
+		got = append(got, fmt.Sprintf("%s=%s/%s", s.ID, s.Clip, frameText(s.Frame)))
+	}
+	want := "videomatte_motion_0000_0000=videomatte_motion/0000/0 videomatte_motion_0000_0001=videomatte_motion/0000/1 " +
+		"videomatte_static_0000_0000=videomatte_static/0000/0 videomatte_static_0000_0001=videomatte_static/0000/1"
+	if strings.Join(got, " ") != want {
+		t.Errorf("rows %v, want %s", got, want)
+	}
+	rejects, _ := dataset.ReadRejects(out)
+	if len(rejects) != 1 || rejects[0].Source[0] != "videomatte_static/notes" {
+		t.Errorf("rejects %+v, want videomatte_static/notes", rejects)
+	}
+}
