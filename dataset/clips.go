@@ -15,7 +15,7 @@ import (
 )
 
 // Folders of a canonical dataset that hold a video-matting source's colour
-// layers, beside images/ (the names composite's --layers uses too).
+// layers, beside images/ (the names composite uses for its layers too).
 const (
 	FGDir = "fg"
 	BGDir = "bg"
@@ -152,7 +152,10 @@ func (l clipLayout) scanClip(ctx context.Context, src, clip string) ([]Candidate
 	used := map[string]bool{}
 	for i, f := range frames {
 		s := stem(f)
-		if prev := used[s]; prev {
+		// The key keeps the extension, which ID drops, so that a stem
+		// with a dot ("frame.001") keeps all of it in the id.
+		key := clip + "/" + strings.TrimPrefix(f, root+"/")
+		if used[s] {
 			rejects = append(rejects, Reject{Source: []string{f}, Stage: "scan", Code: CodeDuplicateID,
 				Reason: fmt.Sprintf("another frame of clip %s has the stem %s", clip, s)})
 			continue
@@ -165,12 +168,12 @@ func (l clipLayout) scanClip(ctx context.Context, src, clip string) ([]Candidate
 			for _, sub := range l.labelDirs() {
 				looked = append(looked, fmt.Sprintf("%s/%s/%s.*", clip, sub, s))
 			}
-			rejects = append(rejects, Reject{ID: ID(clip + "/" + s), Source: nonEmpty(f, fg, bg), Stage: "scan", Code: CodeMissingPartner,
+			rejects = append(rejects, Reject{ID: ID(key), Source: nonEmpty(f, fg, bg), Stage: "scan", Code: CodeMissingPartner,
 				Reason: fmt.Sprintf("frame %d of clip %s has no label (looked for %s)", i, clip, strings.Join(looked, " and "))})
 			continue
 		}
 		cands = append(cands, Candidate{
-			Key: clip + "/" + s, Image: f, Sources: nonEmpty(f, alpha, mask, fg, bg), Clip: clip, Frame: i,
+			Key: key, Image: f, Sources: nonEmpty(f, alpha, mask, fg, bg), Clip: clip, Frame: i,
 			Labels: func(src string, d Decoder) (Labels, error) { return loadClipLabels(src, d, mask, alpha, fg, bg) },
 		})
 	}

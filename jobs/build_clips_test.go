@@ -165,7 +165,7 @@ func TestBuildVideoMatte(t *testing.T) {
 func TestBuildFramesLayout(t *testing.T) {
 	src, out := t.TempDir(), filepath.Join(t.TempDir(), "ds")
 	for k := range 3 {
-		n := fmt.Sprintf("f%02d", k)
+		n := fmt.Sprintf("f.%02d", k) // a dot in the stem stays in the id
 		writeClipFrame(t, filepath.Join(src, "walk", "frames", n+".jpg"), filepath.Join(src, "walk", "alphas", n+".png"), k, uint64(k))
 		mask := filepath.Join(src, "wave", "masks", n+".png")
 		if k == 1 {
@@ -183,7 +183,7 @@ func TestBuildFramesLayout(t *testing.T) {
 	buildT(t, src, out, BuildOptions{Format: "frames"})
 	d := validateDataset(t, out)
 	rows := clipRows(d)
-	for id, frame := range map[string]int{"walk_f00": 0, "walk_f01": 1, "walk_f02": 2, "wave_f00": 0, "wave_f02": 2} {
+	for id, frame := range map[string]int{"walk_f.00": 0, "walk_f.01": 1, "walk_f.02": 2, "wave_f.00": 0, "wave_f.02": 2} {
 		s, ok := rows[id]
 		if !ok || s.Frame == nil || *s.Frame != frame || s.Clip != strings.Split(id, "_")[0] {
 			t.Errorf("%s: clip %q frame %s, want frame %d", id, s.Clip, frameText(s.Frame), frame)
@@ -205,8 +205,8 @@ func TestBuildFramesLayout(t *testing.T) {
 	for _, r := range rejects {
 		sources[r.Source[0]] = r.Code
 	}
-	if sources["wave/frames/f01.png"] != dataset.CodeMissingPartner || sources["stray.png"] != dataset.CodeNotImage || len(rejects) != 2 {
-		t.Errorf("rejects %+v, want wave/frames/f01.png (missing-partner) and stray.png (not-image)", rejects)
+	if sources["wave/frames/f.01.png"] != dataset.CodeMissingPartner || sources["stray.png"] != dataset.CodeNotImage || len(rejects) != 2 {
+		t.Errorf("rejects %+v, want wave/frames/f.01.png (missing-partner) and stray.png (not-image)", rejects)
 	}
 }
 
