@@ -34,10 +34,11 @@ const (
 // names: composite, alpha, foreground and background.
 var clipSubdirs = [...]string{"com", "pha", "fgr", "bgr"}
 
-const (
-	streamClip = streamCutout + 1 // random stream of the clips (see newRand)
-	maxFrames  = 9999             // frames are named NNNN.png
-)
+// streamClip is the random stream of the clips (see newRand).
+const streamClip = streamCutout + 1
+
+// MaxClipFrames bounds a clip's length: frames are named NNNN.png.
+const MaxClipFrames = 9999
 
 // VideoCodecs are the FourCCs GenerateClips tries for each clip's mp4, in
 // order; OpenCV's VideoWriter opens silently broken when a codec is
@@ -255,8 +256,8 @@ func (o ClipOptions) resolve() (ClipOptions, error) {
 	switch {
 	case o.Clips < 0:
 		return o, fmt.Errorf("synth: clip count %d is negative", o.Clips)
-	case o.Frames < 0 || o.Frames > maxFrames:
-		return o, fmt.Errorf("synth: %d frames outside 1..%d", o.Frames, maxFrames)
+	case o.Frames < 0 || o.Frames > MaxClipFrames:
+		return o, fmt.Errorf("synth: %d frames outside 1..%d", o.Frames, MaxClipFrames)
 	case o.Width < 64 || o.Height < 64 || o.Width > maxSide || o.Height > maxSide:
 		return o, fmt.Errorf("synth: size %dx%d outside 64..%d", o.Width, o.Height, maxSide)
 	case !(o.FPS > 0 && o.FPS <= 240):

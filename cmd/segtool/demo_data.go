@@ -118,8 +118,8 @@ func runDemoClips(c *cli.Context, o demoDataOptions) error {
 	switch {
 	case o.Count < 1:
 		return usageError("--count must be at least 1")
-	case o.Frames < 1 || o.Frames > 9999:
-		return usageError("--frames must be 1..9999, not %d", o.Frames)
+	case o.Frames < 1 || o.Frames > synth.MaxClipFrames:
+		return usageError("--frames must be 1..%d, not %d", synth.MaxClipFrames, o.Frames)
 	case !(o.FPS > 0 && o.FPS <= 240):
 		return usageError("--fps must be in (0, 240], not %g", o.FPS)
 	}
