@@ -124,6 +124,9 @@ demo: deps build
 	$(SEGTOOL) inspect $(DEMO)/ds
 	$(SEGTOOL) validate $(DEMO)/ds
 	$(SEGTOOL) validate $(DEMO)/ds-pennfudan
+	$(SEGTOOL) demo-data --video --out $(DEMO)/clips --seed 7 --force
+	$(SEGTOOL) build-dataset --format videomatte --src $(DEMO)/clips/videomatte --out $(DEMO)/ds-clips --force
+	$(SEGTOOL) validate $(DEMO)/ds-clips
 	$(SEGTOOL) build-dataset --src $(DEMO)/src/folder --out $(DEMO)/ds-320x240 --resize 320x240 --force
 	$(SEGTOOL) composite --fg $(DEMO)/src/cutouts --bg procedural:stripes,checks,noise,gradient,blobs --out $(DEMO)/comp \
 	  --per-fg 3 --seed 1 --size 320x400 --scale 0.6,0.95 --flip --preview 6 --force
@@ -177,6 +180,7 @@ demo: deps build
 	@command -v chromium >/dev/null && chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1500 \
 	  --screenshot=$(DEMO)/report/screenshot.png file://$(CURDIR)/$(DEMO)/report/report.html 2>/dev/null || true
 	@echo "demo: datasets in $(DEMO)/ds, $(DEMO)/ds-pennfudan, $(DEMO)/comp and $(DEMO)/aug"
+	@echo "demo: clips in $(DEMO)/clips (videomatte layout, videos/*.mp4) and their dataset in $(DEMO)/ds-clips"
 	@echo "demo: trimaps in $(DEMO)/ds/trimaps-sp and $(DEMO)/ds/trimaps-erode"
 	@echo "demo: look at $(DEMO)/comp/preview.png, $(DEMO)/aug/preview.png and $(DEMO)/superpixels.png"
 	@echo "demo: eval runs in $(DEMO)/runs (results.json, per_image.csv, overlays/)"

@@ -44,6 +44,20 @@ type Candidate struct {
 	// Boxes are 0-based [xmin, ymin, xmax, ymax] boxes, if the source has
 	// them.
 	Boxes [][4]float64
+	// Clip names the video clip a frame belongs to ("" outside clip
+	// formats), and Frame is its index in the clip, from 0.
+	Clip  string
+	Frame int
+}
+
+// SplitKey is what a candidate's split is drawn from: the clip for a
+// video frame, so that every frame of a clip lands in one split, else the
+// sample id.
+func (c Candidate) SplitKey() string {
+	if c.Clip != "" {
+		return "clip:" + c.Clip
+	}
+	return ID(c.Key)
 }
 
 // LabelLoader reads a candidate's labels from the source folder, decoding
@@ -51,9 +65,11 @@ type Candidate struct {
 type LabelLoader func(src string, d Decoder) (Labels, error)
 
 // Labels are a sample's label planes, all 8UC1 and the image's size. Mask
-// is required; the others may be empty Mats. The caller closes them.
+// is required; the others may be empty Mats. FG and BG are optional BGR
+// colour layers (Planes.FG). The caller closes them.
 type Labels struct {
 	Mask, Alpha, Instances, Trimap gocv.Mat
+	FG, BG                         gocv.Mat
 	Notes                          []string
 	// Thresholded reports that the mask was not strictly 0/255 and was
 	// thresholded at 128.
@@ -62,7 +78,7 @@ type Labels struct {
 
 // Close releases the label planes.
 func (l *Labels) Close() {
-	for _, m := range []*gocv.Mat{&l.Mask, &l.Alpha, &l.Instances, &l.Trimap} {
+	for _, m := range []*gocv.Mat{&l.Mask, &l.Alpha, &l.Instances, &l.Trimap, &l.FG, &l.BG} {
 		if m.Ptr() != nil {
 			m.Close()
 		}
@@ -87,6 +103,10 @@ func (f sourceFormat) Scan(ctx context.Context, src string) ([]Candidate, []Reje
 // formatRegistry is the format registry: --format NAME maps to its layout.
 // The order is the auto-detection order (most specific first).
 var formatRegistry = []sourceFormat{
+	{name: "videomatte", detect: videoMatteLayout.detect, scan: videoMatteLayout.scan,
+		recognise: "clip folders <clip>/com/NNNN.png (or .jpg) with <clip>/pha/NNNN.png, optional fgr/ and bgr/; clips may sit in group folders (RobustVideoMatting's evaluation layout)"},
+	{name: "frames", detect: framesLayout.detect, scan: framesLayout.scan,
+		recognise: "clip folders <clip>/frames/<name>.jpg|png with <clip>/alphas/<name>.png and/or <clip>/masks/<name>.png"},
 	{name: "pennfudan", detect: hasDirs("PNGImages", "PedMasks"), scan: scanPennFudan,
 		recognise: "PNGImages/ and PedMasks/ (optional Annotation/): PNGImages/<stem>.png with PedMasks/<stem>_mask.png"},
 	{name: "aisegment", detect: hasDirs("clip_img", "matting"), scan: scanAISegment,

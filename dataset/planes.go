@@ -16,6 +16,9 @@ import (
 // SourceSample are released by its Close.
 type Planes struct {
 	Image, Mask, Alpha, Instances, Trimap gocv.Mat
+	// FG and BG are a matting source's colour layers (a video-matting
+	// clip's fgr/ and bgr/ frames), BGR like Image and moved with it.
+	FG, BG gocv.Mat
 	// Boxes are 0-based [xmin, ymin, xmax, ymax] boxes in Image's pixels.
 	Boxes [][4]float64
 	owned bool
@@ -50,6 +53,8 @@ func (p Planes) Resize(size image.Point) (Planes, error) {
 		{&q.Alpha, p.Alpha, gocv.InterpolationLinear},
 		{&q.Instances, p.Instances, gocv.InterpolationNearestNeighbor},
 		{&q.Trimap, p.Trimap, gocv.InterpolationNearestNeighbor},
+		{&q.FG, p.FG, interp},
+		{&q.BG, p.BG, interp},
 	} {
 		if !present(r.src) {
 			continue
@@ -151,7 +156,8 @@ func (p Planes) each(f func(gocv.Mat) gocv.Mat) Planes {
 		}
 		return f(m)
 	}
-	return Planes{Image: g(p.Image), Mask: g(p.Mask), Alpha: g(p.Alpha), Instances: g(p.Instances), Trimap: g(p.Trimap), owned: true}
+	return Planes{Image: g(p.Image), Mask: g(p.Mask), Alpha: g(p.Alpha), Instances: g(p.Instances), Trimap: g(p.Trimap),
+		FG: g(p.FG), BG: g(p.BG), owned: true}
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
@@ -182,7 +188,7 @@ func (p Planes) Close() {
 }
 
 func (p Planes) release() {
-	for _, m := range []gocv.Mat{p.Image, p.Mask, p.Alpha, p.Instances, p.Trimap} {
+	for _, m := range []gocv.Mat{p.Image, p.Mask, p.Alpha, p.Instances, p.Trimap, p.FG, p.BG} {
 		if m.Ptr() != nil {
 			m.Close()
 		}

@@ -51,8 +51,9 @@ func LoadCandidate(src string, c Candidate, d Decoder) (*SourceSample, error) {
 		return nil, err
 	}
 	s := &SourceSample{
-		Planes: Planes{Image: img, Mask: lab.Mask, Alpha: lab.Alpha, Instances: lab.Instances, Trimap: lab.Trimap, Boxes: c.Boxes},
-		Path:   path, Raw: raw, Ext: ".png",
+		Planes: Planes{Image: img, Mask: lab.Mask, Alpha: lab.Alpha, Instances: lab.Instances, Trimap: lab.Trimap,
+			FG: lab.FG, BG: lab.BG, Boxes: c.Boxes},
+		Path: path, Raw: raw, Ext: ".png",
 		Verbatim:    len(imgNotes) == 0 && !(kind == kindJPEG && hasExif(raw)),
 		Notes:       append(append([]string(nil), imgNotes...), lab.Notes...),
 		Thresholded: lab.Thresholded,
@@ -71,7 +72,7 @@ func (s *SourceSample) CheckSizes() error {
 	for _, p := range []struct {
 		name string
 		m    gocv.Mat
-	}{{"alpha", s.Alpha}, {"mask", s.Mask}, {"instances", s.Instances}, {"trimap", s.Trimap}} {
+	}{{"alpha", s.Alpha}, {"mask", s.Mask}, {"instances", s.Instances}, {"trimap", s.Trimap}, {"foreground layer", s.FG}, {"background layer", s.BG}} {
 		if !present(p.m) {
 			continue
 		}

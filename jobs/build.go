@@ -267,7 +267,9 @@ func buildOne(ctx context.Context, o *BuildOptions, w *dataset.Writer, c dataset
 		}
 	}
 
-	split := dataset.SplitFor(id, c.Split, o.Ratios, o.ValFromTrain, o.Seed)
+	// A clip's frames share one split (SplitKey), so no clip straddles
+	// train and test.
+	split := dataset.SplitFor(c.SplitKey(), c.Split, o.Ratios, o.ValFromTrain, o.Seed)
 	unchanged := !resized && o.Crops == 0 && src.Verbatim
 	out := Outcome{Rejects: flags}
 	for i, v := range views {
@@ -276,6 +278,10 @@ func buildOne(ctx context.Context, o *BuildOptions, w *dataset.Writer, c dataset
 			SHA256: map[string]string{}, Boxes: v.Boxes, Notes: src.Notes}
 		if o.Crops > 0 {
 			s.Parent = id
+		}
+		if c.Clip != "" {
+			frame := c.Frame
+			s.Clip, s.Frame = c.Clip, &frame
 		}
 		if fitNote != "" {
 			s.Notes = append(append([]string(nil), s.Notes...), fitNote)
@@ -287,6 +293,9 @@ func buildOne(ctx context.Context, o *BuildOptions, w *dataset.Writer, c dataset
 			err = w.WriteImage(&s, v.Image, src.Ext, o.JPEGQuality)
 		}
 		if lerr := w.WriteLabels(&s, v); err == nil {
+			err = lerr
+		}
+		if lerr := w.WriteLayers(&s, v); err == nil {
 			err = lerr
 		}
 		if err != nil {

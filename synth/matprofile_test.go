@@ -30,6 +30,9 @@ func TestMatProfile(t *testing.T) {
 	if _, err := Portrait(rand.New(rand.NewPCG(1, 2)), 8, 8); err == nil {
 		t.Error("tiny portrait: no error")
 	}
+	if _, err := GenerateClips(context.Background(), t.TempDir(), ClipOptions{Clips: 1, Frames: 3, Width: 64, Height: 64}); err != nil {
+		t.Fatal(err)
+	}
 	if n := gocv.MatProfile.Count(); n != 0 {
 		var b bytes.Buffer
 		_ = gocv.MatProfile.WriteTo(&b, 1)

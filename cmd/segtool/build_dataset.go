@@ -18,7 +18,7 @@ func buildDatasetCommand() *cli.Command {
 	}
 	return &cli.Command{
 		Name:      "build-dataset",
-		Usage:     "turn a raw PFCN, AISegment, Penn-Fudan or plain-folder download into a canonical dataset",
+		Usage:     "turn a raw PFCN, AISegment, Penn-Fudan, plain-folder or video-clip download into a canonical dataset",
 		UsageText: "segtool build-dataset --src DIR --out DATASET [--format auto] [options]",
 		Description: `Reads a raw source layout, checks every sample, and writes the canonical
 dataset (images/, masks/, alphas/, instances/, manifest.jsonl, dataset.json,
@@ -37,11 +37,14 @@ centre; --resize-mode stretch scales each axis on its own. A sample whose
 aspect ratio differs gets a note in the manifest ("padded from 600x800").
 
 Ids come from source paths and splits from a hash of (id, --seed), so adding
-samples never moves old ones. Examples:
+samples never moves old ones. Clip formats (videomatte, frames) hash the
+clip instead, so a clip's frames share one split; their rows get "clip"
+and "frame" (the index from 0 in frame order). Examples:
 
    segtool build-dataset --src PFCN --out pfcn --val-from-train 0.15
    segtool build-dataset --src matting_human_half --out aiseg --resize 320x240
    segtool build-dataset --src PennFudanPed --out pf --crops 5 --crop-size 256
+   segtool build-dataset --format videomatte --src videomatte_512x288 --out vm
    segtool build-dataset --src raw --out ds --resume    # continue an interrupted run`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "src", Usage: "raw source folder (required)"},
