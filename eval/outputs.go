@@ -118,7 +118,7 @@ func saveOverlay(write writeFunc, path string, j *job) error {
 func writeCSV(path string, rows []Row, skip []string) error {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	ms := Options{Skip: skip}.Select(DefaultRegistry().Metrics())
+	ms := runMetrics(skip, hasClips(rows))
 	head := []string{"id", "split", "status", "reason", "width", "height", "tiles", "nonfinite"}
 	for _, m := range ms {
 		head = append(head, m.Name)
