@@ -48,6 +48,9 @@ func (s *Session) NewBatch(n int) (*Batch, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("batch of %d items", n)
 	}
+	if s.Spec.Stateful() {
+		return nil, fmt.Errorf("model spec %s: %w", specName(s.Spec), ErrStatefulBatch)
+	}
 	if s.Spec.Batch > 0 && n != s.Spec.Batch {
 		return nil, fmt.Errorf("batch of %d items, but the model's batch is fixed at %d", n, s.Spec.Batch)
 	}

@@ -42,14 +42,18 @@ func Detect(base Spec, inputs, outputs []ort.InputOutputInfo) (Spec, error) {
 // logits2). A DeepLab export ends in a convolution and a resize: its two
 // channels are logits, and reading them as probabilities would be wrong.
 func DetectModel(base Spec, info ModelInfo) (Spec, error) {
-	inputs, outputs := info.Inputs, info.Outputs
+	outputs := info.Outputs
 	s := base
 	fail := func(format string, a ...any) (Spec, error) {
 		return base, fmt.Errorf("model spec %s does not fit the model: %s", specName(base), fmt.Sprintf(format, a...))
 	}
 
+	inputs, err := s.fitStream(info)
+	if err != nil {
+		return base, fmt.Errorf("model spec %s does not fit the model: %w", specName(base), err)
+	}
 	if len(inputs) > 1 {
-		return fail("the model has %d inputs (%s); segtool feeds a single image input", len(inputs), ioNames(inputs))
+		return fail("the model has %d inputs (%s); segtool feeds a single image input (a video model names the others under recurrent: states and constants)", len(inputs), ioNames(inputs))
 	}
 	in, inType, err := pickTensor("input", base.Input, inputs, false, 4, 4, base.InputType)
 	if err != nil {
@@ -57,7 +61,7 @@ func DetectModel(base Spec, info ModelInfo) (Spec, error) {
 	}
 	s.Input, s.InputType = in.Name, inType
 	d := in.Dimensions
-	layout, err := inputLayout(d, base.Layout)
+	layout, err := inputLayout(d, base.Layout, int64(s.InputChannels()))
 	if err != nil {
 		return fail("input %q %v: %v", in.Name, d, err)
 	}
@@ -126,6 +130,9 @@ func DetectModel(base Spec, info ModelInfo) (Spec, error) {
 	}
 	if n := s.Kind.Channels(); n == 2 && (s.Foreground < 0 || s.Foreground >= n) {
 		return fail("foreground %d is not a channel of the 2-channel output %q", s.Foreground, out.Name)
+	}
+	if s.Stateful() && (s.InputType != Float32 || s.OutputType != Float32) {
+		return fail("a video model's image input and output are fed as float32; %q is %s and %q %s", s.Input, s.InputType, s.Output, s.OutputType)
 	}
 	return s, nil
 }
@@ -229,20 +236,21 @@ func elemType(what string, i ort.InputOutputInfo, want string) (string, error) {
 	return got, nil
 }
 
-// inputLayout reads the layout from which dimension is 3. A shape that
-// does not tell (both 3, or dynamic) keeps the spec's layout.
-func inputLayout(d []int64, want Layout) (Layout, error) {
-	nchw := d[1] == 3 || d[1] <= 0
-	nhwc := d[3] == 3 || d[3] <= 0
+// inputLayout reads the layout from which dimension is c (3, or 4 with a
+// prior-mask channel). A shape that does not tell (both c, or dynamic)
+// keeps the spec's layout.
+func inputLayout(d []int64, want Layout, c int64) (Layout, error) {
+	nchw := d[1] == c || d[1] <= 0
+	nhwc := d[3] == c || d[3] <= 0
 	switch {
-	case d[1] == 3 && d[3] != 3:
+	case d[1] == c && d[3] != c:
 		nhwc = false
-	case d[3] == 3 && d[1] != 3:
+	case d[3] == c && d[1] != c:
 		nchw = false
 	}
 	switch {
 	case !nchw && !nhwc:
-		return "", fmt.Errorf("has no 3-channel dimension (dimension 1 or 3); segtool feeds 3-channel images")
+		return "", fmt.Errorf("has no %d-channel dimension (dimension 1 or 3); segtool feeds %d-channel images", c, c)
 	case want == NCHW && !nchw, want == NHWC && !nhwc:
 		return "", fmt.Errorf("is not %s, as the spec's layout says", want)
 	case want != "":

@@ -206,6 +206,9 @@ func (p *Predictor) Predict(img gocv.Mat) ([]float32, error) {
 		return nil, fmt.Errorf("predict: no session")
 	}
 	spec := p.Session.Spec
+	if spec.Stateful() {
+		return p.NewStream().Predict(img) // a still image is a clip of one frame
+	}
 	w, h := img.Cols(), img.Rows()
 	if w <= 0 || h <= 0 {
 		return nil, fmt.Errorf("predict: empty image")

@@ -111,6 +111,42 @@ func presetList() []Spec {
 			Order: RGB, Scale: inv, Mean: imagenetMean, Std: imagenetStd, PostScale: 1, Kind: Logits2, Foreground: 1,
 			Source: "segtool models build fast-scnn (Poudel et al. 2019, Tramac/Fast-SCNN-pytorch; ImageNet mean/std; 2-class logits, channel 1 = person)",
 		},
+		// Video models: recurrent state and a prior-mask channel.
+		{
+			// The ONNX export takes any size; choose downsample_ratio by
+			// RVM's table (1 up to 512x512, 0.375 at 1280x720 portrait,
+			// 0.25 at 1920x1080) in a spec file of your own.
+			Name: "rvm", Input: "src", Output: "pha",
+			Layout: NCHW,
+			Order:  RGB, Scale: inv, Std: unit, PostScale: 1, Kind: Sigmoid, Matte: true,
+			Recurrent: &Recurrent{
+				States: []StatePair{
+					{Input: "r1i", Output: "r1o", Shape: []int64{1, 1, 1, 1}},
+					{Input: "r2i", Output: "r2o", Shape: []int64{1, 1, 1, 1}},
+					{Input: "r3i", Output: "r3o", Shape: []int64{1, 1, 1, 1}},
+					{Input: "r4i", Output: "r4o", Shape: []int64{1, 1, 1, 1}},
+				},
+				Constants: []ConstInput{{Name: "downsample_ratio", Value: []float32{0.25}}},
+			},
+			Source: "PeterL1n/RobustVideoMatting documentation/inference.md (ONNX: inputs src [B,3,H,W] RGB 0..1, r1i..r4i " +
+				"recurrent states starting as zeros [1,1,1,1], downsample_ratio float32 [1]; outputs fgr, pha [B,1,H,W] in [0,1], r1o..r4o fed back as r1i..r4i)",
+		},
+		{
+			Name: "state-sum", Input: "src", Output: "alpha",
+			Layout: NCHW,
+			Order:  RGB, Scale: 1, Std: unit, PostScale: 1, Kind: Sigmoid,
+			Recurrent: &Recurrent{
+				States:    []StatePair{{Input: "state_in", Output: "state_out", Shape: []int64{1, 1, 1, 1}}},
+				Constants: []ConstInput{{Name: "gain", Value: []float32{1.0 / 1024}}},
+			},
+			Source: "segtool models build state-sum (a recurrent toy: alpha = state = gain times the sum of the raw red means since the clip's start)",
+		},
+		{
+			Name: "prior-mix", Input: "image", Output: "alpha",
+			Layout: NCHW,
+			Order:  RGB, Scale: inv, Std: unit, PostScale: 1, Kind: Sigmoid, PriorMask: true,
+			Source: "segtool models build prior-mix (a prior-mask toy: alpha = red/2 + prior/2, red on p/255, prior the previous frame's alpha)",
+		},
 	}
 }
 

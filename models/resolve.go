@@ -122,7 +122,11 @@ func ResolveSpec(req SpecRequest) (Resolved, error) {
 	before = spec
 	spec, err := DetectModel(spec, *info)
 	if err != nil {
-		return r, &dataset.OptionError{Field: "Model", Err: fmt.Errorf("%s: %w", req.Model, err)}
+		field := "Model"
+		if errors.Is(err, ErrStreamSpec) {
+			field = "Spec" // the error names the spec line at fault
+		}
+		return r, &dataset.OptionError{Field: field, Err: fmt.Errorf("%s: %w", req.Model, err)}
 	}
 	r.mark(before, spec, FromModel)
 	if !req.Partial {

@@ -222,7 +222,8 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 		s.Close()
 		return nil, err
 	}
-	sess, err := ort.NewDynamicAdvancedSession(path, []string{spec.Input}, []string{spec.Output}, so)
+	inNames, outNames := spec.sessionNames()
+	sess, err := ort.NewDynamicAdvancedSession(path, inNames, outNames, so)
 	if err != nil && s.Provider == ProviderCUDA && o.FallbackCPU {
 		// The provider is built with the session: a missing cuDNN, no GPU
 		// or too little memory shows only now.
@@ -232,7 +233,7 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 			err = err2
 		} else {
 			s.opts, s.Provider, s.Fallback = so, ProviderCPU, err.Error()
-			sess, err = ort.NewDynamicAdvancedSession(path, []string{spec.Input}, []string{spec.Output}, so)
+			sess, err = ort.NewDynamicAdvancedSession(path, inNames, outNames, so)
 		}
 	}
 	if err != nil {

@@ -93,6 +93,12 @@ type Spec struct {
 	// needs nothing from segtool, so it is only reported.
 	Weights string `yaml:"weights,omitempty"`
 	Source  string `yaml:"source,omitempty"`
+	// Recurrent and PriorMask describe a video model (see state.go):
+	// state pairs fed back every frame with constant extra inputs, and a
+	// 4th input channel holding the previous frame's prediction. Recurrent
+	// is a pointer so that a Spec stays comparable.
+	Recurrent *Recurrent `yaml:"recurrent,omitempty"`
+	PriorMask bool       `yaml:"prior_mask,omitempty"`
 	// OutputRank is the output tensor's rank, 3 ([N,H,W]) or 4, as Detect
 	// found it; 0 means 4.
 	OutputRank int `yaml:"-" json:"-"`
@@ -190,6 +196,7 @@ func (s Spec) check(complete bool) error {
 	case n != 2 && s.Foreground != 0:
 		bad("foreground: %d, only softmax2 and logits2 outputs have a foreground channel", s.Foreground)
 	}
+	errs = append(errs, s.checkStream()...)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -202,10 +209,11 @@ func (s Spec) check(complete bool) error {
 
 // InputShape is the input tensor shape for a batch of n images.
 func (s Spec) InputShape(n int) []int64 {
+	c := int64(s.InputChannels())
 	if s.Layout == NHWC {
-		return []int64{int64(n), int64(s.Height), int64(s.Width), 3}
+		return []int64{int64(n), int64(s.Height), int64(s.Width), c}
 	}
-	return []int64{int64(n), 3, int64(s.Height), int64(s.Width)}
+	return []int64{int64(n), c, int64(s.Height), int64(s.Width)}
 }
 
 // OutputShape is the output tensor shape for a batch of n images: the
@@ -252,6 +260,7 @@ func LoadSpec(path string) (Spec, error) {
 	if err := checkTriples(data); err != nil {
 		return Spec{}, fmt.Errorf("%s: %w", path, err)
 	}
+	lines := streamLines(data)
 	s := Spec{Std: [3]float32{1, 1, 1}, PostScale: 1}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -267,6 +276,7 @@ func LoadSpec(path string) (Spec, error) {
 	if s.Name == "" {
 		s.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
+	s.placeStream(path, lines)
 	if err := s.check(false); err != nil {
 		return Spec{}, fmt.Errorf("%s: %w", path, err)
 	}

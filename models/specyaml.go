@@ -70,6 +70,8 @@ func specComments() map[string]string {
 		"input_type":    "float32 or float16",
 		"output_type":   "float32 or float16",
 		"source":        "where these facts come from",
+		"recurrent":     "video model: states (input -> output tensor fed back every frame, zeros of shape at a clip's start) and constants (extra inputs, float32 values)",
+		"prior_mask":    "video model: the input's 4th channel is the previous frame's prediction (0..1; zeros at a clip's start)",
 	}
 }
 

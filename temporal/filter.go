@@ -93,6 +93,10 @@ func (t Spec) New() Filter {
 	switch t.Kind {
 	case EMA:
 		return &emaFilter{decay: float32(t.Param)}
+	case Uncertainty:
+		return &uncertaintyFilter{ratio: float32(t.Param)}
+	case OFD:
+		return &ofdFilter{xi: OFDThreshold}
 	}
 	return passFilter{}
 }
@@ -107,7 +111,8 @@ func (passFilter) Reset()             {}
 func (passFilter) Delay() int         { return 0 }
 
 // emaFilter is s_t = (1 − d)·p_t + d·s_(t−1), s_0 = p_0; a frame of
-// another size restarts it.
+// another size restarts it, and a pixel whose history is NaN restarts at
+// p_t (else one NaN frame would poison the pixel for the rest of the clip).
 type emaFilter struct {
 	decay float32
 	state []float32
@@ -122,7 +127,11 @@ func (f *emaFilter) Push(p []float32, w, h int) [][]float32 {
 	}
 	d, k := f.decay, 1-f.decay
 	for i, v := range p {
-		f.state[i] = k*v + d*f.state[i]
+		if s := f.state[i]; s == s { // a NaN history restarts at the new value
+			f.state[i] = k*v + d*s
+		} else {
+			f.state[i] = v
+		}
 	}
 	return [][]float32{append([]float32(nil), f.state...)}
 }

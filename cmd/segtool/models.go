@@ -288,7 +288,10 @@ real model costs, FLOP for FLOP) and He-initialised random weights from
 --seed: the same options write the same bytes. They are for timing, not for
 accuracy; 'oracle' is the exception, a 1x1 conv and a sigmoid whose output
 is exactly 1 where the red channel is >= 128 and 0 elsewhere, so tests know
-the metrics a dataset must score.
+the metrics a dataset must score. 'state-sum' (alpha = 1/1024 times the sum
+of the red means since the clip's start, carried in a state tensor) and
+'prior-mix' (alpha = red/2 + the previous frame's alpha/2) are video toys
+whose output over a clip is known exactly.
 
 Each model matches the preset of the same name (segtool models presets).
 
@@ -304,7 +307,9 @@ Examples:
    segtool models build unet-aspp --out unet_aspp.onnx          # NHWC 800x600, as the TensorFlow original
    segtool models build mobilenetv2-unet --out mnv2.onnx --size 512x512
    segtool models build oracle --out oracle.onnx
-   segtool models build oracle --out oracle_fp16.onnx --fp16 all`,
+   segtool models build oracle --out oracle_fp16.onnx --fp16 all
+   segtool models build state-sum --out state_sum.onnx   # video toys (fp32): a recurrent state,
+   segtool models build prior-mix --out prior_mix.onnx   # and a prior-mask 4th channel`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "output file (required)"},
 			&cli.StringFlag{Name: "size", DefaultText: "the architecture's", Usage: "input size WxH"},
