@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/models/onnxbuild"
 	"github.com/segtool/segtool/temporal"
 )
 
@@ -406,5 +409,88 @@ func TestClipModel(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(cfg.Out, eval.CSVFile))
 	if !strings.Contains(strings.SplitN(string(b), "\n", 2)[0], ",dtssd,flicker,") {
 		t.Errorf("per_image.csv lacks the per-frame dtssd and flicker: %s", strings.SplitN(string(b), "\n", 2)[0])
+	}
+}
+
+// TestOFDMatchesFrames: ofd hands frame t back at frame t+1 and the last
+// at the clip's end; each must be scored against its own truth. The
+// prediction is the truth of a person moving 2 px a frame, exact but for a
+// one-frame spike at frame 2 where its neighbours agree: ofd removes the
+// spike, so every frame scores MAD 0 and the clip dtSSD 0; a frame scored
+// against a neighbour's truth would not.
+func TestOFDMatchesFrames(t *testing.T) {
+	c := clipFixture{name: "spike"}
+	for f := range 5 {
+		a := plane(func(x, y int) uint8 {
+			if x >= 6+2*f && x < 20+2*f {
+				return 255
+			}
+			return 0
+		})
+		p := slices.Clone(a)
+		if f == 2 {
+			for y := 20; y < 30; y++ {
+				for x := 32; x < 40; x++ {
+					p[y*oracleW+x] = 200 // background elsewhere: a spike
+				}
+			}
+		}
+		c.alpha, c.pred = append(c.alpha, a), append(c.pred, p)
+	}
+	ds, preds := writeClipDataset(t, t.TempDir(), []clipFixture{c})
+	run := func(spec string) map[string]string {
+		cfg := clipConfig(t, ds, preds)
+		var err error
+		if cfg.Temporal, err = temporal.Parse(spec); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eval.Run(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		return readClipCSV(t, filepath.Join(cfg.Out, eval.PerClipFile))["spike"]
+	}
+	if none := run("none"); none["mad"] == "0" || none["dtssd"] == "0" {
+		t.Fatalf("the spike scores nothing without a filter: %v", none)
+	}
+	if got := run("ofd"); got["frames"] != "5" || got["mad"] != "0" || got["dtssd"] != "0" || got["flicker"] != "0" {
+		t.Errorf("ofd: %v, want 5 frames, mad, dtssd and flicker 0", got)
+	}
+}
+
+// TestClipRecurrentModel runs the state-sum toy (alpha = the sum of the
+// red means since the clip's start / 1024) over two clips of three frames
+// of red 64 against an all-zero alpha: each frame's MAD is its alpha,
+// 64/1024, 128/1024, 192/1024, so each clip's MAD is 0.125 and its dtSSD
+// 100·(64/1024) = 6.25, but only if the state starts from zeros at each
+// clip.
+func TestClipRecurrentModel(t *testing.T) {
+	needORT(t)
+	dir := t.TempDir()
+	red := plane(func(x, y int) uint8 { return 64 })
+	zero := plane(func(x, y int) uint8 { return 0 })
+	var clips []clipFixture
+	for _, name := range []string{"a", "b"} {
+		c := clipFixture{name: name}
+		for range 3 {
+			c.red, c.alpha = append(c.red, red), append(c.alpha, zero)
+		}
+		clips = append(clips, c)
+	}
+	ds, _ := writeClipDataset(t, dir, clips)
+	path := testmodel.Built(t, dir, "state-sum", onnxbuild.Options{})
+	base := models.Presets()["state-sum"]
+	base.Width, base.Height = oracleW, oracleH
+	cfg := eval.Config{Dataset: ds, Model: path, Spec: testmodel.Detect(t, path, base),
+		Session: models.SessionOptions{Device: models.Device{Kind: "cpu"}, Threads: 1},
+		Batch:   1, Fit: models.FitResize, Metrics: eval.DefaultOptions(),
+		Out: filepath.Join(dir, "run"), Workers: 1, Warmup: 1}
+	if _, err := eval.Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	got := readClipCSV(t, filepath.Join(cfg.Out, eval.PerClipFile))
+	for _, name := range []string{"a", "b"} {
+		if got[name]["mad"] != "0.125" || got[name]["dtssd"] != "6.25" {
+			t.Errorf("clip %s: %v, want mad 0.125 and dtssd 6.25", name, got[name])
+		}
 	}
 }
