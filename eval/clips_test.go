@@ -494,3 +494,32 @@ func TestClipRecurrentModel(t *testing.T) {
 		}
 	}
 }
+
+// TestClipMissingFrame: a frame without its prediction is an error row,
+// and dtSSD does not bridge the gap: the clip's value is the mean over the
+// pairs on either side of it.
+func TestClipMissingFrame(t *testing.T) {
+	c := flickerClips()[0]
+	ds, preds := writeClipDataset(t, t.TempDir(), []clipFixture{c})
+	if err := os.Remove(filepath.Join(preds, "walk_0002.png")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := clipConfig(t, ds, preds)
+	res, err := eval.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts.Errors != 1 || len(res.Problems) != 1 || res.Problems[0].ID != "walk_0002" {
+		t.Errorf("counts %+v problems %+v", res.Counts, res.Problems)
+	}
+	// Pairs (0,1), (3,4), (4,5); each rvmClip of two frames is its pair's dtSSD.
+	_, _, d1 := rvmClip(c.pred[0:2], c.alpha[0:2])
+	_, _, d45 := rvmClip(c.pred[3:6], c.alpha[3:6]) // mean of pairs 4 and 5
+	want := (d1 + 2*d45) / 3
+	row := readClipCSV(t, filepath.Join(cfg.Out, eval.PerClipFile))["walk"]
+	v, _ := strconv.ParseFloat(row["dtssd"], 64)
+	relClose(t, "dtssd across a missing frame", v, want)
+	if row["frames"] != "5" {
+		t.Errorf("frames %s, want the 5 scored", row["frames"])
+	}
+}
