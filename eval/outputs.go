@@ -147,6 +147,11 @@ func writeCSV(path string, rows []Row, skip []string) error {
 			return err
 		}
 	}
+	return flushCSV(path, w, &b)
+}
+
+// flushCSV writes what w holds in b to path, atomically.
+func flushCSV(path string, w *csv.Writer, b *bytes.Buffer) error {
 	w.Flush()
 	if err := w.Error(); err != nil {
 		return err

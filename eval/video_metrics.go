@@ -6,8 +6,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-
-	"github.com/segtool/segtool/dataset"
 )
 
 // Video metrics: how a clip's predictions change from frame to frame
@@ -262,9 +260,5 @@ func writeClipCSV(path string, clips []ClipScores) error {
 			return err
 		}
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return err
-	}
-	return dataset.WriteFileAtomic(path, b.Bytes())
+	return flushCSV(path, w, &b)
 }
