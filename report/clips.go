@@ -68,7 +68,7 @@ func dtssdFigure(dir string, cs []clipSeries) (*Figure, error) {
 	p := newPlot("Temporal coherence per clip", "clip", "dtSSD (alpha x100, lower is better)")
 	width := vg.Points(math.Max(4, math.Min(24, 360/float64(len(names)*len(cs)))))
 	var keys []legendEntry
-	found := false
+	found, top := false, 0.0
 	for k, c := range cs {
 		vals := make(plotter.Values, len(names))
 		for i, n := range names {
@@ -76,7 +76,7 @@ func dtssdFigure(dir string, cs []clipSeries) (*Figure, error) {
 				if c.clips[j].Clip == n {
 					if v, ok := c.clips[j].DTSSD(); ok {
 						vals[i] = v
-						found = true
+						found, top = true, math.Max(top, v)
 					}
 				}
 			}
@@ -96,7 +96,7 @@ func dtssdFigure(dir string, cs []clipSeries) (*Figure, error) {
 	}
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
-	p.Y.Min = 0
+	p.Y.Min, p.Y.Max = 0, math.Max(top*1.08, 1e-3)
 	png, svg, err := render(dir, "clips_dtssd", panel{p: p, weight: 1}, panel{legend: keys})
 	if err != nil {
 		return nil, err

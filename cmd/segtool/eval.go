@@ -475,7 +475,11 @@ func printEvalSummary(c *cli.Context, cfg eval.Config, res *eval.Results) {
 		if m.Accumulated != nil {
 			acc = fmt.Sprintf("%.4f", *m.Accumulated)
 		}
-		rows = append(rows, []string{n, acc, fmt.Sprintf("%.4f", *m.Mean), strconv.Itoa(m.MeanImages)})
+		label := n
+		if m.Group == eval.GroupVideo {
+			label += " (mean over clips)" // and its count is of clips
+		}
+		rows = append(rows, []string{label, acc, fmt.Sprintf("%.4f", *m.Mean), strconv.Itoa(m.MeanImages)})
 		// The names of results.json's values in report and the gate: the
 		// bare name is the accumulated value where there is one, else the
 		// mean; name_mean is always the mean of per-image values.
