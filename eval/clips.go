@@ -3,9 +3,12 @@ package eval
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
+
+	"gocv.io/x/gocv"
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/models"
@@ -23,6 +26,9 @@ import (
 // A frame that is not scored (unreadable, no ground truth, NaN output) ends
 // a segment of the clip: the filter's held frames are released, the
 // filter and the stream start over, and no temporal terms bridge the gap.
+//
+// A video model (models.Spec.Stateful) runs this way on still images too,
+// each a clip of one frame.
 //
 // Shards take whole clips (clip k of the selection goes to shard
 // k mod n), and a resume redoes every clip that has an unfinished frame,
@@ -130,8 +136,7 @@ func (st *stages) runClips(ctx context.Context, samples []dataset.Sample, idx []
 	groups := clipGroups(samples, idx)
 	var pred *models.Predictor
 	if st.sess != nil {
-		pred = models.NewPredictor(st.sess, st.cfg.Fit, st.cfg.Tile, st.cfg.Overlap)
-		pred.TileMode, pred.Batch = st.cfg.TileMode, st.cfg.Batch
+		pred = st.predictor()
 	}
 	feed := make(chan []int)
 	go func() {
@@ -189,6 +194,30 @@ func (st *stages) runClips(ctx context.Context, samples []dataset.Sample, idx []
 	return context.Cause(ctx)
 }
 
+// predictor runs the session on whole frames with the run's geometry.
+func (st *stages) predictor() *models.Predictor {
+	p := models.NewPredictor(st.sess, st.cfg.Fit, st.cfg.Tile, st.cfg.Overlap)
+	p.TileMode, p.Batch = st.cfg.TileMode, st.cfg.Batch
+	return p
+}
+
+// warmupStream runs n untimed black model-sized frames through a
+// throwaway stream.
+func warmupStream(st *stages, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	img := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 0, 0), st.cfg.Spec.Height, st.cfg.Spec.Width, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	s := st.predictor().NewStream()
+	for range n {
+		if _, err := s.Predict(img); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // clipRun runs one clip's frames.
 type clipRun struct {
 	st      *stages
@@ -228,8 +257,10 @@ func (c *clipRun) frame(j *job) error {
 		prob, err := c.stream.Predict(img)
 		d := ms(time.Since(t))
 		if err != nil {
-			// A failing session fails the run, as in the batch pipeline.
-			return fmt.Errorf("inference on %s: %w", j.s.ID, err)
+			// The frame's row says why; a broken session leaves no frame
+			// scored, and the run then ends with ErrNothingScored.
+			c.st.fail(j, filepath.Join(c.st.cfg.Dataset, j.s.Image), fmt.Errorf("inference: %w", err))
+			return c.unscored(j)
 		}
 		// Predict includes its preprocessing and the resize back, so in
 		// a clip run inference is the frame's whole prediction.

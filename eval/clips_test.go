@@ -493,6 +493,27 @@ func TestClipRecurrentModel(t *testing.T) {
 			t.Errorf("clip %s: %v, want mad 0.125 and dtssd 6.25", name, got[name])
 		}
 	}
+
+	// The same frames as still images: each is a clip of one frame, so
+	// every image's alpha, and MAD, is 64/1024.
+	d, err := dataset.Open(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range d.Samples {
+		d.Samples[i].Clip, d.Samples[i].Frame = "", nil
+	}
+	if err := dataset.WriteManifest(ds, d.Samples); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Out = filepath.Join(dir, "stills")
+	res, err := eval.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := metricMap(res)["mad"]; m.Mean == nil || *m.Mean != 0.0625 || m.MeanImages != 6 || res.Counts.Clips != 0 {
+		t.Errorf("still images through the state-sum model: mad %+v, counts %+v; want 0.0625 on 6 images", m, res.Counts)
+	}
 }
 
 // TestClipMissingFrame: a frame without its prediction is an error row,

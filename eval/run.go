@@ -72,6 +72,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if !clipped && cfg.Temporal.Kind != "" && cfg.Temporal.Kind != temporal.None {
 		return nil, &OptionError{Field: "Temporal", Err: fmt.Errorf("%s filters a clip's frames, and %s has no clips (rows with clip and frame)", cfg.Temporal, cfg.Dataset)}
 	}
+	// Clips, and any image for a video model (a clip of one frame), run
+	// through streams; the rest in batches.
+	streamed := clipped || cfg.Model != "" && cfg.Spec.Stateful()
 	if cfg.Preds != "" {
 		if st, err := os.Stat(cfg.Preds); err != nil || !st.IsDir() {
 			return nil, &OptionError{Field: "Preds", Err: fmt.Errorf("%s is not a folder", cfg.Preds)}
@@ -125,10 +128,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 		defer sess.Close()
 		st.sess = sess
-		// Three batches of a size: one filling, one running, one read.
-		st.pool = sess.NewBatchPool(3)
-		defer st.pool.Close()
-		st.free = make(chan []float32, 2*cfg.Batch+2*cfg.Workers)
+		if !streamed {
+			// Three batches of a size: one filling, one running, one read.
+			st.pool = sess.NewBatchPool(3)
+			defer st.pool.Close()
+			st.free = make(chan []float32, 2*cfg.Batch+2*cfg.Workers)
+		}
 	}
 
 	// Rows from an interrupted run are kept; the rest are scheduled.
@@ -156,7 +161,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	defer jf.Close()
 
-	if st.sess != nil {
+	if st.sess != nil && streamed {
+		if err := warmupStream(st, cfg.Warmup); err != nil {
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
+	} else if st.sess != nil {
 		// Warm up every batch size the run will use, so that lazy
 		// allocation and kernel selection (cuDNN's search runs per shape)
 		// stay out of the timings.
@@ -182,7 +191,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	start := time.Now()
 	runner := st.run
-	if clipped {
+	if streamed {
 		runner = st.runClips
 	}
 	runErr := runner(ctx, samples, todo, func(r Row) error {
