@@ -64,6 +64,16 @@ func (s *Stream) Reset() {
 	}
 }
 
+// CheckStream reports, before any frame runs, what Stream.Predict would
+// refuse: a video model asked to run in tiles (an OptionError for Tile
+// wrapping ErrStatefulTile). Any other model is fine.
+func (p *Predictor) CheckStream() error {
+	if p.Session != nil && p.Session.Spec.Stateful() && p.Tile != (image.Point{}) {
+		return &dataset.OptionError{Field: "Tile", Err: ErrStatefulTile}
+	}
+	return nil
+}
+
 // Predict runs frame t of the clip and returns its probability plane at
 // the frame's size, as Predictor.Predict does. A video model gets the
 // whole frame placed by the predictor's Fit, its state tensors as the
@@ -80,8 +90,8 @@ func (s *Stream) Predict(img gocv.Mat) ([]float32, error) {
 	if !spec.Stateful() {
 		return p.Predict(img)
 	}
-	if p.Tile != (image.Point{}) {
-		return nil, &dataset.OptionError{Field: "Tile", Err: ErrStatefulTile}
+	if err := p.CheckStream(); err != nil {
+		return nil, err
 	}
 	w, h := img.Cols(), img.Rows()
 	if w <= 0 || h <= 0 {

@@ -132,7 +132,13 @@ func TestStreamPriorChannel(t *testing.T) {
 
 func TestStreamRefusesTilesAndBatches(t *testing.T) {
 	p := videoPredictor(t, "state-sum")
+	if err := p.CheckStream(); err != nil {
+		t.Errorf("CheckStream untiled: %v", err)
+	}
 	p.Tile = image.Pt(4, 4)
+	if err := p.CheckStream(); !errors.Is(err, models.ErrStatefulTile) {
+		t.Errorf("CheckStream tiled: %v, want ErrStatefulTile", err)
+	}
 	_, err := p.NewStream().Predict(redFrame(t, 16))
 	var oe *dataset.OptionError
 	if !errors.Is(err, models.ErrStatefulTile) || !errors.As(err, &oe) || oe.Field != "Tile" {
