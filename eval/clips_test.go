@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"math"
 	"os"
 	"path/filepath"
@@ -542,5 +543,24 @@ func TestClipMissingFrame(t *testing.T) {
 	relClose(t, "dtssd across a missing frame", v, want)
 	if row["frames"] != "5" {
 		t.Errorf("frames %s, want the 5 scored", row["frames"])
+	}
+}
+
+// TestClipVideoModelTiled: a video model asked for tiles is an option
+// error before any frame runs, not a row per frame.
+func TestClipVideoModelTiled(t *testing.T) {
+	needORT(t)
+	dir := t.TempDir()
+	ds, _ := writeClipDataset(t, dir, flickerClips()[:1])
+	path := testmodel.Built(t, dir, "state-sum", onnxbuild.Options{})
+	base := models.Presets()["state-sum"]
+	base.Width, base.Height = 20, 15
+	cfg := eval.Config{Dataset: ds, Model: path, Spec: testmodel.Detect(t, path, base),
+		Session: models.SessionOptions{Device: models.Device{Kind: "cpu"}, Threads: 1},
+		Batch:   1, Fit: models.FitResize, Tile: image.Pt(20, 15), Overlap: 2, Metrics: eval.DefaultOptions(),
+		Out: filepath.Join(dir, "run"), Workers: 1, Warmup: 1}
+	var oe *eval.OptionError
+	if _, err := eval.Run(context.Background(), cfg); !errors.As(err, &oe) || oe.Field != "Tile" || !errors.Is(err, models.ErrStatefulTile) {
+		t.Errorf("tiled video model: %v, want an option error on Tile", err)
 	}
 }

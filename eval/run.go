@@ -162,6 +162,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	defer jf.Close()
 
 	if st.sess != nil && streamed {
+		if err := st.predictor().CheckStream(); err != nil {
+			return nil, err // a video model in tiles: an option error
+		}
 		if err := warmupStream(st, cfg.Warmup); err != nil {
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
