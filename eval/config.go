@@ -8,6 +8,7 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/temporal"
 )
 
 // Config is one evaluation run: a dataset, and either a model or a folder
@@ -35,6 +36,10 @@ type Config struct {
 	TileMode models.TileMode
 
 	Metrics Options // threshold and sweep
+
+	// Temporal filters each clip's predictions in frame order (clip
+	// datasets only; see clips.go); the zero Spec is none.
+	Temporal temporal.Spec
 
 	Out          string // run folder
 	Resume       bool   // continue an interrupted run in Out
@@ -101,6 +106,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Metrics.Threshold <= 0 || c.Metrics.Threshold >= 1 {
 		return &OptionError{Field: "Threshold", Err: fmt.Errorf("%g is not in (0, 1)", c.Metrics.Threshold)}
+	}
+	if err := c.Temporal.Check(); err != nil {
+		return &OptionError{Field: "Temporal", Err: err}
 	}
 	if c.Batch < 1 {
 		return &OptionError{Field: "Batch", Err: fmt.Errorf("%d: want at least 1", c.Batch)}

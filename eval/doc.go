@@ -19,6 +19,12 @@
 // then divide) and the mean of the per-image values, side by side and never
 // under the same name.
 //
+// On a clip dataset (rows with a clip and a frame) Run goes clip by clip
+// instead (clips.go): each clip's frames in order through one model stream
+// and one temporal filter, each frame scored as an image and given its
+// temporal terms against the previous frame, from which the video metrics
+// (dtSSD, flicker) and per_clip.csv derive (video_metrics.go).
+//
 // Score runs single-threaded apart from OpenCV's own thread pool (the
 // gradient filters); a Scorer keeps its buffers between images, so use one
 // per worker goroutine.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/segtool/segtool/dataset"
 )
@@ -57,7 +58,9 @@ func Rebuild(res *Results, rows []Row) error {
 	}
 	// The same aggregation as Results.fill: every registered metric of
 	// the groups the run computed, the scored rows in order.
-	agg := NewAggregator(Options{Skip: res.Options.Skip}.Select(DefaultRegistry().Metrics()))
+	// Video metrics are over clips, not images (videoSummaries).
+	ms := runMetrics(res.Options.Skip, hasClips(rows))
+	agg := NewAggregator(slices.DeleteFunc(slices.Clone(ms), func(m Metric) bool { return m.PerClip != nil }))
 	for i := range rows {
 		if rows[i].Status == StatusOK && rows[i].Score != nil {
 			if err := agg.Add(rows[i].Score); err != nil {
@@ -67,6 +70,9 @@ func Rebuild(res *Results, rows []Row) error {
 	}
 	a := agg.Result()
 	res.Metrics, res.Sweep, res.Totals = a.Metrics, a.Sweep, a.Totals
+	clips := Clips(rows)
+	res.Counts.Clips = len(clips)
+	res.Metrics = append(res.Metrics, videoSummaries(ms, clips)...)
 	res.Dataset.Samples = len(rows)
 
 	// timing without a session computes the end-to-end latency and the
@@ -115,6 +121,11 @@ func WriteRun(dir string, key []byte, res *Results, rows []Row) error {
 	}
 	if err := writeCSV(filepath.Join(dir, CSVFile), rows, res.Options.Skip); err != nil {
 		return err
+	}
+	if hasClips(rows) {
+		if err := writeClipCSV(filepath.Join(dir, PerClipFile), Clips(rows)); err != nil {
+			return err
+		}
 	}
 	b, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {

@@ -137,6 +137,9 @@ type ImageScores struct {
 	// when the pair had no trimap.
 	Matting MattingSums  `json:"matting"`
 	Unknown *MattingSums `json:"unknown,omitempty"`
+	// Temporal are a clip frame's terms against the clip's previous
+	// frame (GroupVideo); nil for a clip's first frame and outside clips.
+	Temporal *TemporalScores `json:"temporal,omitempty"`
 }
 
 // SweepCounts are the confusion counts at one sweep threshold (TN is

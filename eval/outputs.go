@@ -118,7 +118,7 @@ func saveOverlay(write writeFunc, path string, j *job) error {
 func writeCSV(path string, rows []Row, skip []string) error {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	ms := Options{Skip: skip}.Select(DefaultRegistry().Metrics())
+	ms := runMetrics(skip, hasClips(rows))
 	head := []string{"id", "split", "status", "reason", "width", "height", "tiles", "nonfinite"}
 	for _, m := range ms {
 		head = append(head, m.Name)
@@ -147,6 +147,11 @@ func writeCSV(path string, rows []Row, skip []string) error {
 			return err
 		}
 	}
+	return flushCSV(path, w, &b)
+}
+
+// flushCSV writes what w holds in b to path, atomically.
+func flushCSV(path string, w *csv.Writer, b *bytes.Buffer) error {
 	w.Flush()
 	if err := w.Error(); err != nil {
 		return err

@@ -156,25 +156,67 @@ func (st *stages) fail(j *job, path string, err error) {
 // prepare reads the image and its ground truth and, for a model, fills the
 // units; for saved predictions it reads the prediction.
 func (st *stages) prepare(j *job) {
+	img, ok := st.load(j)
+	if !ok {
+		return
+	}
+	if st.needImage() {
+		defer img.Close()
+	}
+	if st.sess == nil {
+		return
+	}
+	t := time.Now()
+	var err error
+	cut := st.sess.Spec.InputsWith
+	if st.inContext() {
+		// Every tile is run, though only those in the band are used: the
+		// band is known only once the whole image has run, and the
+		// batches are filled before that.
+		cut = st.sess.Spec.ContextInputs
+	}
+	if j.units, err = cut(img, st.cfg.Fit, st.cfg.Tile, st.cfg.Overlap, st.getData); err != nil {
+		st.fail(j, filepath.Join(st.cfg.Dataset, j.s.Image), err)
+		return
+	}
+	if st.cfg.Tile != (image.Point{}) {
+		j.row.Tiles = len(j.units)
+		if st.inContext() {
+			j.row.Tiles-- // the whole image is not a tile
+		}
+	}
+	j.row.MS.Preprocess = ms(time.Since(t))
+}
+
+// load reads the image (when a model or an overlay needs it; the caller
+// closes it) and the ground truth and, for saved predictions, the
+// prediction. false means the row is final (an error or a skip).
+func (st *stages) load(j *job) (gocv.Mat, bool) {
 	j.start = time.Now()
-	j.row = Row{ID: j.s.ID, Split: j.s.Split}
+	j.row = Row{ID: j.s.ID, Split: j.s.Split, Clip: j.s.Clip, Frame: j.s.Frame}
 	if j.s.Mask == "" && j.s.Alpha == "" {
 		j.row.Status = StatusSkipped
 		j.row.Reason = "no ground truth (neither mask nor alpha)"
-		return
+		return gocv.Mat{}, false
 	}
 	dir := st.cfg.Dataset
-	needImage := st.sess != nil || st.cfg.SaveOverlays
+	needImage := st.needImage()
 	var img gocv.Mat
+	fail := func(p string, err error) (gocv.Mat, bool) {
+		if needImage {
+			img.Close()
+		}
+		st.fail(j, p, err)
+		return gocv.Mat{}, false
+	}
 	if needImage {
 		var err error
 		p := filepath.Join(dir, j.s.Image)
 		img, err = readMat(st.cfg.decoder(), p, gocv.IMReadColor)
 		if err != nil {
 			st.fail(j, p, err)
-			return
+			return gocv.Mat{}, false
 		}
-		defer img.Close()
 		j.w, j.h = img.Cols(), img.Rows()
 	}
 	gts := []struct {
@@ -196,15 +238,13 @@ func (st *stages) prepare(j *job) {
 		p := filepath.Join(dir, g.rel)
 		plane, w, h, err := readPlane(st.cfg.decoder(), p)
 		if err != nil {
-			st.fail(j, p, err)
-			return
+			return fail(p, err)
 		}
 		if j.w == 0 {
 			j.w, j.h = w, h
 		}
 		if w != j.w || h != j.h {
-			st.fail(j, p, fmt.Errorf("%s: %dx%d, but the image is %dx%d", dataset.CodeSizeMismatch, w, h, j.w, j.h))
-			return
+			return fail(p, fmt.Errorf("%s: %dx%d, but the image is %dx%d", dataset.CodeSizeMismatch, w, h, j.w, j.h))
 		}
 		*g.dst = plane
 	}
@@ -227,40 +267,23 @@ func (st *stages) prepare(j *job) {
 		p := filepath.Join(st.cfg.Preds, j.s.ID+".png")
 		plane, w, h, err := readPlane(st.cfg.decoder(), p)
 		if err != nil {
-			st.fail(j, p, fmt.Errorf("prediction: %w", err))
-			return
+			return fail(p, fmt.Errorf("prediction: %w", err))
 		}
 		if w != j.w || h != j.h {
-			st.fail(j, p, fmt.Errorf("%s: prediction is %dx%d, ground truth %dx%d", dataset.CodeSizeMismatch, w, h, j.w, j.h))
-			return
+			return fail(p, fmt.Errorf("%s: prediction is %dx%d, ground truth %dx%d", dataset.CodeSizeMismatch, w, h, j.w, j.h))
 		}
 		j.prob = make([]float32, len(plane))
 		for i, v := range plane {
 			j.prob[i] = float32(v) / 255
 		}
 		j.row.MS.Preprocess = ms(time.Since(t))
-		return
 	}
-	var err error
-	cut := st.sess.Spec.InputsWith
-	if st.inContext() {
-		// Every tile is run, though only those in the band are used: the
-		// band is known only once the whole image has run, and the
-		// batches are filled before that.
-		cut = st.sess.Spec.ContextInputs
-	}
-	if j.units, err = cut(img, st.cfg.Fit, st.cfg.Tile, st.cfg.Overlap, st.getData); err != nil {
-		st.fail(j, filepath.Join(dir, j.s.Image), err)
-		return
-	}
-	if st.cfg.Tile != (image.Point{}) {
-		j.row.Tiles = len(j.units)
-		if st.inContext() {
-			j.row.Tiles-- // the whole image is not a tile
-		}
-	}
-	j.row.MS.Preprocess = ms(time.Since(t))
+	return img, true
 }
+
+// needImage reports whether load reads the image: for the model or for
+// overlays.
+func (st *stages) needImage() bool { return st.sess != nil || st.cfg.SaveOverlays }
 
 // inContext reports a tiled run in models.TileContext.
 func (st *stages) inContext() bool {
@@ -495,7 +518,7 @@ func (st *stages) finish(j *job, scorer *Scorer) error {
 		return nil
 	}
 	t := time.Now()
-	if st.sess != nil {
+	if st.sess != nil && j.prob == nil { // a clip's frames come predicted
 		for k, sl := range j.slots {
 			if sl.b != nil {
 				j.units[k].Out, j.units[k].Dims = sl.b.Item(sl.i), sl.b.ItemDims()

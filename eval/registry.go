@@ -11,6 +11,7 @@ const (
 	GroupBoundary       = "boundary"
 	GroupMatting        = "matting"
 	GroupMattingUnknown = "matting-unknown"
+	// GroupVideo is in video_metrics.go.
 )
 
 // Metric is one named number derived from an ImageScores (per image) and, where
@@ -30,6 +31,11 @@ type Metric struct {
 	// Accumulated returns the dataset value from summed counts; nil when
 	// the metric is reported only as a mean of per-image values.
 	Accumulated func(*Totals) (float64, bool)
+	// PerClip returns a clip's value (GroupVideo); the dataset's Mean is
+	// then the mean over clips, and with AccumulateClips its Accumulated
+	// is PerClip of every clip's counts summed.
+	PerClip         func(*ClipScores) (float64, bool)
+	AccumulateClips bool
 }
 
 // Registry holds metrics by name, in report order.
@@ -45,6 +51,9 @@ func NewRegistry() *Registry { return &Registry{index: map[string]int{}} }
 func (r *Registry) Add(m Metric) error {
 	if m.Name == "" || m.PerImage == nil {
 		return fmt.Errorf("eval: metric %q: needs a name and a PerImage function", m.Name)
+	}
+	if (m.PerClip != nil) != (m.Group == GroupVideo) {
+		return fmt.Errorf("eval: metric %q: a PerClip function goes with group %s, and only there", m.Name, GroupVideo)
 	}
 	if _, dup := r.index[m.Name]; dup {
 		return fmt.Errorf("eval: metric %q registered twice", m.Name)
@@ -210,6 +219,24 @@ func DefaultRegistry() *Registry {
 			mustAdd(r, m)
 		}
 	}
+
+	// Video metrics: per image, frame t against frame t−1 of its clip.
+	temporal := func(f func(*TemporalScores) (float64, bool)) func(*ImageScores) (float64, bool) {
+		return func(im *ImageScores) (float64, bool) {
+			if im.Temporal == nil {
+				return 0, false
+			}
+			return f(im.Temporal)
+		}
+	}
+	mustAdd(r, Metric{Name: "dtssd", Group: GroupVideo, Unit: "alpha units in [0, 1] x100",
+		Definition: "dtSSD (Erofeev et al. 2015; RobustVideoMatting evaluation/evaluate_lr.py MetricDTSSD) per frame t >= 1 = 100·sqrt(Σ((p_t-p_{t-1})-(g_t-g_{t-1}))²/N) over the frame's N pixels, p the soft prediction and g = alpha/255 (the 0/1 mask when there is no alpha or matting is skipped); clip value: mean over t >= 1 (RVM's script also averages a 0 for frame 0); dataset value: mean over clips",
+		PerImage:   temporal(func(t *TemporalScores) (float64, bool) { return t.DTSSD, true }),
+		PerClip:    (*ClipScores).DTSSD})
+	mustAdd(r, Metric{Name: "flicker", Group: GroupVideo, Unit: unitFraction, AccumulateClips: true,
+		Definition: "segmentation flicker = Σflip/Σstable over a clip's consecutive frame pairs: stable = pixels whose binarised truth (mask >= 128) is the same in frames t-1 and t, flip = those of them whose binarised prediction (prob > threshold) differs; undefined without stable pixels; dataset value: mean over clips, accumulated: all pairs' counts summed",
+		PerImage:   temporal(func(t *TemporalScores) (float64, bool) { return ratio(t.Flip, t.Stable, 0), t.Stable > 0 }),
+		PerClip:    (*ClipScores).Flicker})
 	return r
 }
 

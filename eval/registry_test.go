@@ -9,11 +9,11 @@ import (
 func TestRegistryNames(t *testing.T) {
 	r := DefaultRegistry()
 	want := []string{"iou", "miou", "dice", "accuracy", "precision", "recall", "f1", "boundary_iou", "boundary_f",
-		"mad", "mse", "sad", "grad", "conn", "mad_unknown", "mse_unknown", "sad_unknown", "grad_unknown", "conn_unknown"}
+		"mad", "mse", "sad", "grad", "conn", "mad_unknown", "mse_unknown", "sad_unknown", "grad_unknown", "conn_unknown", "dtssd", "flicker"}
 	if got := r.Names(); !slices.Equal(got, want) {
 		t.Fatalf("names %v, want %v", got, want)
 	}
-	groups := map[string]bool{GroupSegmentation: true, GroupBoundary: true, GroupMatting: true, GroupMattingUnknown: true}
+	groups := map[string]bool{GroupSegmentation: true, GroupBoundary: true, GroupMatting: true, GroupMattingUnknown: true, GroupVideo: true}
 	for _, m := range r.Metrics() {
 		if !groups[m.Group] || m.Definition == "" || m.Unit == "" || m.PerImage == nil {
 			t.Errorf("%s: incomplete %+v", m.Name, m)
@@ -25,13 +25,17 @@ func TestRegistryNames(t *testing.T) {
 		if seg != (m.Accumulated != nil) || seg != m.HigherBetter {
 			t.Errorf("%s: accumulated %v, higher better %v", m.Name, m.Accumulated != nil, m.HigherBetter)
 		}
+		if (m.PerClip != nil) != (m.Group == GroupVideo) {
+			t.Errorf("%s: group %s, per-clip function %v", m.Name, m.Group, m.PerClip != nil)
+		}
 		if strings.HasSuffix(m.Name, "_unknown") != (m.Group == GroupMattingUnknown) {
 			t.Errorf("%s in group %s", m.Name, m.Group)
 		}
 	}
 	// The empty-mask conventions are stated where a report prints them.
 	for name, phrase := range map[string]string{"iou": "two empty masks (0/0) give 1", "dice": "two empty masks (0/0) give 1",
-		"f1": "equals Dice", "mad": "L1", "mse": "not multiplied by 1000"} {
+		"f1": "equals Dice", "mad": "L1", "mse": "not multiplied by 1000",
+		"dtssd": "also averages a 0 for frame 0", "flicker": "binarised truth"} {
 		if m, _ := r.Lookup(name); !strings.Contains(m.Definition, phrase) {
 			t.Errorf("%s definition lacks %q: %s", name, phrase, m.Definition)
 		}

@@ -86,6 +86,7 @@ type RunOptions struct {
 	Limit        int       `json:"limit,omitempty"`
 	SavePreds    bool      `json:"save_preds,omitempty"`
 	SaveOverlays bool      `json:"save_overlays,omitempty"`
+	Temporal     string    `json:"temporal,omitempty"` // clip datasets: the temporal filter (temporal.Spec)
 }
 
 // Counts says what happened to the selected samples.
@@ -94,8 +95,9 @@ type Counts struct {
 	Scored    int `json:"scored"`
 	Errors    int `json:"errors"`
 	Skipped   int `json:"skipped"`
-	NonFinite int `json:"nonfinite"` // images with NaN or Inf output, not scored
-	Resumed   int `json:"resumed"`   // rows kept from an interrupted run
+	NonFinite int `json:"nonfinite"`       // images with NaN or Inf output, not scored
+	Resumed   int `json:"resumed"`         // rows kept from an interrupted run
+	Clips     int `json:"clips,omitempty"` // clips among the selected samples (clip datasets)
 }
 
 // Problem is an image that was not scored, and why.
@@ -168,7 +170,7 @@ func (r *Results) fill(cfg *Config, key runKey, identity string, st *stages, row
 	r.Dataset = DatasetRef{Path: cfg.Dataset, ManifestSHA256: key.ManifestSHA256, SamplesSHA256: identity, Splits: key.Splits, Shard: key.Shard, Samples: len(rows)}
 	r.Options = RunOptions{
 		Threshold: cfg.Metrics.Threshold, Sweep: cfg.Metrics.Sweep, Skip: cfg.Metrics.Skip, Workers: cfg.Workers,
-		Limit: cfg.Limit, SavePreds: cfg.SavePreds, SaveOverlays: cfg.SaveOverlays,
+		Limit: cfg.Limit, SavePreds: cfg.SavePreds, SaveOverlays: cfg.SaveOverlays, Temporal: key.Temporal,
 	}
 	if st.sess != nil {
 		r.Options.Fit, r.Options.Tile, r.Options.Overlap = string(cfg.Fit), key.Tile, cfg.Overlap

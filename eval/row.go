@@ -23,6 +23,8 @@ const (
 type Row struct {
 	ID        string       `json:"id"`
 	Split     string       `json:"split"`
+	Clip      string       `json:"clip,omitempty"`  // a clip dataset's clip
+	Frame     *int         `json:"frame,omitempty"` // and frame index
 	Status    string       `json:"status"`
 	Reason    string       `json:"reason,omitempty"`
 	Path      string       `json:"path,omitempty"` // the file the reason is about

@@ -13,6 +13,7 @@ import (
 
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/temporal"
 )
 
 // Files in a run folder.
@@ -44,6 +45,7 @@ type runKey struct {
 	Threshold      float64      `json:"threshold"`
 	Sweep          []float64    `json:"sweep"`
 	Skip           []string     `json:"skip_metrics,omitempty"`
+	Temporal       string       `json:"temporal,omitempty"` // a filter other than none
 }
 
 // Run evaluates cfg and writes the run folder. Per-image failures are rows,
@@ -66,6 +68,13 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if len(samples) == 0 {
 		return nil, fmt.Errorf("%w: split %s of %s is empty", ErrNoSamples, strings.Join(cfg.Splits, ","), cfg.Dataset)
 	}
+	clipped := samplesHaveClips(samples)
+	if !clipped && cfg.Temporal.Kind != "" && cfg.Temporal.Kind != temporal.None {
+		return nil, &OptionError{Field: "Temporal", Err: fmt.Errorf("%s filters a clip's frames, and %s has no clips (rows with clip and frame)", cfg.Temporal, cfg.Dataset)}
+	}
+	// Clips, and any image for a video model (a clip of one frame), run
+	// through streams; the rest in batches.
+	streamed := clipped || cfg.Model != "" && cfg.Spec.Stateful()
 	if cfg.Preds != "" {
 		if st, err := os.Stat(cfg.Preds); err != nil || !st.IsDir() {
 			return nil, &OptionError{Field: "Preds", Err: fmt.Errorf("%s is not a folder", cfg.Preds)}
@@ -85,6 +94,16 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	done, err := prepareOut(&cfg, key)
 	if err != nil {
 		return nil, err
+	}
+
+	if clipped {
+		// A partly done clip is redone whole; its rows leave the journal.
+		if kept, dropped := wholeClips(samples, done); dropped {
+			done = kept
+			if err := rewriteJournal(filepath.Join(cfg.Out, JournalFile), done); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	res := &Results{}
@@ -109,10 +128,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 		defer sess.Close()
 		st.sess = sess
-		// Three batches of a size: one filling, one running, one read.
-		st.pool = sess.NewBatchPool(3)
-		defer st.pool.Close()
-		st.free = make(chan []float32, 2*cfg.Batch+2*cfg.Workers)
+		if !streamed {
+			// Three batches of a size: one filling, one running, one read.
+			st.pool = sess.NewBatchPool(3)
+			defer st.pool.Close()
+			st.free = make(chan []float32, 2*cfg.Batch+2*cfg.Workers)
+		}
 	}
 
 	// Rows from an interrupted run are kept; the rest are scheduled.
@@ -140,7 +161,14 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	defer jf.Close()
 
-	if st.sess != nil {
+	if st.sess != nil && streamed {
+		if err := st.predictor().CheckStream(); err != nil {
+			return nil, err // a video model in tiles: an option error
+		}
+		if err := warmupStream(st, cfg.Warmup); err != nil {
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
+	} else if st.sess != nil {
 		// Warm up every batch size the run will use, so that lazy
 		// allocation and kernel selection (cuDNN's search runs per shape)
 		// stay out of the timings.
@@ -165,7 +193,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		cfg.Progress(finished, len(samples))
 	}
 	start := time.Now()
-	runErr := st.run(ctx, samples, todo, func(r Row) error {
+	runner := st.run
+	if streamed {
+		runner = st.runClips
+	}
+	runErr := runner(ctx, samples, todo, func(r Row) error {
 		b, err := json.Marshal(r)
 		if err != nil {
 			return err
@@ -205,6 +237,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err := writeCSV(filepath.Join(cfg.Out, CSVFile), all, cfg.Metrics.Skip); err != nil {
 		return nil, err
 	}
+	if hasClips(all) {
+		if err := writeClipCSV(filepath.Join(cfg.Out, PerClipFile), Clips(all)); err != nil {
+			return nil, err
+		}
+	}
 	b, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return nil, err
@@ -235,13 +272,7 @@ func selectSamples(all []dataset.Sample, splits []string, limit int, shard Shard
 		out = out[:limit]
 	}
 	if shard.Count > 1 {
-		var mine []dataset.Sample
-		for i, s := range out {
-			if i%shard.Count == shard.Index {
-				mine = append(mine, s)
-			}
-		}
-		out = mine
+		out = shardSamples(out, shard) // whole clips
 	}
 	return out, nil
 }
@@ -257,6 +288,9 @@ func makeKey(cfg *Config) (runKey, error) {
 	if cfg.Shard.Count > 1 {
 		sh := cfg.Shard
 		k.Shard = &sh
+	}
+	if t := cfg.Temporal.String(); t != temporal.None {
+		k.Temporal = t
 	}
 	var err error
 	if k.ManifestSHA256, err = dataset.FileSHA256(filepath.Join(cfg.Dataset, dataset.ManifestFile)); err != nil {
@@ -315,15 +349,7 @@ func prepareOut(cfg *Config, key runKey) ([]Row, error) {
 			return nil, err
 		}
 		// Rewrite the journal without a torn last line before appending.
-		var buf []byte
-		for _, r := range rows {
-			b, err := json.Marshal(r)
-			if err != nil {
-				return nil, err
-			}
-			buf = append(append(buf, b...), '\n')
-		}
-		if err := dataset.WriteFileAtomic(filepath.Join(cfg.Out, JournalFile), buf); err != nil {
+		if err := rewriteJournal(filepath.Join(cfg.Out, JournalFile), rows); err != nil {
 			return nil, err
 		}
 		os.Remove(filepath.Join(cfg.Out, ResultsFile))
@@ -354,6 +380,19 @@ func prepareOut(cfg *Config, key runKey) ([]Row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// rewriteJournal replaces the journal at path with rows.
+func rewriteJournal(path string, rows []Row) error {
+	var buf []byte
+	for _, r := range rows {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		buf = append(append(buf, b...), '\n')
+	}
+	return dataset.WriteFileAtomic(path, buf)
 }
 
 // LineDiff names the first line where a and b differ, the two trimmed

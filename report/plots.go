@@ -25,7 +25,7 @@ import (
 
 // Figure is one plot, written as PNG and SVG.
 type Figure struct {
-	// Kind is distribution, threshold, pr, latency, fg or delta.
+	// Kind is distribution, threshold, pr, latency, fg, delta or clips.
 	Kind    string `json:"kind"`
 	Title   string `json:"title"`
 	Caption string `json:"caption"`

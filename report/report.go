@@ -280,6 +280,13 @@ func (rep *Report) plot() error {
 	if err := add(fgFigure(rep.opt.Out, ss)); err != nil {
 		return err
 	}
+	clipFigs, err := clipFigures(rep.opt.Out, ss)
+	if err != nil {
+		return err
+	}
+	for _, f := range clipFigs {
+		rep.Figures = append(rep.Figures, *f)
+	}
 	if rep.Baseline != nil {
 		if err := add(deltaFigure(rep.opt.Out, rep.deltaItems(), ss[:len(rep.Runs)])); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"image"
@@ -14,6 +15,7 @@ import (
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
 	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/temporal"
 	"github.com/urfave/cli/v2"
 )
 
@@ -58,6 +60,18 @@ at the end), run.json (what the run measures), and with --save-preds and
 prediction | error). --resume continues a killed run without redoing finished
 images; an existing run is not replaced without --force.
 
+Clip datasets (rows with clip and frame, e.g. from build-dataset --format
+videomatte): each clip's frames run in frame order through the model (its
+recurrent state, or its prior mask, carried from frame to frame) and
+--temporal none|ema:D|uncertainty:R|ofd (--temporal-ema D is ema:D); clips
+run in parallel. Besides the per-frame metrics, per_clip.csv gives each
+clip's mad and mse (means over its frames, alpha in [0, 1]), dtssd
+(RobustVideoMatting's dtSSD, x100, mean over frames t >= 1), flicker (the
+share of pixels whose binarised prediction changes where the truth does
+not) and iou and dice (over the clip's frames); results.json has dtssd and
+flicker as means over clips. Shards take whole clips; --resume redoes a
+clip that was cut short.
+
 An unreadable image, a missing or wrong-sized prediction and a NaN/Inf output
 are per-image rows (status error / nonfinite) and never averaged in; a sample
 without ground truth is skipped with a reason. --fail-fast stops at the first.
@@ -70,6 +84,7 @@ Examples:
    segtool eval --model prisma_nchw.onnx --spec prisma --dataset ds --batch 4 --tile 256 --overlap 32
    segtool eval --preds torch_out/ --dataset ds --out runs/torch
    segtool eval --model big.onnx --dataset ds --out runs/big --resume     # after a kill
+   segtool eval --model rvm.onnx --spec rvm --dataset clips --temporal ema:0.5 --out runs/rvm-ema   # a clip dataset
    segtool eval --model m.onnx --dataset ds --shard /8 --out runs/m-$JOB_COMPLETION_INDEX   # one of 8 machines`,
 		Flags: slices.Concat([]cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: "ONNX model file"},
@@ -86,6 +101,8 @@ Examples:
 			&cli.IntFlag{Name: "overlap", Value: 32, Usage: "tile overlap in pixels"},
 			&cli.StringFlag{Name: "tile-mode", Value: string(models.TileContext), Usage: "with --tile: context (a whole-image pass, refined by tiles only where it is uncertain) or plain (tiles alone, which see no context: a tile of a shirt is no portrait)"},
 			&cli.Float64Flag{Name: "threshold", Value: 0.5, Usage: "binarise the prediction at this value for the segmentation metrics"},
+			&cli.StringFlag{Name: "temporal", Value: "none", Usage: "clip datasets: filter each clip's predictions in frame order: none, ema:D (s = (1-D)*p + D*s_prev), uncertainty:R (MediaPipe's smoothing) or ofd (MODNet's one-frame delay)"},
+			&cli.Float64Flag{Name: "temporal-ema", Usage: "same as --temporal ema:D"},
 			&cli.StringFlag{Name: "metrics", Value: "all", Usage: "metric groups to compute: all, or a comma list of segmentation (always), boundary, matting; fewer groups make a throughput run on a fast GPU cheaper"},
 			&cli.IntFlag{Name: "warmup", Value: 1, Usage: "untimed inference calls before timing starts"},
 			&cli.BoolFlag{Name: "save-preds", Usage: "write preds/<id>.png (8-bit)"},
@@ -118,6 +135,9 @@ func runEval(c *cli.Context) error {
 		return err
 	}
 	cfg.Metrics.Skip = skip
+	if cfg.Temporal, err = evalTemporal(c); err != nil {
+		return err
+	}
 	if (cfg.Model == "") == (cfg.Preds == "") {
 		return usageError("give exactly one of --model FILE and --preds DIR (see `%s --help`)", c.Command.HelpName)
 	}
@@ -177,6 +197,25 @@ func runEval(c *cli.Context) error {
 	}
 	printEvalSummary(c, cfg, res)
 	return nil
+}
+
+// evalTemporal reads --temporal, or its alias --temporal-ema D.
+func evalTemporal(c *cli.Context) (temporal.Spec, error) {
+	if c.IsSet("temporal-ema") {
+		if c.IsSet("temporal") {
+			return temporal.Spec{}, usageError("give --temporal or --temporal-ema, not both")
+		}
+		t := temporal.Spec{Kind: temporal.EMA, Param: c.Float64("temporal-ema")}
+		if err := t.Check(); err != nil {
+			return t, usageError("--temporal-ema: %v", err)
+		}
+		return t, nil
+	}
+	t, err := temporal.Parse(c.String("temporal"))
+	if err != nil {
+		return t, usageError("--temporal: %v", err)
+	}
+	return t, nil
 }
 
 // geometry reads --letterbox and --tile: how an image (or each tile of
@@ -417,7 +456,7 @@ func parseMetricGroups(v string) ([]string, error) {
 }
 
 // summaryMetrics are the headline numbers of the summary table.
-var summaryMetrics = []string{"iou", "miou", "dice", "boundary_iou", "boundary_f", "mad", "mse", "sad", "grad", "conn", "sad_unknown", "mse_unknown"}
+var summaryMetrics = []string{"iou", "miou", "dice", "boundary_iou", "boundary_f", "mad", "mse", "sad", "grad", "conn", "sad_unknown", "mse_unknown", "dtssd", "flicker"}
 
 func printEvalSummary(c *cli.Context, cfg eval.Config, res *eval.Results) {
 	t := res.Timing
@@ -436,7 +475,11 @@ func printEvalSummary(c *cli.Context, cfg eval.Config, res *eval.Results) {
 		if m.Accumulated != nil {
 			acc = fmt.Sprintf("%.4f", *m.Accumulated)
 		}
-		rows = append(rows, []string{n, acc, fmt.Sprintf("%.4f", *m.Mean), strconv.Itoa(m.MeanImages)})
+		label := n
+		if m.Group == eval.GroupVideo {
+			label += " (mean over clips)" // and its count is of clips
+		}
+		rows = append(rows, []string{label, acc, fmt.Sprintf("%.4f", *m.Mean), strconv.Itoa(m.MeanImages)})
 		// The names of results.json's values in report and the gate: the
 		// bare name is the accumulated value where there is one, else the
 		// mean; name_mean is always the mean of per-image values.
@@ -461,6 +504,9 @@ func printEvalSummary(c *cli.Context, cfg eval.Config, res *eval.Results) {
 			text += fmt.Sprintf("; peak GPU memory %.0f MiB, GPU utilisation %.0f%% mean", t.PeakGPUMemMiB, t.GPU.MeanUtilPct)
 			fields["peak_gpu_mem_mib"], fields["gpu_util_mean_pct"] = t.PeakGPUMemMiB, t.GPU.MeanUtilPct
 		}
+	}
+	if n := res.Counts.Clips; n > 0 {
+		text += fmt.Sprintf("; %d clips (temporal %s), per clip in %s", n, cmp.Or(res.Options.Temporal, temporal.None), filepath.Join(cfg.Out, eval.PerClipFile))
 	}
 	text += fmt.Sprintf("; peak RSS %.0f MiB. Results in %s.", t.PeakRSSMiB, filepath.Join(cfg.Out, eval.ResultsFile))
 	if c.Bool("quiet") {
