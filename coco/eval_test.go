@@ -1,8 +1,10 @@
 package coco
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -25,6 +27,8 @@ func TestEvaluateHandWorked(t *testing.T) {
 		gts  []Annotation
 		dets []Detection
 		want [12]float64
+		// TP, FP, FN at IoU .5 and .75
+		m50, m75 [3]int
 	}{
 		{
 			// One perfect detection: precision 1 at every recall.
@@ -32,6 +36,7 @@ func TestEvaluateHandWorked(t *testing.T) {
 			gts:  []Annotation{box(1, 1, [4]float64{0, 0, 10, 10}, false)},
 			dets: []Detection{boxDet(1, [4]float64{0, 0, 10, 10}, .9)},
 			want: [12]float64{1, 1, 1, 1, -1, -1, 1, 1, 1, 1, -1, -1},
+			m50:  [3]int{1, 0, 0}, m75: [3]int{1, 0, 0},
 		},
 		{
 			// A half box (IoU .5) scored above the exact one. At IoU .50
@@ -43,6 +48,7 @@ func TestEvaluateHandWorked(t *testing.T) {
 			gts:  []Annotation{box(1, 1, [4]float64{0, 0, 10, 10}, false)},
 			dets: []Detection{boxDet(1, [4]float64{0, 0, 10, 5}, .9), boxDet(1, [4]float64{0, 0, 10, 10}, .8)},
 			want: [12]float64{.55, 1, .5, .55, -1, -1, .1, 1, 1, 1, -1, -1},
+			m50:  [3]int{1, 1, 0}, m75: [3]int{1, 1, 0},
 		},
 		{
 			// A FP (.95), a detection inside a crowd region (.9: its
@@ -61,6 +67,20 @@ func TestEvaluateHandWorked(t *testing.T) {
 				boxDet(1, [4]float64{0, 0, 10, 10}, .8),
 			},
 			want: [12]float64{.5, .5, .5, .5, -1, -1, 0, 1, 1, 1, -1, -1},
+			m50:  [3]int{1, 1, 0}, m75: [3]int{1, 1, 0},
+		},
+		{
+			// Two people, one found with IoU 64/100 (a box shifted by 2 px
+			// each way: 8·8 = 64 shared, 100 + 100 − 64 = 136 in the
+			// union, IoU .47): below .5, so a FP and two FN; AP 0, AR 0.
+			name: "a miss",
+			gts: []Annotation{
+				box(1, 1, [4]float64{0, 0, 10, 10}, false),
+				box(2, 1, [4]float64{50, 50, 10, 10}, false),
+			},
+			dets: []Detection{boxDet(1, [4]float64{2, 2, 10, 10}, .9)},
+			want: [12]float64{0, 0, 0, 0, -1, -1, 0, 0, 0, 0, -1, -1},
+			m50:  [3]int{0, 1, 2}, m75: [3]int{0, 1, 2},
 		},
 	} {
 		r, err := Evaluate(img, c.gts, c.dets, BoxIoU, DefaultParams())
@@ -70,6 +90,15 @@ func TestEvaluateHandWorked(t *testing.T) {
 		for i := range c.want {
 			if !near(r.Stats[i], c.want[i], 1e-12) {
 				t.Errorf("%s: %s = %v, want %v", c.name, StatNames[i], r.Stats[i], c.want[i])
+			}
+		}
+		for _, m := range []struct {
+			iou  float64
+			want [3]int
+		}{{.5, c.m50}, {.75, c.m75}} {
+			got := r.Matches(m.iou)
+			if len(got) != 1 || got[0].ImageID != 1 || [3]int{got[0].TP, got[0].FP, got[0].FN} != m.want {
+				t.Errorf("%s: matches at %v: %+v, want TP, FP, FN %v", c.name, m.iou, got, m.want)
 			}
 		}
 	}
@@ -197,7 +226,7 @@ func TestEvaluateMatchesPycocotools(t *testing.T) {
 				"images": c.images, "annotations": anns,
 				"categories": []Category{{1, "person"}, {2, "other"}},
 			}}
-			var want map[string][]float64
+			var want map[string]json.RawMessage
 			pycoco(t, req, &want)
 			for _, kind := range []IoUType{BoxIoU, MaskIoU} {
 				r, err := Evaluate(c.images, c.gts, c.dets, kind, DefaultParams())
@@ -205,20 +234,48 @@ func TestEvaluateMatchesPycocotools(t *testing.T) {
 					t.Fatal(err)
 				}
 				if iou == .5 {
-					for i, w := range want[string(kind)] {
+					var ms map[string][3]int
+					pycocoEntry(t, want, string(kind)+"_matches", &ms)
+					for _, m := range r.Matches(.5) {
+						if got, w := [3]int{m.TP, m.FP, m.FN}, ms[strconv.Itoa(m.ImageID)]; got != w {
+							t.Errorf("seed %d %s image %d: TP, FP, FN %v, pycocotools %v", seed, kind, m.ImageID, got, w)
+						}
+					}
+					var stats []float64
+					pycocoEntry(t, want, string(kind), &stats)
+					for i, w := range stats {
 						if !near(r.Stats[i], w, 1e-9) {
 							t.Errorf("seed %d %s %s = %.12f, pycocotools %.12f", seed, kind, StatNames[i], r.Stats[i], w)
 						}
 					}
 				}
 				_, pr := r.PR(iou)
-				for i, w := range want[string(kind)+"_pr"] {
+				var wantPR []float64
+				pycocoEntry(t, want, string(kind)+"_pr", &wantPR)
+				for i, w := range wantPR {
 					if !near(pr[i], w, 1e-9) {
 						t.Errorf("seed %d %s PR@%v[%d] = %v, pycocotools %v", seed, kind, iou, i, pr[i], w)
 						break
 					}
 				}
 			}
+		}
+	}
+}
+
+// pycocoEntry decodes one entry of pycoco.py's eval answer.
+func pycocoEntry(t *testing.T, answer map[string]json.RawMessage, key string, out any) {
+	t.Helper()
+	if err := json.Unmarshal(answer[key], out); err != nil {
+		t.Fatalf("pycocotools answer %s: %v", key, err)
+	}
+}
+
+func BenchmarkEvaluateMasks(b *testing.B) {
+	c := genEvalCase(1)
+	for b.Loop() {
+		if _, err := Evaluate(c.images, c.gts, c.dets, MaskIoU, DefaultParams()); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -278,3 +278,31 @@ func TestPolygonsAndIoUMatchPycocotools(t *testing.T) {
 		}
 	}
 }
+
+// Any string ParseCounts accepts is a well-formed mask whose canonical
+// string parses back to the same counts.
+func FuzzParseCounts(f *testing.F) {
+	for _, s := range []string{"414", "T3", "05:M", "", "0", "39", "1?", "ZZ"} {
+		f.Add(s, 3, 3)
+	}
+	f.Add("05:M", 1, 17)
+	f.Fuzz(func(t *testing.T, s string, h, w int) {
+		if h < 0 || w < 0 || h > 64 || w > 64 {
+			return
+		}
+		r, err := ParseCounts(s, h, w)
+		if err != nil {
+			return
+		}
+		if r.Check() != nil || len(r.Decode()) != h*w {
+			t.Fatalf("%q: accepted %v", s, r.Counts)
+		}
+		back, err := ParseCounts(r.String(), h, w)
+		if err != nil || !slices.Equal(back.Counts, r.Counts) {
+			t.Fatalf("%q: %v re-encodes as %q: %v %v", s, r.Counts, r.String(), back.Counts, err)
+		}
+		if Encode(r.Decode(), w, h).Area() != r.Area() {
+			t.Fatalf("%q: area changes through Decode", s)
+		}
+	})
+}

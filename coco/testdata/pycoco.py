@@ -56,6 +56,17 @@ def evaluate(req):
             ev.accumulate()
             ev.summarize()
             out[kind] = [float(v) for v in ev.stats]
+            # per-image matches at IoU .5, area all, the largest maxDets
+            m = {}
+            for e in ev.evalImgs:
+                if e is None or e["aRng"] != ev.params.areaRng[0]:
+                    continue
+                r = m.setdefault(e["image_id"], [0, 0, 0])
+                dm, di = e["dtMatches"][0], e["dtIgnore"][0]
+                r[0] += int(((dm > 0) & ~di.astype(bool)).sum())
+                r[1] += int(((dm == 0) & ~di.astype(bool)).sum())
+                r[2] += int(((e["gtMatches"][0] == 0) & ~e["gtIgnore"].astype(bool)).sum())
+            out[kind + "_matches"] = {str(k): v for k, v in m.items()}
             if "pr_iou" in req:
                 t = [i for i, v in enumerate(ev.params.iouThrs) if abs(v - req["pr_iou"]) < 1e-9][0]
                 s = ev.eval["precision"][t, :, :, 0, -1]
