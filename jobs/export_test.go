@@ -179,3 +179,47 @@ func TestInstanceMasks(t *testing.T) {
 		t.Fatalf("%v", ms)
 	}
 }
+
+// exportDamaged is a Penn-Fudan dataset whose second row's instances plane
+// is corrupt and third row's is 5x5.
+func exportDamaged(t *testing.T) (dir string, rows []dataset.Sample) {
+	t.Helper()
+	_, pf := augmentTestSource(t, 6)
+	d, err := dataset.Open(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(d.Path(d.Samples[1].Instances), []byte("\x89PNG\r\n\x1a\nnot really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fixture.WritePlane(t, d.Path(d.Samples[2].Instances), make([]byte, 25), 5, 5)
+	return pf, d.Samples
+}
+
+// A sample whose plane cannot be read is a reject with its path and
+// reason, its image left out and its id unused; FailFast stops there.
+func TestExportRejects(t *testing.T) {
+	pf, rows := exportDamaged(t)
+	out := filepath.Join(t.TempDir(), "coco.json")
+	sum, err := Export(context.Background(), ExportOptions{Dataset: pf, Format: ExportFormatCOCO, Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Rejects) != 2 || sum.Rejects[0].ID != rows[1].ID || sum.Rejects[0].Source[0] != rows[1].Instances ||
+		sum.Rejects[1].Code != dataset.CodeSizeMismatch || sum.Images != len(rows)-2 {
+		t.Fatalf("summary %+v", sum)
+	}
+	f := exportRead(t, out)
+	for _, im := range f.Images {
+		if im.ID == 2 || im.ID == 3 {
+			t.Errorf("rejected image %d exported", im.ID)
+		}
+	}
+	if f.Images[1].ID != 4 || f.Images[1].FileName != rows[3].Image {
+		t.Errorf("image after the rejects: %+v, want id 4 for %s", f.Images[1], rows[3].Image)
+	}
+	_, err = Export(context.Background(), ExportOptions{Dataset: pf, Format: ExportFormatCOCO, Out: out, Force: true, FailFast: true})
+	if !errors.Is(err, dataset.ErrFailFast) {
+		t.Errorf("FailFast: %v", err)
+	}
+}
