@@ -249,3 +249,38 @@ func quoteNonFinite(b []byte) []byte {
 	}
 	return out.Bytes()
 }
+
+// resultJSON is one detection as a results file holds it.
+type resultJSON struct {
+	ImageID      int        `json:"image_id"`
+	CategoryID   int        `json:"category_id"`
+	Score        float64    `json:"score"`
+	BBox         [4]float64 `json:"bbox"`
+	Segmentation *FileRLE   `json:"segmentation,omitempty"`
+}
+
+// WriteResults writes dets as a COCO results file (what ReadResults
+// reads): bbox always, segmentation as compressed RLE where a detection
+// has a mask. pycocotools' loadRes takes the area of a detection that has
+// a bbox from the box, masks included; Evaluate takes a mask's own area,
+// as Detectron2 makes pycocotools do by dropping bbox from mask results.
+// So to compare mask AP with pycocotools, give it the file without bbox.
+func WriteResults(w io.Writer, dets []Detection) error {
+	out := make([]resultJSON, len(dets))
+	for i, d := range dets {
+		if math.IsNaN(d.Score) || math.IsInf(d.Score, 0) {
+			return fmt.Errorf("detection %d: %w: %v", i, ErrBadScore, d.Score)
+		}
+		out[i] = resultJSON{ImageID: d.ImageID, CategoryID: d.CategoryID, Score: d.Score, BBox: d.BBox}
+		if d.Mask != nil {
+			f := d.Mask.ToFile()
+			out[i].Segmentation = &f
+		}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

@@ -73,3 +73,32 @@ func TestReadResultsRejects(t *testing.T) {
 		t.Errorf("an object: %v", err)
 	}
 }
+
+// WriteResults then ReadResults gives the detections back exactly.
+func TestWriteResultsRoundTrip(t *testing.T) {
+	c := genEvalCase(4)
+	var buf strings.Builder
+	if err := WriteResults(&buf, c.dets); err != nil {
+		t.Fatal(err)
+	}
+	back, clipped, err := ReadResults(strings.NewReader(buf.String()), c.images, []Category{{1, "person"}, {2, "other"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back) != len(c.dets) {
+		t.Fatalf("%d detections back of %d", len(back), len(c.dets))
+	}
+	n := 0
+	for i, d := range c.dets {
+		b := back[i]
+		if b.ImageID != d.ImageID || b.CategoryID != d.CategoryID || b.Score != d.Score || !slices.Equal(b.Mask.Counts, d.Mask.Counts) {
+			t.Fatalf("detection %d: %+v, wrote %+v", i, b, d)
+		}
+		if b.BBox != d.BBox {
+			n++ // the generator widens some boxes past the image: clipped
+		}
+	}
+	if n != clipped {
+		t.Errorf("%d boxes changed, %d counted clipped", n, clipped)
+	}
+}
