@@ -2,6 +2,7 @@ package coco
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -276,6 +277,26 @@ func BenchmarkEvaluateMasks(b *testing.B) {
 	for b.Loop() {
 		if _, err := Evaluate(c.images, c.gts, c.dets, MaskIoU, DefaultParams()); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestEvaluateRejects(t *testing.T) {
+	img := []Image{{ID: 1, Width: 10, Height: 10}}
+	g := []Annotation{box(1, 1, [4]float64{0, 0, 2, 2}, false)}
+	for name, c := range map[string]struct {
+		imgs []Image
+		dets []Detection
+		t    IoUType
+	}{
+		"unknown image":   {img, []Detection{boxDet(2, [4]float64{0, 0, 1, 1}, .5)}, BoxIoU},
+		"NaN score":       {img, []Detection{boxDet(1, [4]float64{0, 0, 1, 1}, math.NaN())}, BoxIoU},
+		"no mask":         {img, []Detection{boxDet(1, [4]float64{0, 0, 1, 1}, .5)}, MaskIoU},
+		"unknown type":    {img, nil, "keypoints"},
+		"duplicate image": {append(img, img[0]), nil, BoxIoU},
+	} {
+		if _, err := Evaluate(c.imgs, g, c.dets, c.t, DefaultParams()); !errors.Is(err, ErrEvaluate) {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }
