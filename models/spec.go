@@ -148,7 +148,7 @@ func (s Spec) check(complete bool) error {
 		v     Layout
 	}{{"layout", s.Layout}, {"output_layout", s.OutputLayout}} {
 		if l.v != "" && l.v != NCHW && l.v != NHWC && (l.v != CHW || s.Kind != Instances) {
-			bad("%s: %q, want NCHW or NHWC", l.field, l.v)
+			bad("%s: %q, want NCHW or NHWC (CHW only for output_kind instances)", l.field, l.v)
 		}
 	}
 	if s.Width < 0 || s.Height < 0 {
