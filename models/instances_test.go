@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"errors"
 	"image"
 	"slices"
 	"testing"
@@ -149,5 +150,20 @@ func TestResolveInstances(t *testing.T) {
 	// A semantic output kind does not fit four outputs and a rank-3 input.
 	if _, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: "oracle"}); err == nil {
 		t.Error("the oracle preset fits the toy instance model; want an error")
+	}
+}
+
+// TestInstanceModelNotBatched: the batch path refuses an instance model
+// with ErrInstanceModel instead of running it with a made-up output shape.
+func TestInstanceModelNotBatched(t *testing.T) {
+	s := toySession(t)
+	if _, err := s.NewBatch(1); !errors.Is(err, models.ErrInstanceModel) {
+		t.Errorf("NewBatch: %v, want ErrInstanceModel", err)
+	}
+	oracle := oracleSession(t, 8, 8)
+	img := gocv.NewMatWithSize(6, 8, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	if _, err := models.NewInstancePredictor(oracle, image.Point{}).Predict(img); !errors.Is(err, models.ErrNotInstances) {
+		t.Errorf("instance predictor on the oracle: %v, want ErrNotInstances", err)
 	}
 }

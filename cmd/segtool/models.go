@@ -370,6 +370,9 @@ func runModelsBuild(c *cli.Context) error {
 	flops := fmt.Sprintf("%.2f GFLOPs per image", float64(m.FLOPs)/1e9)
 	if arch.Dynamic {
 		size, flops = "any size", fmt.Sprintf("%d FLOPs per pixel", m.FLOPs)
+		if m.FLOPs == 0 {
+			flops = "FLOPs not counted"
+		}
 	}
 	what := strings.Join(slices.DeleteFunc([]string{arch.Framework, arch.Layout + " " + size, arch.Kind, string(prec)}, func(s string) bool { return s == "" }), ", ")
 	summary(c, fmt.Sprintf("models build: %s (%s) written to %s: %.1f MB, %d parameters, %s.",
