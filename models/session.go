@@ -253,7 +253,7 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 // hand; a spec that states them must agree with the model.
 func (s *Session) fillTensorFacts(path string) error {
 	sp := &s.Spec
-	if sp.InputType != "" && sp.OutputType != "" && sp.OutputRank != 0 {
+	if sp.Kind == Instances || (sp.InputType != "" && sp.OutputType != "" && sp.OutputRank != 0) {
 		return nil
 	}
 	info, err := ReadModelInfo(path)

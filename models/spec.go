@@ -22,6 +22,9 @@ type Layout string
 const (
 	NCHW Layout = "NCHW"
 	NHWC Layout = "NHWC"
+	// CHW is one image with no batch dimension, [3,H,W], as torchvision's
+	// detection exports take it; only instance models use it.
+	CHW Layout = "CHW"
 )
 
 // OutputKind says how to turn a model's raw output into a probability.
@@ -38,6 +41,9 @@ const (
 	// Logits2: two channels of logits; segtool applies the softmax and reads
 	// channel Foreground.
 	Logits2 OutputKind = "logits2"
+	// Instances: per-detection boxes, labels, scores and masks, named by
+	// Spec.Instance (see InstanceSpec).
+	Instances OutputKind = "instances"
 )
 
 // Channels returns how many output channels the kind reads (1 or 2), or 0
@@ -99,6 +105,8 @@ type Spec struct {
 	// is a pointer so that a Spec stays comparable.
 	Recurrent *Recurrent `yaml:"recurrent,omitempty"`
 	PriorMask bool       `yaml:"prior_mask,omitempty"`
+	// Instance names an instance model's outputs (output_kind instances).
+	Instance InstanceSpec `yaml:"instance,omitempty"`
 	// OutputRank is the output tensor's rank, 3 ([N,H,W]) or 4, as Detect
 	// found it; 0 means 4.
 	OutputRank int `yaml:"-" json:"-"`
@@ -128,16 +136,16 @@ func (s Spec) check(complete bool) error {
 		if s.Input == "" {
 			bad("input: no input tensor name")
 		}
-		if s.Output == "" {
+		if s.Output == "" && s.Kind != Instances {
 			bad("output: no output tensor name")
 		}
 		if s.Layout == "" {
 			bad("layout: not set (NCHW or NHWC)")
 		}
 		if s.Kind == "" {
-			bad("output_kind: not set (sigmoid, logits, softmax2 or logits2)")
+			bad("output_kind: not set (sigmoid, logits, softmax2, logits2 or instances)")
 		}
-		if s.Width == 0 || s.Height == 0 {
+		if (s.Width == 0 || s.Height == 0) && s.Kind != Instances {
 			bad("width/height: the model's input size is dynamic, so a size is needed")
 		}
 	}
@@ -145,8 +153,9 @@ func (s Spec) check(complete bool) error {
 		field string
 		v     Layout
 	}{{"layout", s.Layout}, {"output_layout", s.OutputLayout}} {
-		if l.v != "" && l.v != NCHW && l.v != NHWC {
-			bad("%s: %q, want NCHW or NHWC", l.field, l.v)
+		// CHW is for instance models; a partial spec may leave the kind to Detect.
+		if l.v != "" && l.v != NCHW && l.v != NHWC && (l.v != CHW || (s.Kind != Instances && s.Kind != "")) {
+			bad("%s: %q, want NCHW or NHWC (CHW only for output_kind instances)", l.field, l.v)
 		}
 	}
 	if s.Width < 0 || s.Height < 0 {
@@ -189,8 +198,12 @@ func (s Spec) check(complete bool) error {
 		}
 	}
 	switch n := s.Kind.Channels(); {
+	case s.Kind == Instances:
+		s.Instance.check(complete, bad)
+	case s.Instance != (InstanceSpec{}) && s.Kind != "":
+		bad("instance: set, but output_kind is %q, not instances", s.Kind)
 	case s.Kind != "" && n == 0:
-		bad("output_kind: %q, want sigmoid, logits, softmax2 or logits2", s.Kind)
+		bad("output_kind: %q, want sigmoid, logits, softmax2, logits2 or instances", s.Kind)
 	case n == 2 && (s.Foreground < 0 || s.Foreground > 1):
 		bad("foreground: %d, a %s output has channels 0 and 1", s.Foreground, s.Kind)
 	case n != 2 && s.Foreground != 0:

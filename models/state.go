@@ -202,7 +202,7 @@ func (s *Spec) placeStream(path string, lines map[string][]int) {
 // the image and its output, then each state pair's input and output, then
 // the constants.
 func (s Spec) sessionNames() (ins, outs []string) {
-	ins, outs = []string{s.Input}, []string{s.Output}
+	ins, outs = []string{s.Input}, s.sessionOutputs()
 	for _, p := range s.states() {
 		ins, outs = append(ins, p.Input), append(outs, p.Output)
 	}

@@ -291,7 +291,11 @@ is exactly 1 where the red channel is >= 128 and 0 elsewhere, so tests know
 the metrics a dataset must score. 'state-sum' (alpha = 1/1024 times the sum
 of the red means since the clip's start, carried in a state tensor) and
 'prior-mix' (alpha = red/2 + the previous frame's alpha/2) are video toys
-whose output over a clip is known exactly.
+whose output over a clip is known exactly. 'maskrcnn-toy' has torchvision
+Mask R-CNN's signature (images [3,H,W] RGB 0..1 in; boxes, labels, scores,
+masks out) and gives one detection per colour channel whose largest value
+is above 0.05: mask = channel > 0, box = the mask's extent, score = the
+channel's largest value, label 1 (R, G) or 18 (B).
 
 Each model matches the preset of the same name (segtool models presets).
 
@@ -309,7 +313,8 @@ Examples:
    segtool models build oracle --out oracle.onnx
    segtool models build oracle --out oracle_fp16.onnx --fp16 all
    segtool models build state-sum --out state_sum.onnx   # video toys (fp32): a recurrent state,
-   segtool models build prior-mix --out prior_mix.onnx   # and a prior-mask 4th channel`,
+   segtool models build prior-mix --out prior_mix.onnx   # and a prior-mask 4th channel
+   segtool models build maskrcnn-toy --out maskrcnn_toy.onnx    # eval --spec maskrcnn-toy`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "output file (required)"},
 			&cli.StringFlag{Name: "size", DefaultText: "the architecture's", Usage: "input size WxH"},
@@ -370,6 +375,9 @@ func runModelsBuild(c *cli.Context) error {
 	flops := fmt.Sprintf("%.2f GFLOPs per image", float64(m.FLOPs)/1e9)
 	if arch.Dynamic {
 		size, flops = "any size", fmt.Sprintf("%d FLOPs per pixel", m.FLOPs)
+		if m.FLOPs == 0 {
+			flops = "FLOPs not counted"
+		}
 	}
 	what := strings.Join(slices.DeleteFunc([]string{arch.Framework, arch.Layout + " " + size, arch.Kind, string(prec)}, func(s string) bool { return s == "" }), ", ")
 	summary(c, fmt.Sprintf("models build: %s (%s) written to %s: %.1f MB, %d parameters, %s.",

@@ -34,9 +34,10 @@ func TestArchFacts(t *testing.T) {
 		"oracle":           {0, 0, "image", "prob", "NCHW", "RGB", "sigmoid", 0, 1, 1, raw, one},
 		"state-sum":        {0, 0, "src", "alpha", "NCHW", "RGB", "sigmoid", 0, 1, 1, raw, one},
 		"prior-mix":        {0, 0, "image", "alpha", "NCHW", "RGB", "sigmoid", 0, 1, 1.0 / 255, raw, one},
+		"maskrcnn-toy":     {0, 0, "images", "", "CHW", "RGB", "instances", 0, 0, 1.0 / 255, raw, one},
 	}
 	names := onnxbuild.ArchNames()
-	if !slices.Equal(names, []string{"fast-scnn", "mobilenetv2-unet", "oracle", "prior-mix", "resnet50-unet", "state-sum", "unet-aspp"}) {
+	if !slices.Equal(names, []string{"fast-scnn", "maskrcnn-toy", "mobilenetv2-unet", "oracle", "prior-mix", "resnet50-unet", "state-sum", "unet-aspp"}) {
 		t.Errorf("ArchNames %v", names)
 	}
 	for _, a := range onnxbuild.Archs() {
