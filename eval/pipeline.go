@@ -46,10 +46,13 @@ type job struct {
 
 type stages struct {
 	cfg   *Config
-	write writeFunc         // writes preds and overlays
-	sess  *models.Session   // nil when scoring saved predictions
-	pool  *models.BatchPool // the session's input/output tensors
-	free  chan []float32    // recycled model item buffers
+	write writeFunc       // writes preds and overlays
+	sess  *models.Session // nil when scoring saved predictions
+	// noTrimaps: a resumed run that began without trimaps reads none
+	// (prepareOut).
+	noTrimaps bool
+	pool      *models.BatchPool // the session's input/output tensors
+	free      chan []float32    // recycled model item buffers
 	// padLast pads the last, partial batch of a dynamic-batch model to
 	// the full batch (on CUDA, where a new shape means a new search).
 	padLast bool
@@ -187,6 +190,9 @@ func (st *stages) prepare(j *job) {
 		if j.s.Mask != "" {
 			gts[1].rel = ""
 		}
+		gts[2].rel = ""
+	}
+	if st.noTrimaps {
 		gts[2].rel = ""
 	}
 	for _, g := range gts {
@@ -504,7 +510,7 @@ func (st *stages) finish(j *job, scorer *Scorer) error {
 		var prob []float32
 		var err error
 		if st.inContext() {
-			prob, err = st.sess.Spec.AssembleContext(j.units, j.w, j.h, st.cfg.Overlap, models.DefaultBand())
+			prob, err = st.sess.Spec.AssembleContext(j.units, j.w, j.h, st.cfg.Overlap, models.ContextBand(j.w, j.h, st.sess.Spec.Width, st.sess.Spec.Height))
 		} else {
 			prob, err = st.sess.Spec.Assemble(j.units, j.w, j.h, j.row.Tiles > 0, st.cfg.Overlap)
 		}

@@ -240,7 +240,7 @@ func (p *Predictor) predictContext(img gocv.Mat) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := DefaultBand()
+	b := ContextBand(w, h, spec.Width, spec.Height)
 	m := RefineWeights(global, w, h, b)
 	var need []Tile
 	for _, tl := range Tiles(w, h, p.Tile.X, p.Tile.Y, p.Overlap) {
