@@ -71,7 +71,7 @@ type DatasetRef struct {
 	SamplesSHA256 string `json:"samples_sha256,omitempty"`
 	// TrimapsSHA256 fingerprints the trimaps the *_unknown metrics were
 	// scored against (only when the matting metrics were computed and
-	// the selected samples have trimaps): runs with equal samples but
+	// the dataset has trimaps): runs with equal samples but
 	// other trimaps agree on everything but *_unknown.
 	TrimapsSHA256 string `json:"trimaps_sha256,omitempty"`
 	// TrimapsNote says why trimaps in the dataset were not used: they

@@ -35,7 +35,7 @@ const (
 // bytes, so a column added since the run began (segtool trimap) does not
 // stop a resume while other samples or masks do. The trimaps, which the
 // identity leaves out but the *_unknown metrics read, are Trimaps (a
-// fingerprint of the selected samples' trimaps, set only when the matting
+// fingerprint of the dataset's trimaps, set only when the matting
 // metrics are computed); see prepareOut for a resume after they changed.
 type runKey struct {
 	Model          string       `json:"model,omitempty"`
@@ -83,7 +83,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			return nil, &OptionError{Field: "Preds", Err: fmt.Errorf("%s is not a folder", cfg.Preds)}
 		}
 	}
-	key, err := makeKey(&cfg, ds.Samples, samples)
+	key, err := makeKey(&cfg, ds.Samples)
 	if err != nil {
 		return nil, err
 	}
@@ -258,9 +258,10 @@ func selectSamples(all []dataset.Sample, splits []string, limit int, shard Shard
 	return out, nil
 }
 
-// makeKey returns the key of a run of cfg over selected, drawn from the
-// dataset's all.
-func makeKey(cfg *Config, all, selected []dataset.Sample) (runKey, error) {
+// makeKey returns the key of a run of cfg on a dataset of samples all.
+// The trimaps are fingerprinted over all of them, as the identity is, so
+// the shards of one run share a key.
+func makeKey(cfg *Config, all []dataset.Sample) (runKey, error) {
 	k := runKey{
 		Dataset: cfg.Dataset, Splits: cfg.Splits, Limit: cfg.Limit,
 		Threshold: cfg.Metrics.Threshold, Sweep: cfg.Metrics.Sweep, Skip: cfg.Metrics.Skip,
@@ -278,7 +279,7 @@ func makeKey(cfg *Config, all, selected []dataset.Sample) (runKey, error) {
 	}
 	k.SamplesSHA256 = dataset.IdentitySHA256(all)
 	if cfg.Metrics.Computes(GroupMatting) {
-		k.Trimaps = trimapsSHA256(selected)
+		k.Trimaps = trimapsSHA256(all)
 	}
 	if cfg.Model != "" {
 		k.Model = cfg.Model
