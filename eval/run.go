@@ -124,6 +124,10 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		// Three batches of a size: one filling, one running, one read.
 		st.pool = sess.NewBatchPool(3)
 		defer st.pool.Close()
+		if st.inContext() {
+			st.tilePool = sess.NewBatchPool(cfg.Workers)
+			defer st.tilePool.Close()
+		}
 		st.free = make(chan []float32, 2*cfg.Batch+2*cfg.Workers)
 	}
 
