@@ -288,13 +288,17 @@ func (st *stages) refineContext(j *job, global []float32) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	ins, err := spec.TileInputs(img, st.cfg.Fit, tiles, nil)
+	ins, err := spec.TileInputs(img, st.cfg.Fit, tiles, st.getData)
 	img.Close()
 	if err != nil {
 		return nil, err
 	}
 	t := time.Now()
-	if err := st.runTiles(ins); err != nil {
+	err = st.runTiles(ins)
+	for _, in := range ins {
+		st.putData(in.Data)
+	}
+	if err != nil {
 		return nil, err
 	}
 	j.row.MS.Inference += ms(time.Since(t))

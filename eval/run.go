@@ -347,10 +347,11 @@ func prepareOut(cfg *Config, key *runKey) ([]Row, bool, error) {
 		}
 	}
 	var rows []Row
+	var old []byte // the run's key, when resuming
 	noTrimaps := false
 	if used && cfg.Resume {
-		old, err := os.ReadFile(filepath.Join(cfg.Out, RunFile))
-		if err != nil {
+		var err error
+		if old, err = os.ReadFile(filepath.Join(cfg.Out, RunFile)); err != nil {
 			return nil, false, fmt.Errorf("resume: %s has no %s to check the run against: %w", cfg.Out, RunFile, err)
 		}
 		var was runKey
@@ -368,10 +369,6 @@ func prepareOut(cfg *Config, key *runKey) ([]Row, bool, error) {
 	keyJSON = append(keyJSON, '\n')
 	switch {
 	case used && cfg.Resume:
-		old, err := os.ReadFile(filepath.Join(cfg.Out, RunFile))
-		if err != nil {
-			return nil, false, err
-		}
 		if string(old) != string(keyJSON) {
 			// Resume/Force: resuming is refused, forcing starts over.
 			return nil, false, &OptionError{Field: "Resume/Force", Err: fmt.Errorf("the run in %s was %w (%s differs: %s)", cfg.Out, dataset.ErrOtherOptions, RunFile, LineDiff(old, keyJSON, "was %s, now %s", "length"))}

@@ -17,13 +17,11 @@ import (
 	"github.com/segtool/segtool/models"
 )
 
-// TestTiledContextOracle: in context mode eval runs only the tiles in the
-// band of the whole-image prediction, as apply's Predictor does, and its
-// prediction is the Predictor's. A 128x96 image with a small person in
-// one corner, the oracle at 16x16 and tiles of 16 overlapping by 4: 88
-// tiles, of which only those near the corner are run.
-func TestTiledContextOracle(t *testing.T) {
-	needORT(t)
+// cornerConfig writes a 128x96 dataset of one image, a small person in
+// one corner, and the oracle at 16x16, and returns a context-tiled run of
+// it (tiles of 16 overlapping by 4, saving predictions) and the image.
+func cornerConfig(t testing.TB) (eval.Config, []byte) {
+	t.Helper()
 	const w, h = 128, 96
 	dir := t.TempDir()
 	ds := filepath.Join(dir, "ds")
@@ -44,39 +42,56 @@ func TestTiledContextOracle(t *testing.T) {
 			}
 		}
 	}
-	img, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC3, bgr)
-	if err != nil {
-		t.Fatal(err)
+	for _, f := range []struct {
+		rel string
+		px  []byte
+		typ gocv.MatType
+	}{{"images/a.png", bgr, gocv.MatTypeCV8UC3}, {"masks/a.png", mask, gocv.MatTypeCV8UC1}} {
+		m, err := gocv.NewMatFromBytes(h, w, f.typ, f.px)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok := gocv.IMWrite(filepath.Join(ds, f.rel), m)
+		m.Close()
+		if !ok {
+			t.Fatalf("writing %s", f.rel)
+		}
 	}
-	defer img.Close()
-	m, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC1, mask)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	gocv.IMWrite(filepath.Join(ds, "images/a.png"), img)
-	gocv.IMWrite(filepath.Join(ds, "masks/a.png"), m)
 	info, _ := json.Marshal(dataset.Info{Name: "corner"})
 	writeFile(t, filepath.Join(ds, dataset.InfoFile), info)
 	if err := dataset.WriteManifest(ds, []dataset.Sample{{ID: "a", Split: "test", Image: "images/a.png", Mask: "masks/a.png",
 		Width: w, Height: h, Source: []string{"images/a.png"}, SHA256: map[string]string{}}}); err != nil {
 		t.Fatal(err)
 	}
-
 	model := testmodel.Oracle(t, dir)
 	base := models.Presets()["oracle"]
 	base.Width, base.Height = 16, 16
-	spec := testmodel.Detect(t, model, base)
-	tile := image.Pt(16, 16)
-	cfg := eval.Config{
-		Dataset: ds, Model: model, Spec: spec, Batch: 2, Fit: models.FitResize,
+	return eval.Config{
+		Dataset: ds, Model: model, Spec: testmodel.Detect(t, model, base), Batch: 2, Fit: models.FitResize,
 		Session: models.SessionOptions{Device: models.Device{Kind: "cpu"}, Threads: 1},
 		Metrics: eval.DefaultOptions(), Out: filepath.Join(dir, "run"), Workers: 2,
-		Tile: tile, Overlap: 4, TileMode: models.TileContext, SavePreds: true,
-	}
+		Tile: image.Pt(16, 16), Overlap: 4, TileMode: models.TileContext, SavePreds: true,
+	}, bgr
+}
+
+// TestTiledContextOracle: in context mode eval runs only the tiles in the
+// band of the whole-image prediction, as apply's Predictor does, and its
+// prediction is the Predictor's. A 128x96 image with a small person in
+// one corner, the oracle at 16x16 and tiles of 16 overlapping by 4: 88
+// tiles, of which only those near the corner are run.
+func TestTiledContextOracle(t *testing.T) {
+	needORT(t)
+	const w, h = 128, 96
+	cfg, bgr := cornerConfig(t)
 	if _, err := eval.Run(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
+	img, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC3, bgr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	model, spec, tile := cfg.Model, cfg.Spec, cfg.Tile
 
 	sess, err := models.Open(model, spec, cfg.Session)
 	if err != nil {
