@@ -12,7 +12,8 @@ type TileMode string
 const (
 	// TileContext runs the whole image once at the model's size for the
 	// global prediction, and tiles at full resolution refine only the band
-	// where that prediction is uncertain (RefineWeights, Refine), after
+	// where its edge is uncertain, along its contour (Band, RefineWeights,
+	// Refine), after
 	// the base-plus-refiner design of BackgroundMattingV2 (Lin et al.,
 	// "Real-Time High-Resolution Background Matting", CVPR 2021). A portrait
 	// model needs the whole person: a tile of a shirt is no portrait. The
