@@ -37,7 +37,7 @@ type job struct {
 
 	w, h                int
 	mask, alpha, trimap []uint8
-	bgr                 []uint8 // the image, kept only for overlays
+	bgr                 []uint8 // the image, kept for overlays and context tiles
 
 	units []models.Input // model inputs: one, or one per tile
 	slots []slot         // where each unit's output is, once run
@@ -46,10 +46,16 @@ type job struct {
 
 type stages struct {
 	cfg   *Config
-	write writeFunc         // writes preds and overlays
-	sess  *models.Session   // nil when scoring saved predictions
-	pool  *models.BatchPool // the session's input/output tensors
-	free  chan []float32    // recycled model item buffers
+	write writeFunc       // writes preds and overlays
+	sess  *models.Session // nil when scoring saved predictions
+	// noTrimaps: a resumed run that began without trimaps reads none
+	// (prepareOut).
+	noTrimaps bool
+	pool      *models.BatchPool // the session's input/output tensors
+	// tilePool holds the batches of context tiles, run by the finish
+	// workers (refineContext), at most one each.
+	tilePool *models.BatchPool
+	free     chan []float32 // recycled model item buffers
 	// padLast pads the last, partial batch of a dynamic-batch model to
 	// the full batch (on CUDA, where a new shape means a new search).
 	padLast bool
@@ -168,22 +174,21 @@ func (st *stages) prepare(j *job) {
 	}
 	t := time.Now()
 	var err error
-	cut := st.sess.Spec.InputsWith
+	tile := st.cfg.Tile
 	if st.inContext() {
-		// Every tile is run, though only those in the band are used: the
-		// band is known only once the whole image has run, and the
-		// batches are filled before that.
-		cut = st.sess.Spec.ContextInputs
+		// The whole image now; the tiles in its band once it has run
+		// (finish, refineContext), from the image kept here.
+		tile = image.Point{}
+		if j.bgr == nil {
+			j.bgr = img.ToBytes()
+		}
 	}
-	if j.units, err = cut(img, st.cfg.Fit, st.cfg.Tile, st.cfg.Overlap, st.getData); err != nil {
+	if j.units, err = st.sess.Spec.InputsWith(img, st.cfg.Fit, tile, st.cfg.Overlap, st.getData); err != nil {
 		st.fail(j, filepath.Join(st.cfg.Dataset, j.s.Image), err)
 		return
 	}
-	if st.cfg.Tile != (image.Point{}) {
+	if tile != (image.Point{}) {
 		j.row.Tiles = len(j.units)
-		if st.inContext() {
-			j.row.Tiles-- // the whole image is not a tile
-		}
 	}
 	j.row.MS.Preprocess = ms(time.Since(t))
 }
@@ -229,6 +234,9 @@ func (st *stages) load(j *job) (gocv.Mat, bool) {
 		if j.s.Mask != "" {
 			gts[1].rel = ""
 		}
+		gts[2].rel = ""
+	}
+	if st.noTrimaps {
 		gts[2].rel = ""
 	}
 	for _, g := range gts {
@@ -284,6 +292,80 @@ func (st *stages) load(j *job) (gocv.Mat, bool) {
 // needImage reports whether load reads the image: for the model or for
 // overlays.
 func (st *stages) needImage() bool { return st.sess != nil || st.cfg.SaveOverlays }
+
+// refineContext is the rest of a models.TileContext prediction once the
+// whole image has run: it cuts and runs only the tiles in the band of the
+// global prediction, as apply's Predictor does, and refines the band with
+// them. Their session calls are made here, on the tile pool, so they are
+// in the image's inference time but not in the run's per-call figures.
+func (st *stages) refineContext(j *job, global []float32) ([]float32, error) {
+	spec := st.sess.Spec
+	b := models.ContextBand(j.w, j.h, spec.Width, spec.Height)
+	m := models.RefineWeights(global, j.w, j.h, b)
+	tiles := models.BandTiles(j.w, j.h, st.cfg.Tile, st.cfg.Overlap, m)
+	j.row.Tiles = len(tiles)
+	if len(tiles) == 0 {
+		return global, nil
+	}
+	img, err := gocv.NewMatFromBytes(j.h, j.w, gocv.MatTypeCV8UC3, j.bgr)
+	if err != nil {
+		return nil, err
+	}
+	ins, err := spec.TileInputs(img, st.cfg.Fit, tiles, st.getData)
+	img.Close()
+	if err != nil {
+		return nil, err
+	}
+	t := time.Now()
+	err = st.runTiles(ins)
+	for _, in := range ins {
+		st.putData(in.Data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	j.row.MS.Inference += ms(time.Since(t))
+	return spec.RefineTiles(global, m, ins, j.w, j.h, st.cfg.Overlap, b)
+}
+
+// runTiles runs the session on ins, Batch at a time (the model's fixed
+// batch, padded, where it has one), through the tile pool, and sets each
+// input's Out and Dims.
+func (st *stages) runTiles(ins []models.Input) error {
+	spec := st.sess.Spec
+	per := max(st.cfg.Batch, 1)
+	if spec.Batch > 0 {
+		per = spec.Batch
+	}
+	n := spec.ItemLen()
+	for start := 0; start < len(ins); start += per {
+		group := ins[start:min(start+per, len(ins))]
+		items := len(group)
+		if spec.Batch > 0 || st.padLast {
+			items = per
+		}
+		b, err := st.tilePool.Get(items, nil)
+		if err != nil {
+			return err
+		}
+		for i, in := range group {
+			copy(b.In[i*n:(i+1)*n], in.Data)
+		}
+		clear(b.In[len(group)*n:])
+		b.Commit()
+		err = st.sess.RunBatch(b)
+		if err == nil {
+			for i := range group {
+				group[i].Out, group[i].Dims = slices.Clone(b.Item(i)), slices.Clone(b.ItemDims())
+			}
+		}
+		b.Release()
+		if err != nil {
+			return fmt.Errorf("inference on tiles: %w", err)
+		}
+	}
+	return nil
+}
 
 // inContext reports a tiled run in models.TileContext.
 func (st *stages) inContext() bool {
@@ -526,17 +608,17 @@ func (st *stages) finish(j *job, scorer *Scorer) error {
 		}
 		var prob []float32
 		var err error
-		if st.inContext() {
-			prob, err = st.sess.Spec.AssembleContext(j.units, j.w, j.h, st.cfg.Overlap, models.DefaultBand())
-		} else {
-			prob, err = st.sess.Spec.Assemble(j.units, j.w, j.h, j.row.Tiles > 0, st.cfg.Overlap)
-		}
+		// In context mode the units are the whole image alone.
+		prob, err = st.sess.Spec.Assemble(j.units, j.w, j.h, j.row.Tiles > 0, st.cfg.Overlap)
 		for _, sl := range j.slots {
 			if sl.b != nil {
 				sl.b.Release()
 			}
 		}
 		j.slots = nil
+		if err == nil && st.inContext() {
+			prob, err = st.refineContext(j, prob)
+		}
 		if err != nil {
 			st.fail(j, filepath.Join(st.cfg.Dataset, j.s.Image), err)
 			return nil

@@ -69,6 +69,14 @@ type DatasetRef struct {
 	// SamplesSHA256 is dataset.IdentitySHA256 of the manifest: equal for
 	// the same samples after a column was added (absent in older runs).
 	SamplesSHA256 string `json:"samples_sha256,omitempty"`
+	// TrimapsSHA256 fingerprints the trimaps the *_unknown metrics were
+	// scored against (only when the matting metrics were computed and
+	// the dataset has trimaps): runs with equal samples but
+	// other trimaps agree on everything but *_unknown.
+	TrimapsSHA256 string `json:"trimaps_sha256,omitempty"`
+	// TrimapsNote says why trimaps in the dataset were not used: they
+	// were added after the run began, and a resume keeps its trimaps.
+	TrimapsNote string `json:"trimaps_note,omitempty"`
 }
 
 // RunOptions are the run's options as given.
@@ -167,7 +175,10 @@ func (r *Results) fill(cfg *Config, key runKey, identity string, st *stages, row
 	} else {
 		r.Preds = cfg.Preds
 	}
-	r.Dataset = DatasetRef{Path: cfg.Dataset, ManifestSHA256: key.ManifestSHA256, SamplesSHA256: identity, Splits: key.Splits, Shard: key.Shard, Samples: len(rows)}
+	r.Dataset = DatasetRef{Path: cfg.Dataset, ManifestSHA256: key.ManifestSHA256, SamplesSHA256: identity, TrimapsSHA256: key.Trimaps, Splits: key.Splits, Shard: key.Shard, Samples: len(rows)}
+	if st.noTrimaps {
+		r.Dataset.TrimapsNote = "trimaps were added to the dataset after this run began and are not used: so no *_unknown metrics; a fresh run scores them"
+	}
 	r.Options = RunOptions{
 		Threshold: cfg.Metrics.Threshold, Sweep: cfg.Metrics.Sweep, Skip: cfg.Metrics.Skip, Workers: cfg.Workers,
 		Limit: cfg.Limit, SavePreds: cfg.SavePreds, SaveOverlays: cfg.SaveOverlays, Temporal: key.Temporal,

@@ -2,7 +2,10 @@ package eval
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"os"
@@ -28,13 +31,22 @@ const (
 
 // runKey is everything that decides the metrics. A resume refuses to mix
 // rows measured under a different key.
+//
+// The dataset is its identity (dataset.IdentitySHA256), not the manifest's
+// bytes, so a column added since the run began (segtool trimap) does not
+// stop a resume while other samples or masks do. The trimaps, which the
+// identity leaves out but the *_unknown metrics read, are Trimaps (a
+// fingerprint of the dataset's trimaps, set only when the matting
+// metrics are computed); see prepareOut for a resume after they changed.
 type runKey struct {
 	Model          string       `json:"model,omitempty"`
 	ModelSHA256    string       `json:"model_sha256,omitempty"`
 	Preds          string       `json:"preds,omitempty"`
 	Spec           *models.Spec `json:"spec,omitempty"`
 	Dataset        string       `json:"dataset"`
-	ManifestSHA256 string       `json:"manifest_sha256"`
+	SamplesSHA256  string       `json:"samples_sha256"`
+	Trimaps        string       `json:"trimaps_sha256,omitempty"`
+	ManifestSHA256 string       `json:"-"` // for results.json only
 	Splits         []string     `json:"splits"`
 	Limit          int          `json:"limit,omitempty"`
 	Shard          *Shard       `json:"shard,omitempty"`
@@ -80,7 +92,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			return nil, &OptionError{Field: "Preds", Err: fmt.Errorf("%s is not a folder", cfg.Preds)}
 		}
 	}
-	key, err := makeKey(&cfg)
+	key, err := makeKey(&cfg, ds.Samples)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +103,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	defer lock.Release()
-	done, err := prepareOut(&cfg, key)
+	done, noTrimaps, err := prepareOut(&cfg, &key)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +119,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 
 	res := &Results{}
-	st := &stages{cfg: &cfg, write: cfg.writeFile}
+	st := &stages{cfg: &cfg, write: cfg.writeFile, noTrimaps: noTrimaps}
 	if st.write == nil {
 		st.write = dataset.WriteFileAtomic
 	}
@@ -132,6 +144,10 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			// Three batches of a size: one filling, one running, one read.
 			st.pool = sess.NewBatchPool(3)
 			defer st.pool.Close()
+			if st.inContext() {
+				st.tilePool = sess.NewBatchPool(cfg.Workers)
+				defer st.tilePool.Close()
+			}
 			st.free = make(chan []float32, 2*cfg.Batch+2*cfg.Workers)
 		}
 	}
@@ -231,7 +247,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	for i, r := range rows {
 		all[i] = *r
 	}
-	if err := res.fill(&cfg, key, dataset.IdentitySHA256(ds.Samples), st, all, resumed, len(todo), wall); err != nil {
+	if err := res.fill(&cfg, key, key.SamplesSHA256, st, all, resumed, len(todo), wall); err != nil {
 		return nil, err
 	}
 	if err := writeCSV(filepath.Join(cfg.Out, CSVFile), all, cfg.Metrics.Skip); err != nil {
@@ -277,7 +293,10 @@ func selectSamples(all []dataset.Sample, splits []string, limit int, shard Shard
 	return out, nil
 }
 
-func makeKey(cfg *Config) (runKey, error) {
+// makeKey returns the key of a run of cfg on a dataset of samples all.
+// The trimaps are fingerprinted over all of them, as the identity is, so
+// the shards of one run share a key.
+func makeKey(cfg *Config, all []dataset.Sample) (runKey, error) {
 	k := runKey{
 		Dataset: cfg.Dataset, Splits: cfg.Splits, Limit: cfg.Limit,
 		Threshold: cfg.Metrics.Threshold, Sweep: cfg.Metrics.Sweep, Skip: cfg.Metrics.Skip,
@@ -296,6 +315,10 @@ func makeKey(cfg *Config) (runKey, error) {
 	if k.ManifestSHA256, err = dataset.FileSHA256(filepath.Join(cfg.Dataset, dataset.ManifestFile)); err != nil {
 		return k, err
 	}
+	k.SamplesSHA256 = dataset.IdentitySHA256(all)
+	if cfg.Metrics.Computes(GroupMatting) {
+		k.Trimaps = trimapsSHA256(all)
+	}
 	if cfg.Model != "" {
 		k.Model = cfg.Model
 		if k.ModelSHA256, err = dataset.FileSHA256(cfg.Model); err != nil {
@@ -313,14 +336,42 @@ func makeKey(cfg *Config) (runKey, error) {
 	return k, nil
 }
 
+// trimapsSHA256 fingerprints the samples' trimaps (id, path, sha256), ""
+// when none has one.
+func trimapsSHA256(samples []dataset.Sample) string {
+	h := sha256.New()
+	n := 0
+	for _, s := range samples {
+		if s.Trimap != "" {
+			fmt.Fprintf(h, "%s\x00%s\x00%s\n", s.ID, s.Trimap, s.SHA256[s.Trimap])
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ErrTrimapsChanged is returned (wrapped) by a resume whose dataset's
+// trimaps changed since the run began, when the rows kept and those to
+// come would score *_unknown against different trimaps.
+var ErrTrimapsChanged = errors.New("the dataset's trimaps changed since the run began")
+
 // prepareOut makes the run folder ready and returns the rows of an
 // interrupted run when resuming.
-func prepareOut(cfg *Config, key runKey) ([]Row, error) {
+//
+// A resume keeps the trimaps the run began with. Where it began with none
+// and some were added since, it goes on without reading them (noTrimaps,
+// and key.Trimaps back to ""), so no *_unknown metric covers only part of
+// the images; results.json says so. Where it began with trimaps that have
+// changed, it is refused (ErrTrimapsChanged): the old ones are gone.
+func prepareOut(cfg *Config, key *runKey) ([]Row, bool, error) {
 	if fi, err := os.Lstat(cfg.Out); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		return nil, &OptionError{Field: "Out", Err: fmt.Errorf("%s is a symbolic link; give the folder it points to", cfg.Out)}
+		return nil, false, &OptionError{Field: "Out", Err: fmt.Errorf("%s is a symbolic link; give the folder it points to", cfg.Out)}
 	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	ours := []string{JournalFile, CSVFile, ResultsFile, RunFile, PredsDir, OverlaysDir}
 	used := false
@@ -329,41 +380,52 @@ func prepareOut(cfg *Config, key runKey) ([]Row, error) {
 			used = true
 		}
 	}
+	var rows []Row
+	var old []byte // the run's key, when resuming
+	noTrimaps := false
+	if used && cfg.Resume {
+		var err error
+		if old, err = os.ReadFile(filepath.Join(cfg.Out, RunFile)); err != nil {
+			return nil, false, fmt.Errorf("resume: %s has no %s to check the run against: %w", cfg.Out, RunFile, err)
+		}
+		var was runKey
+		if json.Unmarshal(old, &was) == nil && was.Trimaps != key.Trimaps {
+			if was.Trimaps != "" {
+				return nil, false, &OptionError{Field: "Resume/Force", Err: fmt.Errorf("%s: %w: the rows kept and those to come would score *_unknown against different trimaps", cfg.Out, ErrTrimapsChanged)}
+			}
+			key.Trimaps, noTrimaps = "", true
+		}
+	}
 	keyJSON, err := json.MarshalIndent(key, "", "  ")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	keyJSON = append(keyJSON, '\n')
-	var rows []Row
 	switch {
 	case used && cfg.Resume:
-		old, err := os.ReadFile(filepath.Join(cfg.Out, RunFile))
-		if err != nil {
-			return nil, fmt.Errorf("resume: %s has no %s to check the run against: %w", cfg.Out, RunFile, err)
-		}
 		if string(old) != string(keyJSON) {
 			// Resume/Force: resuming is refused, forcing starts over.
-			return nil, &OptionError{Field: "Resume/Force", Err: fmt.Errorf("the run in %s was %w (%s differs: %s)", cfg.Out, dataset.ErrOtherOptions, RunFile, LineDiff(old, keyJSON, "was %s, now %s", "length"))}
+			return nil, false, &OptionError{Field: "Resume/Force", Err: fmt.Errorf("the run in %s was %w (%s differs: %s)", cfg.Out, dataset.ErrOtherOptions, RunFile, LineDiff(old, keyJSON, "was %s, now %s", "length"))}
 		}
 		if rows, err = readJournal(filepath.Join(cfg.Out, JournalFile)); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		// Rewrite the journal without a torn last line before appending.
 		if err := rewriteJournal(filepath.Join(cfg.Out, JournalFile), rows); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		os.Remove(filepath.Join(cfg.Out, ResultsFile))
 	case used && !cfg.Force:
-		return nil, fmt.Errorf("%s: %w", cfg.Out, ErrExists)
+		return nil, false, fmt.Errorf("%s: %w", cfg.Out, ErrExists)
 	case used:
 		for _, n := range ours {
 			if err := os.RemoveAll(filepath.Join(cfg.Out, n)); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 	}
 	if err := dataset.WriteFileAtomic(filepath.Join(cfg.Out, RunFile), keyJSON); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for _, d := range []struct {
 		on   bool
@@ -372,14 +434,14 @@ func prepareOut(cfg *Config, key runKey) ([]Row, error) {
 		if d.on {
 			p := filepath.Join(cfg.Out, d.name)
 			if err := dataset.CheckInside(cfg.Out, p); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			if err := os.MkdirAll(p, 0o755); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 	}
-	return rows, nil
+	return rows, noTrimaps, nil
 }
 
 // rewriteJournal replaces the journal at path with rows.

@@ -81,19 +81,24 @@ func (s Spec) InputsWith(img gocv.Mat, fit Fit, tile image.Point, overlap int, d
 	return s.cut(img, fit, true, Tiles(w, h, tile.X, tile.Y, overlap), data)
 }
 
-// ContextInputs cuts img into the inputs of a TileContext run: first the
-// whole image placed by fit, as an untiled run has it, then every tile as
-// InputsWith cuts them (AssembleContext uses only those in the band).
-func (s Spec) ContextInputs(img gocv.Mat, fit Fit, tile image.Point, overlap int, data func() []float32) ([]Input, error) {
-	ins, err := s.InputsWith(img, fit, image.Point{}, 0, data)
-	if err != nil {
-		return nil, err
+// TileInputs cuts the given tiles of img and preprocesses them as
+// InputsWith cuts tiles (one smaller than the model is padded, not
+// scaled): in TileContext, the tiles of BandTiles.
+func (s Spec) TileInputs(img gocv.Mat, fit Fit, tiles []Tile, data func() []float32) ([]Input, error) {
+	return s.cut(img, fit, true, tiles, data)
+}
+
+// BandTiles returns the tiles of a w x h image (cut as Tiles cuts them)
+// that hold a pixel of positive weight m (RefineWeights): in TileContext,
+// the only tiles run.
+func BandTiles(w, h int, tile image.Point, overlap int, m []float32) []Tile {
+	var need []Tile
+	for _, tl := range Tiles(w, h, tile.X, tile.Y, overlap) {
+		if InBand(tl, m, w) {
+			need = append(need, tl)
+		}
 	}
-	tiles, err := s.InputsWith(img, fit, tile, overlap, data)
-	if err != nil {
-		return nil, err
-	}
-	return append(ins, tiles...), nil
+	return need
 }
 
 // cut places and preprocesses the given parts of img; tiled says they are
@@ -153,25 +158,11 @@ func (s Spec) Assemble(ins []Input, w, h int, tiled bool, overlap int) ([]float3
 	return blend.Result(), nil
 }
 
-// AssembleContext turns the run inputs of a TileContext run (ins[0] the
-// whole image, then its tiles, as ContextInputs cuts them) into the
-// probability plane: the whole image's prediction where it is certain,
-// refined by the tiles in its uncertain band (RefineWeights, Refine).
-// Tiles outside the band are not read and need no output.
-func (s Spec) AssembleContext(ins []Input, w, h, overlap int, b Band) ([]float32, error) {
-	if len(ins) == 0 {
-		return nil, fmt.Errorf("assemble: no inputs")
-	}
-	global, err := s.Assemble(ins[:1], w, h, false, 0)
-	if err != nil {
-		return nil, err
-	}
-	return s.refine(global, RefineWeights(global, w, h, b), ins[1:], w, h, overlap, b)
-}
-
-// refine blends the tiles that touch the band of weights m and combines
-// them with the global plane (Refine).
-func (s Spec) refine(global, m []float32, tiles []Input, w, h, overlap int, b Band) ([]float32, error) {
+// RefineTiles is TileContext's last step: it blends the run tiles that
+// touch the band of weights m (RefineWeights of the global plane under
+// band b), leaving out those that disagree with the global plane where
+// that is certain (Agreement), and combines them with it (Refine).
+func (s Spec) RefineTiles(global, m []float32, tiles []Input, w, h, overlap int, b Band) ([]float32, error) {
 	blend := NewBlender(w, h, overlap)
 	plane := make([]float32, s.Width*s.Height)
 	used := 0
@@ -243,25 +234,20 @@ func (p *Predictor) predictContext(img gocv.Mat) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := DefaultBand()
+	b := ContextBand(w, h, spec.Width, spec.Height)
 	m := RefineWeights(global, w, h, b)
-	var need []Tile
-	for _, tl := range Tiles(w, h, p.Tile.X, p.Tile.Y, p.Overlap) {
-		if InBand(tl, m, w) {
-			need = append(need, tl)
-		}
-	}
+	need := BandTiles(w, h, p.Tile, p.Overlap, m)
 	if len(need) == 0 {
 		return global, nil
 	}
-	tiles, err := spec.cut(img, p.Fit, true, need, nil)
+	tiles, err := spec.TileInputs(img, p.Fit, need, nil)
 	if err != nil {
 		return nil, err
 	}
 	if err := p.run(tiles); err != nil {
 		return nil, err
 	}
-	return spec.refine(global, m, tiles, w, h, p.Overlap, b)
+	return spec.RefineTiles(global, m, tiles, w, h, p.Overlap, b)
 }
 
 // run runs the session on ins, Batch (or the model's fixed batch) at a

@@ -1,6 +1,9 @@
 package models
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // TileMode says how a tiled prediction is made.
 type TileMode string
@@ -9,7 +12,8 @@ type TileMode string
 const (
 	// TileContext runs the whole image once at the model's size for the
 	// global prediction, and tiles at full resolution refine only the band
-	// where that prediction is uncertain (RefineWeights, Refine), after
+	// where its edge is uncertain, along its contour (Band, RefineWeights,
+	// Refine), after
 	// the base-plus-refiner design of BackgroundMattingV2 (Lin et al.,
 	// "Real-Time High-Resolution Background Matting", CVPR 2021). A portrait
 	// model needs the whole person: a tile of a shirt is no portrait. The
@@ -32,8 +36,15 @@ func ParseTileMode(s string) (TileMode, error) {
 }
 
 // Band is the part of a global prediction that tiles refine: the pixels
-// whose probability p is uncertain, Lo <= p <= Hi, widened by Margin image
-// pixels (chessboard distance).
+// within Margin image pixels (chessboard distance) of its contour, where
+// the person mask p >= 0.5 changes. Lo and Hi say where the global
+// prediction is certain (p < Lo or p > Hi) for Agreement.
+//
+// The band follows the contour rather than every uncertain pixel: a
+// model run at its own size places an edge to within a few of its pixels,
+// which a full-resolution tile can sharpen; but a region it is unsure of
+// far from any edge (is that a person?) needs the context a tile lacks,
+// and tiles refining such regions added false edges (boundary F fell).
 type Band struct {
 	Lo, Hi float32
 	Margin int
@@ -42,10 +53,22 @@ type Band struct {
 	Agree float64
 }
 
-// DefaultBand is the band TileContext refines: p in [0.1, 0.9], widened
-// by 8 px so that the tiles' answer fades in without a seam, from tiles
-// that agree with it on 95% (IoU) of what it is sure of.
-func DefaultBand() Band { return Band{Lo: 0.1, Hi: 0.9, Margin: 8, Agree: 0.95} }
+// bandReach is the band's half-width in model pixels: about how far an
+// edge found at the model's size can be from the true one.
+const bandReach = 3
+
+// ContextBand is the band TileContext refines on a w x h image whose
+// global prediction was made at modelW x modelH: Margin is bandReach
+// model pixels in image pixels, ceil(3·max(w/modelW, h/modelH)), at
+// least 1; certain means p < 0.1 or p > 0.9; a tile is used when it
+// agrees with that on 95% (IoU) of it.
+func ContextBand(w, h, modelW, modelH int) Band {
+	scale := 1.0
+	if modelW > 0 && modelH > 0 {
+		scale = max(float64(w)/float64(modelW), float64(h)/float64(modelH))
+	}
+	return Band{Lo: 0.1, Hi: 0.9, Margin: max(int(math.Ceil(bandReach*scale)), 1), Agree: 0.95}
+}
 
 // Agreement measures how well a tile's prediction t (tl.W x tl.H values)
 // agrees with the global prediction g (w wide) on the tile's pixels where g
@@ -82,10 +105,11 @@ func Agreement(t []float32, g []float32, tl Tile, w int, b Band) float64 {
 //	m = max(0, 1 - d/(Margin+1))
 //
 // where d is the chessboard distance (max(|dx|, |dy|)) to the nearest
-// uncertain pixel (Lo <= p <= Hi). So m is 1 on the uncertain pixels,
-// falls linearly to 1/(Margin+1) at Margin pixels from them, and is 0
-// beyond. NaN is not uncertain (the global value stands and is counted
-// as non-finite). A plane with no uncertain pixel gets m = 0 everywhere.
+// contour pixel: a pixel whose side of 0.5 (p >= 0.5, NaN counting as
+// below) differs from that of its east or south neighbour, both of the
+// pair being contour. So m is 1 on the contour, falls linearly to
+// 1/(Margin+1) at Margin pixels from it, and is 0 beyond. A plane with no
+// contour (all person, all background) gets m = 0 everywhere.
 func RefineWeights(global []float32, w, h int, b Band) []float32 {
 	m := make([]float32, w*h)
 	if w <= 0 || h <= 0 || len(global) != w*h {
@@ -93,11 +117,19 @@ func RefineWeights(global []float32, w, h int, b Band) []float32 {
 	}
 	far := int32(b.Margin + 1) // at least this far counts as out of the band
 	d := make([]int32, w*h)
-	for i, p := range global {
-		if p >= b.Lo && p <= b.Hi {
-			d[i] = 0
-		} else {
-			d[i] = far
+	for i := range d {
+		d[i] = far
+	}
+	for y := range h {
+		for x := range w {
+			i := y*w + x
+			in := global[i] >= 0.5
+			if x+1 < w && (global[i+1] >= 0.5) != in {
+				d[i], d[i+1] = 0, 0
+			}
+			if y+1 < h && (global[i+w] >= 0.5) != in {
+				d[i], d[i+w] = 0, 0
+			}
 		}
 	}
 	// Two raster passes give the exact chessboard distance (capped at far).

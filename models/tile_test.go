@@ -147,43 +147,62 @@ func BenchmarkBlender1080p(b *testing.B) {
 	}
 }
 
-// A hand-worked 5x1 plane: global [0 0.5 1 1 1], band [0.1, 0.9] widened
-// by 1 px. Chessboard distances to the one uncertain pixel (x=1) are
-// 1 0 1 2 3, so m = 1 - d/2 = 0.5 1 0.5 0 0. With tiles t = [1 0 0 NaN 0]:
-// out = g + m(t-g) = 0.5, 0, 0.5, then g where m = 0 (NaN never read).
+// A hand-worked 5x1 plane: global [0 0 1 1 1], margin 1. The contour is
+// the pair x=1,2 where p >= 0.5 changes; chessboard distances to it are
+// 1 0 0 1 2, so m = 1 - d/2 = 0.5 1 1 0.5 0. With tiles t = [1 0 0 NaN 0]:
+// out = g + m(t-g) = 0.5, 0, 0, then g where t is NaN or m = 0.
 func TestRefineHandWorked(t *testing.T) {
-	g := []float32{0, 0.5, 1, 1, 1}
+	g := []float32{0, 0, 1, 1, 1}
 	b := Band{Lo: 0.1, Hi: 0.9, Margin: 1}
 	m := RefineWeights(g, 5, 1, b)
-	if want := []float32{0.5, 1, 0.5, 0, 0}; !slices.Equal(m, want) {
+	if want := []float32{0.5, 1, 1, 0.5, 0}; !slices.Equal(m, want) {
 		t.Errorf("weights %v, want %v", m, want)
 	}
 	nan := float32(math.NaN())
 	got := Refine(g, []float32{1, 0, 0, nan, 0}, m)
-	if want := []float32{0.5, 0, 0.5, 1, 1}; !slices.Equal(got, want) {
+	if want := []float32{0.5, 0, 0, 1, 1}; !slices.Equal(got, want) {
 		t.Errorf("refined %v, want %v", got, want)
 	}
-	// A tile touching only m = 0 pixels is not run; one touching x=2 is.
-	if InBand(Tile{X: 3, Y: 0, W: 2, H: 1}, m, 5) || !InBand(Tile{X: 2, Y: 0, W: 2, H: 1}, m, 5) {
-		t.Error("InBand: want only the tile over x=2..3 in the band")
+	// A tile touching only m = 0 pixels is not run; one touching x=3 is.
+	if InBand(Tile{X: 4, Y: 0, W: 1, H: 1}, m, 5) || !InBand(Tile{X: 3, Y: 0, W: 2, H: 1}, m, 5) {
+		t.Error("InBand: want only the tile over x=3..4 in the band")
 	}
 
-	// 2-D: one uncertain pixel at the centre of a 5x5 plane, margin 1:
-	// its 8 neighbours get 0.5 (chessboard), the ring beyond 0.
+	// 2-D: one person pixel at the centre of a 5x5 plane, margin 1. The
+	// contour is it and its 4 neighbours (weight 1); the corners of the
+	// plane are 2 away from all of those (weight 0), the rest 1 (0.5).
 	g2 := make([]float32, 25)
-	g2[12] = 0.5
+	g2[12] = 1
 	m2 := RefineWeights(g2, 5, 5, b)
 	for i, v := range m2 {
-		x, y := i%5, i/5
-		d := max(x-2, 2-x, y-2, 2-y)
-		want := map[int]float32{0: 1, 1: 0.5}[d]
+		dx, dy := max(i%5-2, 2-i%5), max(i/5-2, 2-i/5)
+		want := float32(0.5)
+		switch {
+		case dx+dy <= 1:
+			want = 1
+		case dx == 2 && dy == 2:
+			want = 0
+		}
 		if v != want {
-			t.Errorf("weight at (%d,%d) = %v, want %v", x, y, v, want)
+			t.Errorf("weight at (%d,%d) = %v, want %v", i%5, i/5, v, want)
 		}
 	}
-	// No uncertain pixel: all zero, and the global plane stands.
-	if m := RefineWeights([]float32{0, 1}, 2, 1, b); m[0] != 0 || m[1] != 0 {
-		t.Errorf("certain plane: weights %v, want 0", m)
+	// No contour, however uncertain: all zero, and the global plane stands.
+	if m := RefineWeights([]float32{0.4, 0.2}, 2, 1, b); m[0] != 0 || m[1] != 0 {
+		t.Errorf("plane without a contour: weights %v, want 0", m)
+	}
+}
+
+// ContextBand's margin is 3 model pixels in image pixels.
+func TestContextBand(t *testing.T) {
+	for _, c := range []struct{ w, h, mw, mh, want int }{
+		{1920, 1080, 256, 256, 23}, // scale 7.5: ceil(22.5)
+		{1080, 1920, 320, 320, 18}, // scale 6
+		{100, 100, 320, 320, 1},    // smaller than the model: ceil(0.94)
+	} {
+		if got := ContextBand(c.w, c.h, c.mw, c.mh).Margin; got != c.want {
+			t.Errorf("%dx%d at %dx%d: margin %d, want %d", c.w, c.h, c.mw, c.mh, got, c.want)
+		}
 	}
 }
 

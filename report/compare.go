@@ -77,6 +77,7 @@ func Compare(a, b *Run, metric string, top int) (*Comparison, error) {
 	c := &Comparison{A: a.Name, B: b.Name, Warnings: Incompatible(b, a)}
 	c.Facts, _ = FactsOf([]*Run{a, b})
 	c.Notes = append(c.Notes, HardwareNotes(b, a)...)
+	c.Notes = append(c.Notes, TrimapNotes(b, a)...)
 	var names []string
 	for _, r := range []*Run{a, b} {
 		for _, m := range r.Results.Metrics {

@@ -145,6 +145,7 @@ func Write(runs []*Run, o Options) (*Report, error) {
 				rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s vs baseline %s: %s", r.Name, o.Baseline.Name, w))
 			}
 			rep.Notes = append(rep.Notes, HardwareNotes(r, o.Baseline)...)
+			rep.Notes = append(rep.Notes, TrimapNotes(r, o.Baseline)...)
 		}
 	}
 	if !o.Gate.Empty() {

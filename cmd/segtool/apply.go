@@ -226,17 +226,22 @@ func printApplySummary(c *cli.Context, o jobs.ApplyOptions, source string, s job
 		names = append(names, string(e))
 	}
 	wall := s.Elapsed.Seconds()
+	perImage := func(sec float64) float64 { return 1000 * sec / float64(max(s.Done, 1)) }
 	text := fmt.Sprintf("apply: %d of %d images done (%s), %d skipped, %d files written to %s in %.1f s: %.2f images/s, %.2f megapixels/s on %s; per image %.0f ms predicting, %.0f ms refining, %.0f ms making and writing effects.",
 		s.Done, s.Inputs, strings.Join(names, ", "), s.Skipped, s.Files, o.Out, wall, float64(s.Done)/max(wall, 1e-9), s.Megapixels/max(wall, 1e-9),
-		source, 1000*s.PredictS/float64(max(s.Done, 1)), 1000*s.RefineS/float64(max(s.Done, 1)), 1000*s.EffectS/float64(max(s.Done, 1)))
+		source, perImage(s.PredictS), perImage(s.RefineS), perImage(s.EffectS))
 	if s.Ignored > 0 {
 		text += fmt.Sprintf(" %d non-image files ignored.", s.Ignored)
 	}
 	if s.Preview != "" {
 		text += " Contact sheet: " + filepath.Clean(s.Preview) + "."
 	}
+	// One name per number: results.json's names where it has the number
+	// (wall_s, images_per_s, stage_mean_ms), the other jobs' files_written.
 	summary(c, text, map[string]any{
 		"command": "apply", "out": o.Out, "effects": names, "inputs": s.Inputs, "done": s.Done, "skipped": s.Skipped,
-		"files": s.Files, "wall_s": wall, "megapixels_per_s": s.Megapixels / max(wall, 1e-9), "sheet": s.Preview, "provider": source,
+		"files_written": s.Files, "wall_s": wall, "images_per_s": float64(s.Done) / max(wall, 1e-9),
+		"megapixels_per_s": s.Megapixels / max(wall, 1e-9), "sheet": s.Preview, "provider": source,
+		"stage_mean_ms": map[string]float64{"predict": perImage(s.PredictS), "refine": perImage(s.RefineS), "effects": perImage(s.EffectS)},
 	})
 }

@@ -151,10 +151,11 @@ func printBuildSummary(c *cli.Context, s jobs.BuildSummary) {
 	if len(s.Notes) > 0 {
 		text += " Conversions: " + countList(s.Notes) + "."
 	}
+	// wall_s as results.json names it.
 	summary(c, text, map[string]any{
 		"command": "build-dataset", "format": s.Format, "out": s.Out, "candidates": s.Candidates, "samples": s.Samples,
 		"splits": s.Counts, "rejects": s.Rejects, "flagged": s.Flagged, "reject_codes": s.RejectCodes,
 		"conversions": s.Notes, "thresholded": s.Thresholded, "files_written": s.Files, "reused": s.Reused,
-		"seconds": s.Elapsed.Seconds(),
+		"wall_s": s.Elapsed.Seconds(), "samples_per_s": float64(s.Candidates) / max(s.Elapsed.Seconds(), 1e-9),
 	})
 }
