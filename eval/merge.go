@@ -67,6 +67,9 @@ func Rebuild(res *Results, rows []Row) error {
 	}
 	a := agg.Result()
 	res.Metrics, res.Sweep, res.Totals = a.Metrics, a.Sweep, a.Totals
+	if err := rebuildInstances(res, rows); err != nil {
+		return err
+	}
 	res.Dataset.Samples = len(rows)
 
 	// timing without a session computes the end-to-end latency and the

@@ -159,6 +159,10 @@ func DefaultRegistry() *Registry {
 		mustAdd(r, m)
 	}
 
+	for _, m := range instanceMetrics() {
+		mustAdd(r, m)
+	}
+
 	type region struct {
 		suffix, group, where string
 		sums                 func(*ImageScores) *MattingSums

@@ -31,7 +31,9 @@ type Row struct {
 	Tiles     int          `json:"tiles,omitempty"`
 	NonFinite int          `json:"nonfinite,omitempty"` // NaN or Inf output values
 	Score     *ImageScores `json:"score,omitempty"`
-	MS        Times        `json:"ms"`
+	// Instances is an instance run's record of the image (instances.go).
+	Instances *InstanceRecord `json:"instances,omitempty"`
+	MS        Times           `json:"ms"`
 }
 
 // Times are one image's stage times in milliseconds. Inference is the

@@ -44,6 +44,9 @@ type runKey struct {
 	Threshold      float64      `json:"threshold"`
 	Sweep          []float64    `json:"sweep"`
 	Skip           []string     `json:"skip_metrics,omitempty"`
+	// An instance run's score threshold, and its results file's digest.
+	ScoreThreshold float64 `json:"score_threshold,omitempty"`
+	PredsSHA256    string  `json:"preds_sha256,omitempty"`
 }
 
 // Run evaluates cfg and writes the run folder. Per-image failures are rows,
@@ -66,7 +69,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if len(samples) == 0 {
 		return nil, fmt.Errorf("%w: split %s of %s is empty", ErrNoSamples, strings.Join(cfg.Splits, ","), cfg.Dataset)
 	}
-	if cfg.Preds != "" {
+	if cfg.Preds != "" && !cfg.IsInstanceRun() {
 		if st, err := os.Stat(cfg.Preds); err != nil || !st.IsDir() {
 			return nil, &OptionError{Field: "Preds", Err: fmt.Errorf("%s is not a folder", cfg.Preds)}
 		}
@@ -85,6 +88,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	done, err := prepareOut(&cfg, key)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.IsInstanceRun() {
+		return runInstances(ctx, &cfg, key, ds, samples, done)
 	}
 
 	res := &Results{}
@@ -276,6 +282,14 @@ func makeKey(cfg *Config) (runKey, error) {
 	} else {
 		k.Preds = cfg.Preds
 	}
+	if cfg.IsInstanceRun() {
+		k.ScoreThreshold = cfg.scoreThreshold()
+		if cfg.Preds != "" {
+			if k.PredsSHA256, err = dataset.FileSHA256(cfg.Preds); err != nil {
+				return k, &OptionError{Field: "Preds", Err: err}
+			}
+		}
+	}
 	return k, nil
 }
 
@@ -288,7 +302,7 @@ func prepareOut(cfg *Config, key runKey) ([]Row, error) {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err
 	}
-	ours := []string{JournalFile, CSVFile, ResultsFile, RunFile, PredsDir, OverlaysDir}
+	ours := []string{JournalFile, CSVFile, ResultsFile, RunFile, PredsDir, OverlaysDir, DetectionsFile}
 	used := false
 	for _, n := range ours {
 		if _, err := os.Lstat(filepath.Join(cfg.Out, n)); err == nil {
@@ -342,7 +356,7 @@ func prepareOut(cfg *Config, key runKey) ([]Row, error) {
 	for _, d := range []struct {
 		on   bool
 		name string
-	}{{cfg.SavePreds, PredsDir}, {cfg.SaveOverlays, OverlaysDir}} {
+	}{{cfg.SavePreds && !cfg.IsInstanceRun(), PredsDir}, {cfg.SaveOverlays, OverlaysDir}} {
 		if d.on {
 			p := filepath.Join(cfg.Out, d.name)
 			if err := dataset.CheckInside(cfg.Out, p); err != nil {
