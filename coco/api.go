@@ -5,35 +5,8 @@ import (
 	"io"
 )
 
-// This file is the package's contract; the bodies are being written.
-
 // ErrNotImplemented marks a contract body not yet written.
 var ErrNotImplemented = errors.New("coco: not implemented yet")
-
-// Encode run-length encodes a row-major w x h plane (non-zero is 1) in
-// pycocotools' column-major order.
-func Encode(mask []uint8, w, h int) RLE { return RLE{H: h, W: w} }
-
-// Decode returns the row-major 0/1 plane, W·H bytes.
-func (r RLE) Decode() []uint8 { return make([]uint8, r.W*r.H) }
-
-// String is the compressed counts string of pycocotools' rleToString.
-func (r RLE) String() string { return "" }
-
-// ParseCounts reads a compressed counts string for an h x w mask; counts
-// that do not sum to h·w are an error.
-func ParseCounts(s string, h, w int) (RLE, error) { return RLE{}, ErrNotImplemented }
-
-// Area is the number of 1 pixels.
-func (r RLE) Area() int { return 0 }
-
-// BBox is [x, y, w, h] of the 1 pixels' extent, w = xmax − xmin + 1, as
-// pycocotools' toBbox gives; zeros for an empty mask.
-func (r RLE) BBox() [4]float64 { return [4]float64{} }
-
-// FromPolygons rasterises polygons (each x0,y0,x1,y1,… in pixels) as
-// pycocotools' frPyObjects does and merges them.
-func FromPolygons(polys [][]float64, h, w int) (RLE, error) { return RLE{}, ErrNotImplemented }
 
 // IoUType says what Evaluate overlaps: boxes or masks.
 type IoUType string
