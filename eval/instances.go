@@ -729,3 +729,17 @@ func rebuildInstances(res *Results, rows []Row) error {
 	res.Metrics = append(res.Metrics, ms...)
 	return nil
 }
+
+// MarshalJSON writes a COCO statistic that pycocotools gives as -1 with
+// "accumulated": null, so that it reads as no value, never as a number;
+// every other summary is written as it is.
+func (m MetricSummary) MarshalJSON() ([]byte, error) {
+	type plain MetricSummary
+	if m.Group != GroupInstances || m.Accumulated != nil {
+		return json.Marshal(plain(m))
+	}
+	return json.Marshal(struct {
+		plain
+		Accumulated *float64 `json:"accumulated"`
+	}{plain(m), nil})
+}

@@ -1,0 +1,161 @@
+package eval_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/internal/fixture"
+)
+
+// instanceRun scores the hand-worked instance case (internal/fixture) from
+// a results file with cfg's options.
+func instanceRun(t *testing.T, dets []map[string]any, edit func(*eval.Config)) (*eval.Results, []eval.Row, string) {
+	t.Helper()
+	dir := t.TempDir()
+	ds := filepath.Join(dir, "ds")
+	fixture.WriteInstanceDataset(t, ds)
+	preds := filepath.Join(dir, "detections.json")
+	fixture.WriteJSON(t, preds, dets)
+	cfg := eval.Config{Dataset: ds, Preds: preds, Out: filepath.Join(dir, "run"), Metrics: eval.DefaultOptions(), Batch: 1, Workers: 2}
+	if edit != nil {
+		edit(&cfg)
+	}
+	res, err := eval.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := eval.ReadRows(filepath.Join(cfg.Out, eval.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, rows, cfg.Out
+}
+
+// The COCO figures of the case, worked by hand. Detections by score: A
+// (TP), B (FP), C (TP while the IoU threshold t <= 0.7125, else FP), 3
+// objects, all small (area < 32²).
+//
+//	t in .50...70 (5 thresholds): recall 1/3, 1/3, 2/3, precision 1, 1/2,
+//	  2/3; interpolated 1, 2/3, 2/3: recall points 0...33 (34) get 1,
+//	  .34...66 (33) get 2/3, the rest 0: AP = (34 + 22)/101 = 56/101.
+//	t in .75...95: recall 1/3 throughout, precision 1, 1/2, 1/3: AP = 34/101.
+//	AP = (5·56 + 5·34)/(10·101) = 45/101; AP50 = 56/101; AP75 = 34/101.
+//	AR: the best detection per image is A and C, so 1, 10 and 100
+//	  detections find 2 of 3 at t <= .70 and 1 of 3 above: (2/3 + 1/3)/2 = 1/2.
+//	small = all; medium and large have no object: pycocotools' -1, null.
+//
+// Boxes are the rectangles, so box and mask figures are equal.
+func TestInstanceAPHandWorked(t *testing.T) {
+	res, rows, out := instanceRun(t, fixture.InstanceDetections(), nil)
+	want := map[string]float64{
+		"ap": 45.0 / 101, "ap50": 56.0 / 101, "ap75": 34.0 / 101, "ap_s": 45.0 / 101,
+		"ar1": 0.5, "ar10": 0.5, "ar100": 0.5, "ar_s": 0.5,
+	}
+	got := map[string]eval.MetricSummary{}
+	for _, m := range res.Metrics {
+		got[m.Name] = m
+	}
+	for _, pre := range []string{"box_", "mask_"} {
+		for _, st := range []string{"ap", "ap50", "ap75", "ap_s", "ap_m", "ap_l", "ar1", "ar10", "ar100", "ar_s", "ar_m", "ar_l"} {
+			m, ok := got[pre+st]
+			if !ok {
+				t.Errorf("results.json has no %s", pre+st)
+				continue
+			}
+			w, defined := want[st]
+			switch {
+			case !defined && m.Accumulated != nil:
+				t.Errorf("%s = %v, want null (no object in the range)", m.Name, *m.Accumulated)
+			case defined && (m.Accumulated == nil || math.Abs(*m.Accumulated-w) > 1e-12):
+				t.Errorf("%s = %v, want %v", m.Name, m.Accumulated, w)
+			}
+			if m.Mean != nil || m.Group != eval.GroupInstances || m.Definition == "" {
+				t.Errorf("%s: mean %v, group %q, definition %q", m.Name, m.Mean, m.Group, m.Definition)
+			}
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, eval.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"name": "mask_ap_m",`) || !strings.Contains(string(b), `"accumulated": null`) {
+		t.Errorf("results.json does not write mask_ap_m's accumulated as null")
+	}
+
+	// Per image at IoU 0.5: a has A (TP), B (FP) and misses person 2; b has C.
+	wantMatch := map[string]eval.MatchCounts{"a": {TP: 1, FP: 1, FN: 1}, "b": {TP: 1}}
+	wantID := map[string]int{"a": 1, "b": 2}
+	for _, r := range rows {
+		if r.Instances == nil {
+			t.Fatalf("row %s has no instance record", r.ID)
+		}
+		in := r.Instances
+		if in.ImageID != wantID[r.ID] || in.Box != wantMatch[r.ID] || in.Mask != wantMatch[r.ID] {
+			t.Errorf("row %s: image %d, box %+v, mask %+v; want %d, %+v", r.ID, in.ImageID, in.Box, in.Mask, wantID[r.ID], wantMatch[r.ID])
+		}
+	}
+	if s := res.Instances; s == nil || s.Images != 2 || s.Objects != 3 || s.Detections != 3 || s.Mask != (eval.MatchCounts{TP: 2, FP: 1, FN: 1}) {
+		t.Errorf("instances summary %+v", s)
+	}
+	if s := res.Instances; len(s.PR) != 4 {
+		t.Errorf("%d PR curves, want box and mask at 0.5 and 0.75", len(s.PR))
+	}
+}
+
+// The semantic metrics score the union of the detections scoring at least
+// the score threshold: at 0.5, a's union is A and B (TP 100: person 1; FP
+// 100: B; FN 600: person 2), IoU 100/800; b's is C (TP 285, FN 115), IoU
+// 285/400; accumulated (100+285)/(800+400). At 0.75 C drops out: b's IoU
+// is 0/400.
+func TestInstanceUnionMetrics(t *testing.T) {
+	for _, tc := range []struct {
+		thr         float64
+		iouA, iouB  float64
+		accumulated float64
+	}{
+		{0, 100.0 / 800, 285.0 / 400, 385.0 / 1200},
+		{0.75, 100.0 / 800, 0, 100.0 / 1200},
+	} {
+		res, rows, _ := instanceRun(t, fixture.InstanceDetections(), func(c *eval.Config) { c.ScoreThreshold = tc.thr })
+		iou := map[string]float64{}
+		for _, r := range rows {
+			if r.Score == nil {
+				t.Fatalf("row %s not scored: %s", r.ID, r.Reason)
+			}
+			iou[r.ID] = float64(r.Score.TP) / float64(r.Score.TP+r.Score.FP+r.Score.FN)
+		}
+		if math.Abs(iou["a"]-tc.iouA) > 1e-12 || math.Abs(iou["b"]-tc.iouB) > 1e-12 {
+			t.Errorf("score threshold %v: IoU a %v, b %v; want %v, %v", tc.thr, iou["a"], iou["b"], tc.iouA, tc.iouB)
+		}
+		for _, m := range res.Metrics {
+			if m.Name == "iou" && (m.Accumulated == nil || math.Abs(*m.Accumulated-tc.accumulated) > 1e-12) {
+				t.Errorf("score threshold %v: accumulated IoU %v, want %v", tc.thr, m.Accumulated, tc.accumulated)
+			}
+		}
+	}
+}
+
+// A semantic run's results.json lists no COCO metric.
+func TestSemanticRunHasNoInstanceMetrics(t *testing.T) {
+	var res eval.Results
+	if err := eval.Rebuild(&res, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Metrics {
+		if m.Group == eval.GroupInstances {
+			t.Errorf("semantic run lists %s", m.Name)
+		}
+	}
+	if res.Instances != nil {
+		t.Errorf("semantic run has an instances summary")
+	}
+	if _, err := json.Marshal(res); err != nil {
+		t.Fatal(err)
+	}
+}
