@@ -42,6 +42,9 @@ func Detect(base Spec, inputs, outputs []ort.InputOutputInfo) (Spec, error) {
 // logits2). A DeepLab export ends in a convolution and a resize: its two
 // channels are logits, and reading them as probabilities would be wrong.
 func DetectModel(base Spec, info ModelInfo) (Spec, error) {
+	if base.Kind == Instances || (base.Kind == "" && looksInstances(info)) {
+		return detectInstances(base, info)
+	}
 	inputs, outputs := info.Inputs, info.Outputs
 	s := base
 	fail := func(format string, a ...any) (Spec, error) {

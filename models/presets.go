@@ -91,6 +91,28 @@ func presetList() []Spec {
 			Order:  RGB, Scale: 1, Std: unit, PostScale: 1, Kind: Sigmoid,
 			Source: "models/onnxbuild Oracle: input image [N,3,H,W] any size, raw RGB 0..255 (x = p), output prob [N,1,H,W] = sigmoid(1024*(R-127.5)): exactly 1 where R >= 128, else 0",
 		},
+		{
+			// The input is left unnamed: torchvision's own ONNX test names it
+			// images_tensors, most export scripts images; Detect takes the only one.
+			Name:   "torchvision-maskrcnn",
+			Layout: CHW,
+			Order:  RGB, Scale: inv, Std: unit, PostScale: 1, Kind: Instances,
+			Instance: InstanceSpec{Boxes: "boxes", Labels: "labels", Scores: "scores", Masks: "masks",
+				BoxFormat: BoxXYXY, MaskFormat: MaskImage, PersonLabel: COCOPerson},
+			Source: "torchvision models/detection (GeneralizedRCNNTransform normalises and resizes inside the graph, so the input is " +
+				"RGB p/255 [3,H,W] at the image's own size; roi_heads paste_masks_in_image returns masks [N,1,H,W] at the input size; " +
+				"COCO labels, person = 1) and pytorch test/onnx test_mask_rcnn (output_names boxes, labels, scores, masks; " +
+				"dynamic input and detection axes)",
+		},
+		{
+			Name: "maskrcnn-toy", Input: "images",
+			Layout: CHW,
+			Order:  RGB, Scale: inv, Std: unit, PostScale: 1, Kind: Instances,
+			Instance: InstanceSpec{Boxes: "boxes", Labels: "labels", Scores: "scores", Masks: "masks",
+				BoxFormat: BoxXYXY, MaskFormat: MaskImage, PersonLabel: COCOPerson},
+			Source: "segtool models build maskrcnn-toy (onnxbuild.ToyInstances: torchvision Mask R-CNN's signature; one detection " +
+				"per RGB channel whose largest value is > 0.05: mask = channel > 0, box = its extent, score = its largest value, labels 1, 1, 18)",
+		},
 		// The benchmark architectures of segtool models build: random weights,
 		// the preprocessing convention of each original framework.
 		{

@@ -222,7 +222,7 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 		s.Close()
 		return nil, err
 	}
-	sess, err := ort.NewDynamicAdvancedSession(path, []string{spec.Input}, []string{spec.Output}, so)
+	sess, err := ort.NewDynamicAdvancedSession(path, []string{spec.Input}, spec.sessionOutputs(), so)
 	if err != nil && s.Provider == ProviderCUDA && o.FallbackCPU {
 		// The provider is built with the session: a missing cuDNN, no GPU
 		// or too little memory shows only now.
@@ -232,7 +232,7 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 			err = err2
 		} else {
 			s.opts, s.Provider, s.Fallback = so, ProviderCPU, err.Error()
-			sess, err = ort.NewDynamicAdvancedSession(path, []string{spec.Input}, []string{spec.Output}, so)
+			sess, err = ort.NewDynamicAdvancedSession(path, []string{spec.Input}, spec.sessionOutputs(), so)
 		}
 	}
 	if err != nil {
@@ -252,7 +252,7 @@ func Open(path string, spec Spec, o SessionOptions) (*Session, error) {
 // hand; a spec that states them must agree with the model.
 func (s *Session) fillTensorFacts(path string) error {
 	sp := &s.Spec
-	if sp.InputType != "" && sp.OutputType != "" && sp.OutputRank != 0 {
+	if sp.Kind == Instances || (sp.InputType != "" && sp.OutputType != "" && sp.OutputRank != 0) {
 		return nil
 	}
 	info, err := ReadModelInfo(path)

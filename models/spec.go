@@ -22,6 +22,9 @@ type Layout string
 const (
 	NCHW Layout = "NCHW"
 	NHWC Layout = "NHWC"
+	// CHW is one image with no batch dimension, [3,H,W], as torchvision's
+	// detection exports take it; only instance models use it.
+	CHW Layout = "CHW"
 )
 
 // OutputKind says how to turn a model's raw output into a probability.
@@ -38,6 +41,9 @@ const (
 	// Logits2: two channels of logits; segtool applies the softmax and reads
 	// channel Foreground.
 	Logits2 OutputKind = "logits2"
+	// Instances: per-detection boxes, labels, scores and masks, named by
+	// Spec.Instance (see InstanceSpec).
+	Instances OutputKind = "instances"
 )
 
 // Channels returns how many output channels the kind reads (1 or 2), or 0
@@ -93,6 +99,8 @@ type Spec struct {
 	// needs nothing from segtool, so it is only reported.
 	Weights string `yaml:"weights,omitempty"`
 	Source  string `yaml:"source,omitempty"`
+	// Instance names an instance model's outputs (output_kind instances).
+	Instance InstanceSpec `yaml:"instance,omitempty"`
 	// OutputRank is the output tensor's rank, 3 ([N,H,W]) or 4, as Detect
 	// found it; 0 means 4.
 	OutputRank int `yaml:"-" json:"-"`
@@ -122,7 +130,7 @@ func (s Spec) check(complete bool) error {
 		if s.Input == "" {
 			bad("input: no input tensor name")
 		}
-		if s.Output == "" {
+		if s.Output == "" && s.Kind != Instances {
 			bad("output: no output tensor name")
 		}
 		if s.Layout == "" {
@@ -131,7 +139,7 @@ func (s Spec) check(complete bool) error {
 		if s.Kind == "" {
 			bad("output_kind: not set (sigmoid, logits, softmax2 or logits2)")
 		}
-		if s.Width == 0 || s.Height == 0 {
+		if (s.Width == 0 || s.Height == 0) && s.Kind != Instances {
 			bad("width/height: the model's input size is dynamic, so a size is needed")
 		}
 	}
@@ -139,7 +147,7 @@ func (s Spec) check(complete bool) error {
 		field string
 		v     Layout
 	}{{"layout", s.Layout}, {"output_layout", s.OutputLayout}} {
-		if l.v != "" && l.v != NCHW && l.v != NHWC {
+		if l.v != "" && l.v != NCHW && l.v != NHWC && (l.v != CHW || s.Kind != Instances) {
 			bad("%s: %q, want NCHW or NHWC", l.field, l.v)
 		}
 	}
@@ -183,8 +191,12 @@ func (s Spec) check(complete bool) error {
 		}
 	}
 	switch n := s.Kind.Channels(); {
+	case s.Kind == Instances:
+		s.Instance.check(complete, bad)
+	case s.Instance != (InstanceSpec{}):
+		bad("instance: set, but output_kind is %q, not instances", s.Kind)
 	case s.Kind != "" && n == 0:
-		bad("output_kind: %q, want sigmoid, logits, softmax2 or logits2", s.Kind)
+		bad("output_kind: %q, want sigmoid, logits, softmax2, logits2 or instances", s.Kind)
 	case n == 2 && (s.Foreground < 0 || s.Foreground > 1):
 		bad("foreground: %d, a %s output has channels 0 and 1", s.Foreground, s.Kind)
 	case n != 2 && s.Foreground != 0:

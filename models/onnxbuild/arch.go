@@ -55,7 +55,7 @@ type Model struct {
 
 // Archs returns the buildable architectures, sorted by name.
 func Archs() []Arch {
-	as := []Arch{oracleArch(), unetASPPArch(), mobileNetV2UNetArch(), resNet50UNetArch(), fastSCNNArch()}
+	as := []Arch{oracleArch(), unetASPPArch(), mobileNetV2UNetArch(), resNet50UNetArch(), fastSCNNArch(), toyInstancesArch()}
 	sort.Slice(as, func(i, j int) bool { return as[i].Name < as[j].Name })
 	return as
 }

@@ -32,9 +32,10 @@ func TestArchFacts(t *testing.T) {
 		"resnet50-unet":    {512, 512, "input", "output", "NCHW", "RGB", "sigmoid", 0, 1, 1.0 / 255, inMean, inStd},
 		"fast-scnn":        {512, 512, "input", "output", "NCHW", "RGB", "logits2", 1, 2, 1.0 / 255, inMean, inStd},
 		"oracle":           {0, 0, "image", "prob", "NCHW", "RGB", "sigmoid", 0, 1, 1, raw, one},
+		"maskrcnn-toy":     {0, 0, "images", "", "CHW", "RGB", "instances", 0, 0, 1.0 / 255, raw, one},
 	}
 	names := onnxbuild.ArchNames()
-	if !slices.Equal(names, []string{"fast-scnn", "mobilenetv2-unet", "oracle", "resnet50-unet", "unet-aspp"}) {
+	if !slices.Equal(names, []string{"fast-scnn", "maskrcnn-toy", "mobilenetv2-unet", "oracle", "resnet50-unet", "unet-aspp"}) {
 		t.Errorf("ArchNames %v", names)
 	}
 	for _, a := range onnxbuild.Archs() {

@@ -1,0 +1,153 @@
+package models_test
+
+import (
+	"image"
+	"slices"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/segtool/segtool/internal/testmodel"
+	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/models/onnxbuild"
+)
+
+// toySession builds onnxbuild's toy instance model, resolves its spec with
+// no preset (as eval does for an unknown file) and opens it.
+func toySession(t *testing.T) *models.Session {
+	t.Helper()
+	testmodel.InitRuntime(t)
+	path := testmodel.Built(t, t.TempDir(), "maskrcnn-toy", onnxbuild.Options{})
+	r, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: "maskrcnn-toy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := models.Open(path, r.Spec, models.SessionOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// toyImage draws an 8x6 BGR image for the toy model: green 255 on x 0..1,
+// y 2..3; red 204 on x 2..5, y 0..3; blue 128 on x 6..7, y 4..5; zero
+// elsewhere. Every region is aligned on 2x2 blocks, so halving the image
+// keeps each value exact.
+func toyImage(t *testing.T) gocv.Mat {
+	t.Helper()
+	const w, h = 8, 6
+	m := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
+	t.Cleanup(func() { _ = m.Close() })
+	px, err := m.DataPtrUint8()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(px)
+	fill := func(c int, v uint8, r image.Rectangle) {
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				px[3*(y*w+x)+c] = v
+			}
+		}
+	}
+	fill(1, 255, image.Rect(0, 2, 2, 4))
+	fill(2, 204, image.Rect(2, 0, 6, 4))
+	fill(0, 128, image.Rect(6, 4, 8, 6))
+	return m
+}
+
+func rectPlane(w, h int, r image.Rectangle) []float32 {
+	p := make([]float32, w*h)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			p[y*w+x] = 1
+		}
+	}
+	return p
+}
+
+// TestInstancePredictorToy runs the toy model through ONNX Runtime and
+// checks every detection against what onnxbuild.ToyInstances promises,
+// at the image's own size and through --size (half the image), where
+// boxes scale back exactly and the resized masks threshold back to the
+// regions.
+func TestInstancePredictorToy(t *testing.T) {
+	s := toySession(t)
+	img := toyImage(t)
+	// Scores are the channel's largest value as preprocessed: p/255.
+	want := []models.Instance{
+		{Box: [4]float64{0, 2, 2, 4}, Label: 1, Score: 1, Mask: rectPlane(8, 6, image.Rect(0, 2, 2, 4))},
+		{Box: [4]float64{2, 0, 6, 4}, Label: 1, Score: float32(204.0 / 255), Mask: rectPlane(8, 6, image.Rect(2, 0, 6, 4))},
+		{Box: [4]float64{6, 4, 8, 6}, Label: 18, Score: float32(128.0 / 255), Mask: rectPlane(8, 6, image.Rect(6, 4, 8, 6))},
+	}
+	for _, size := range []image.Point{{}, {4, 3}} {
+		got, err := models.NewInstancePredictor(s, size).Predict(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("size %v: %d detections, want %d: %+v", size, len(got), len(want), got)
+		}
+		for i, d := range got {
+			w := want[i]
+			if d.Box != w.Box || d.Label != w.Label || d.Score != w.Score {
+				t.Errorf("size %v: detection %d: box %v label %d score %g, want %v %d %g", size, i, d.Box, d.Label, d.Score, w.Box, w.Label, w.Score)
+			}
+			if len(d.Mask) != len(w.Mask) {
+				t.Fatalf("size %v: detection %d: mask of %d values, want 8x6", size, i, len(d.Mask))
+			}
+			bin := make([]float32, len(d.Mask))
+			for j, v := range d.Mask {
+				if v >= 0.5 {
+					bin[j] = 1
+				}
+			}
+			if size == (image.Point{}) && !slices.Equal(d.Mask, w.Mask) {
+				t.Errorf("detection %d: mask %v, want %v", i, d.Mask, w.Mask)
+			}
+			if !slices.Equal(bin, w.Mask) {
+				t.Errorf("size %v: detection %d: mask >= 0.5 is %v, want %v", size, i, bin, w.Mask)
+			}
+		}
+	}
+}
+
+// TestInstancePredictorNone: a black image gives zero detections, an
+// empty slice and no error, at any size.
+func TestInstancePredictorNone(t *testing.T) {
+	s := toySession(t)
+	img := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 0, 0), 5, 7, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	for _, size := range []image.Point{{}, {3, 2}} {
+		got, err := models.NewInstancePredictor(s, size).Predict(img)
+		if err != nil || got == nil || len(got) != 0 {
+			t.Errorf("size %v: %v, %v; want an empty slice and no error", size, got, err)
+		}
+	}
+}
+
+// TestResolveInstances: with no spec, the toy model's torchvision
+// signature (a [3,H,W] input, four outputs) resolves to an instance spec,
+// and the torchvision-maskrcnn preset fits it.
+func TestResolveInstances(t *testing.T) {
+	testmodel.InitRuntime(t)
+	path := testmodel.Built(t, t.TempDir(), "maskrcnn-toy", onnxbuild.Options{})
+	for _, spec := range []string{"", "torchvision-maskrcnn"} {
+		r, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: spec})
+		if err != nil {
+			t.Fatalf("spec %q: %v", spec, err)
+		}
+		s := r.Spec
+		wantInst := models.InstanceSpec{Boxes: "boxes", Labels: "labels", Scores: "scores", Masks: "masks",
+			BoxFormat: "xyxy", MaskFormat: models.MaskImage, PersonLabel: 1}
+		if s.Kind != models.Instances || s.Layout != models.CHW || s.Input != "images" || s.Instance != wantInst ||
+			s.Width != 0 || s.Height != 0 || s.Order != "RGB" || s.Scale != float32(1.0/255) {
+			t.Errorf("spec %q: resolved to %+v", spec, s)
+		}
+	}
+	// A semantic output kind does not fit four outputs and a rank-3 input.
+	if _, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: "oracle"}); err == nil {
+		t.Error("the oracle preset fits the toy instance model; want an error")
+	}
+}
