@@ -112,6 +112,11 @@ func (c *Config) Validate() error {
 	if c.ScoreThreshold < 0 || c.ScoreThreshold > 1 {
 		return &OptionError{Field: "ScoreThreshold", Err: fmt.Errorf("%g is not in [0, 1]", c.ScoreThreshold)}
 	}
+	if c.Model != "" && c.IsInstanceRun() {
+		if err := c.Session.Check(); err != nil {
+			return err
+		}
+	}
 	if c.Model != "" && !c.IsInstanceRun() {
 		if c.Spec.Batch > 0 && c.Batch != c.Spec.Batch && c.Spec.Batch != 1 {
 			return &OptionError{Field: "Batch", Err: fmt.Errorf("the model's batch dimension is fixed at %d", c.Spec.Batch)}

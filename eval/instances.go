@@ -35,9 +35,6 @@ const GroupInstances = "instances"
 // instance model.
 const DetectionsFile = "detections.json"
 
-// instancesKind is the output kind of instance models (models.Spec.Kind).
-const instancesKind models.OutputKind = "instances"
-
 // maskThreshold binarises a detection's probability plane, as
 // torchvision's detection reference (coco_eval.py: masks > 0.5) does.
 const maskThreshold = 0.5
@@ -112,7 +109,7 @@ func PRIoUs() []float64 { return []float64{0.5, 0.75} }
 // model, or a results file (a regular file, not a folder) as Preds.
 func (c *Config) IsInstanceRun() bool {
 	if c.Model != "" {
-		return c.Spec.Kind == instancesKind
+		return c.Spec.Kind == models.Instances
 	}
 	if c.Preds == "" {
 		return false
@@ -180,7 +177,8 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 			return nil, err
 		}
 		defer sess.Close()
-		ir.pred = models.NewInstancePredictor(sess, image.Pt(cfg.Spec.Width, cfg.Spec.Height))
+		// A zero size: the spec's input size, else the image's own.
+		ir.pred = models.NewInstancePredictor(sess, image.Point{})
 	} else if err := ir.readResults(selection); err != nil {
 		return nil, err
 	}
@@ -421,7 +419,11 @@ func (ir *instanceRun) score(s dataset.Sample, sc *Scorer) Row {
 		}
 		t = time.Now()
 		bin := make([]uint8, w*h)
+		person := cfg.Spec.Instance.Person()
 		for k, in := range insts {
+			if in.Label != person {
+				continue // eval scores the person category alone
+			}
 			if len(in.Mask) != w*h {
 				return fail(p, fmt.Errorf("detection %d: mask has %d values, want %dx%d", k, len(in.Mask), w, h))
 			}

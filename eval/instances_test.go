@@ -11,6 +11,9 @@ import (
 
 	"github.com/segtool/segtool/eval"
 	"github.com/segtool/segtool/internal/fixture"
+	"github.com/segtool/segtool/internal/testmodel"
+	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/models/onnxbuild"
 )
 
 // instanceRun scores the hand-worked instance case (internal/fixture) from
@@ -158,4 +161,48 @@ func TestSemanticRunHasNoInstanceMetrics(t *testing.T) {
 	if _, err := json.Marshal(res); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The toy Mask R-CNN (onnxbuild.ToyInstances) reads the case's detections
+// from its images (see internal/fixture), the dog on b left out, so it
+// gets the hand-worked figures of TestInstanceAPHandWorked; its
+// detections.json, scored as a results file, gives them again.
+func TestInstanceModelToy(t *testing.T) {
+	needORT(t)
+	dir := t.TempDir()
+	ds := filepath.Join(dir, "ds")
+	fixture.WriteInstanceDataset(t, ds)
+	path := testmodel.Built(t, dir, "maskrcnn-toy", onnxbuild.Options{})
+	r, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: "maskrcnn-toy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := eval.Config{Dataset: ds, Model: path, Spec: r.Spec, Session: models.SessionOptions{Threads: 1},
+		Out: filepath.Join(dir, "run"), Metrics: eval.DefaultOptions(), Batch: 1, Workers: 2, SavePreds: true}
+	res, err := eval.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Model == nil || res.Instances == nil || res.Instances.Detections != 3 {
+		t.Fatalf("model %v, instances %+v (want 3 person detections)", res.Model, res.Instances)
+	}
+	check := func(res *eval.Results, what string) {
+		for _, m := range res.Metrics {
+			want, ok := map[string]float64{"box_ap": 45.0 / 101, "mask_ap": 45.0 / 101, "mask_ap50": 56.0 / 101, "mask_ar100": 0.5, "iou": 385.0 / 1200}[m.Name]
+			if ok && (m.Accumulated == nil || math.Abs(*m.Accumulated-want) > 1e-12) {
+				t.Errorf("%s: %s = %v, want %v", what, m.Name, m.Accumulated, want)
+			}
+		}
+	}
+	check(res, "model")
+	if _, err := os.Stat(filepath.Join(cfg.Out, eval.PredsDir)); err == nil {
+		t.Errorf("an instance run made %s/", eval.PredsDir)
+	}
+	cfg2 := eval.Config{Dataset: ds, Preds: filepath.Join(cfg.Out, eval.DetectionsFile), Out: filepath.Join(dir, "again"),
+		Metrics: eval.DefaultOptions(), Batch: 1, Workers: 1}
+	res2, err := eval.Run(context.Background(), cfg2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(res2, "its detections.json")
 }
