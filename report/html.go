@@ -69,7 +69,7 @@ code { font-size: .92em; background: #f3f3f3; padding: 0 .25em; border-radius: 3
 {{range .Runs}}<p class="small"><b>{{.Name}}</b>: {{.What}}. {{.Counts}}</p>
 {{end}}
 {{with .AP}}<h2>COCO AP</h2>
-<p class="small">Box and mask AP/AR as pycocotools' COCOeval computes them; - where no object is in the area range.</p>
+<p class="small">Box and mask AP/AR as pycocotools' COCOeval computes them; – where no object is in the area range.</p>
 <table>
 <tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr><td><code>{{.Stat}}</code></td>{{range .Cells}}<td class="n">{{cell .}}</td>{{end}}</tr>

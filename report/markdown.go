@@ -143,7 +143,7 @@ func (rep *Report) markdown() []byte {
 	}
 	b.WriteString("\n")
 	if rep.AP != nil {
-		b.WriteString("COCO box and mask AP/AR (pycocotools' COCOeval; - where no object is in the area range):\n\n")
+		b.WriteString("COCO box and mask AP/AR (pycocotools' COCOeval; – where no object is in the area range):\n\n")
 		mdTable(&b, rep.AP.Header, rep.AP.cells())
 		b.WriteString("\n")
 	}
