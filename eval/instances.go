@@ -362,8 +362,8 @@ func (ir *instanceRun) readResults(selection []dataset.Sample) error {
 	defer f.Close()
 	dets, clipped, err := coco.ReadResults(f, images, coco.Categories())
 	if err != nil {
-		// A bad results file is a bad argument: the CLI exits 2 naming it.
-		return &OptionError{Field: "Preds", Err: fmt.Errorf("%s: %w", ir.cfg.Preds, err)}
+		// coco.ErrResults: the CLI exits 2 naming the problem.
+		return fmt.Errorf("%s: %w", ir.cfg.Preds, err)
 	}
 	ir.clips = clipped
 	ir.dets = map[int][]coco.Detection{}
