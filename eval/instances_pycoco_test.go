@@ -1,0 +1,87 @@
+package eval_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/segtool/segtool/eval"
+	"github.com/segtool/segtool/internal/fixture"
+	"github.com/segtool/segtool/internal/shareddata"
+)
+
+// eval's 24 COCO figures equal pycocotools' COCOeval on the same ground
+// truth (the rows' records, written as a COCO file) and the run's
+// detections.json, to 1e-9, -1 being null. The case adds to the
+// hand-worked one a duplicate on person 1 and a partial hit on person 2.
+func TestInstanceAgreesWithPycocotools(t *testing.T) {
+	env := shareddata.Pycocotools(t)
+	dets := append(fixture.InstanceDetections(),
+		fixture.Rect{X0: 1, Y0: 0, X1: 11, Y1: 10}.Detection(1, 0.6),
+		fixture.Rect{X0: 20, Y0: 0, X1: 33, Y1: 30}.Detection(1, 0.85))
+	res, rows, out := instanceRun(t, dets, func(c *eval.Config) { c.SavePreds = true })
+
+	type ann struct {
+		ID           int        `json:"id"`
+		ImageID      int        `json:"image_id"`
+		CategoryID   int        `json:"category_id"`
+		Segmentation any        `json:"segmentation"`
+		BBox         [4]float64 `json:"bbox"`
+		Area         float64    `json:"area"`
+		IsCrowd      int        `json:"iscrowd"`
+	}
+	gt := map[string]any{"categories": []map[string]any{{"id": 1, "name": "person"}}}
+	var images []map[string]any
+	var anns []ann
+	for _, r := range rows {
+		images = append(images, map[string]any{"id": r.Instances.ImageID, "width": r.Width, "height": r.Height, "file_name": r.ID})
+		for _, o := range r.Instances.Truth {
+			anns = append(anns, ann{ID: len(anns) + 1, ImageID: r.Instances.ImageID, CategoryID: 1, Segmentation: o.Segmentation, BBox: o.BBox, Area: o.Area})
+		}
+	}
+	gt["images"], gt["annotations"] = images, anns
+	var results []any
+	b, err := os.ReadFile(filepath.Join(out, eval.DetectionsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &results); err != nil || len(results) != 5 {
+		t.Fatalf("detections.json: %d detections, %v", len(results), err)
+	}
+	req, _ := json.Marshal(map[string]any{"op": "eval", "gt": gt, "dt_bbox": results, "dt_segm": results})
+	cmd := exec.Command(shareddata.Python, "../coco/testdata/pycoco.py")
+	cmd.Env, cmd.Stdin = env, bytes.NewReader(req)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	ans, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pycoco.py: %v\n%s", err, stderr.String())
+	}
+	var ref map[string][]float64
+	if err := json.Unmarshal(ans, &ref); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*float64{}
+	for _, m := range res.Metrics {
+		got[m.Name] = m.Accumulated
+	}
+	names := []string{"ap", "ap50", "ap75", "ap_s", "ap_m", "ap_l", "ar1", "ar10", "ar100", "ar_s", "ar_m", "ar_l"}
+	for kind, pre := range map[string]string{"bbox": "box_", "segm": "mask_"} {
+		if len(ref[kind]) != 12 {
+			t.Fatalf("pycocotools gave %d %s stats", len(ref[kind]), kind)
+		}
+		for i, want := range ref[kind] {
+			g := got[pre+names[i]]
+			switch {
+			case want == -1 && g != nil:
+				t.Errorf("%s%s = %v, pycocotools -1 (want null)", pre, names[i], *g)
+			case want != -1 && (g == nil || math.Abs(*g-want) > 1e-9):
+				t.Errorf("%s%s = %v, pycocotools %v", pre, names[i], g, want)
+			}
+		}
+	}
+}
