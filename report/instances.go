@@ -91,7 +91,7 @@ func cocoPRFigure(dir string, ss []series) (*Figure, error) {
 	var panels []panel
 	var keys []legendEntry
 	for k, iou := range eval.PRIoUs() {
-		p := newPlot(fmt.Sprintf("COCO precision against recall at IoU %.2f", iou), "recall (fraction)", "precision, interpolated (fraction)")
+		p := newPlot(fmt.Sprintf("IoU %.2f", iou), "recall", "precision")
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1.02
 		found := false
 		for _, s := range ss {

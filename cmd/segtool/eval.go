@@ -467,9 +467,12 @@ func printEvalSummary(c *cli.Context, cfg eval.Config, res *eval.Results) {
 		if res.Environment.GPU != "" {
 			dev = res.Environment.GPU
 		}
-		text += fmt.Sprintf("; inference p50 %.1f ms, p90 %.1f ms, p99 %.1f ms per image on %s (%s); %d calls of batch %d, p50 %.1f ms, p99 %.1f ms per call, %.2f images/s of call time",
-			t.Inference.P50, t.Inference.P90, t.Inference.P99, res.Environment.Provider, dev,
-			t.Calls, res.Options.Batch, t.InferenceCall.P50, t.InferenceCall.P99, t.InferenceThroughput)
+		text += fmt.Sprintf("; inference p50 %.1f ms, p90 %.1f ms, p99 %.1f ms per image on %s (%s)",
+			t.Inference.P50, t.Inference.P90, t.Inference.P99, res.Environment.Provider, dev)
+		if t.Calls > 0 { // an instance model runs image by image, untimed per call
+			text += fmt.Sprintf("; %d calls of batch %d, p50 %.1f ms, p99 %.1f ms per call, %.2f images/s of call time",
+				t.Calls, res.Options.Batch, t.InferenceCall.P50, t.InferenceCall.P99, t.InferenceThroughput)
+		}
 		fields["inference_images_per_s"] = t.InferenceThroughput
 		if t.GPU != nil {
 			text += fmt.Sprintf("; peak GPU memory %.0f MiB, GPU utilisation %.0f%% mean", t.PeakGPUMemMiB, t.GPU.MeanUtilPct)
