@@ -20,9 +20,9 @@ LDFLAGS := -X main.version=$(shell git describe --tags --always --dirty 2>/dev/n
            -X github.com/segtool/segtool/models.DefaultORTDir=$(ORT_DIR)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps opencv ort chromium build test check lint unit matprofile gate bench same-output fuzz demo gpu-pack gpu-dryrun clean
+.PHONY: deps opencv ort chromium pycocotools build test check lint unit matprofile gate bench same-output fuzz demo gpu-pack gpu-dryrun clean
 
-deps: opencv ort chromium
+deps: opencv ort chromium pycocotools
 
 # Debian's libopencv-dev (OpenCV 4.6) matches gocv v0.31.
 opencv:
@@ -40,6 +40,16 @@ chromium:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null || \
 	  echo "chromium not installed: the HTML report test will skip"; }
+
+# pycocotools, the reference of package coco's golden tests, built from
+# ../shared/tools/cocoapi (build.sh apt-installs cython3 and numpy once).
+# Without ../shared, or if the build fails, those tests skip.
+SHARED ?= $(or $(SEGTOOL_SHARED),$(CURDIR)/../shared)
+pycocotools:
+	@if [ -x $(SHARED)/tools/cocoapi/build.sh ]; then \
+	  $(SHARED)/tools/cocoapi/build.sh >/dev/null && echo "pycocotools built for /usr/bin/python3" || \
+	  echo "pycocotools not built: the COCO golden tests will skip"; \
+	fi
 
 ort:
 	@if [ -f $(ORT_LIB) ] && echo "$(ORT_LIB_SHA256)  $(ORT_LIB)" | sha256sum -c --status; then \
@@ -124,6 +134,7 @@ demo: deps build
 	$(SEGTOOL) inspect $(DEMO)/ds
 	$(SEGTOOL) validate $(DEMO)/ds
 	$(SEGTOOL) validate $(DEMO)/ds-pennfudan
+	$(SEGTOOL) export --format coco --dataset $(DEMO)/ds-pennfudan --out $(DEMO)/pennfudan-coco.json --force
 	$(SEGTOOL) build-dataset --src $(DEMO)/src/folder --out $(DEMO)/ds-320x240 --resize 320x240 --force
 	$(SEGTOOL) composite --fg $(DEMO)/src/cutouts --bg procedural:stripes,checks,noise,gradient,blobs --out $(DEMO)/comp \
 	  --per-fg 3 --seed 1 --size 320x400 --scale 0.6,0.95 --flip --preview 6 --force
@@ -180,6 +191,7 @@ demo: deps build
 	@command -v chromium >/dev/null && chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1500 \
 	  --screenshot=$(DEMO)/report/screenshot.png file://$(CURDIR)/$(DEMO)/report/report.html 2>/dev/null || true
 	@echo "demo: datasets in $(DEMO)/ds, $(DEMO)/ds-pennfudan, $(DEMO)/comp and $(DEMO)/aug"
+	@echo "demo: COCO instances of $(DEMO)/ds-pennfudan in $(DEMO)/pennfudan-coco.json"
 	@echo "demo: trimaps in $(DEMO)/ds/trimaps-sp and $(DEMO)/ds/trimaps-erode"
 	@echo "demo: look at $(DEMO)/comp/preview.png, $(DEMO)/aug/preview.png and $(DEMO)/superpixels.png"
 	@echo "demo: eval runs in $(DEMO)/runs (results.json, per_image.csv, overlays/)"

@@ -1,6 +1,8 @@
 package shareddata
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,4 +34,28 @@ func Pycocotools(tb testing.TB) []string {
 		tb.Skipf("skipping: pycocotools does not import: %v: %s", err, msg)
 	}
 	return env
+}
+
+// PycocoJSON runs script (a Python file) with pycocotools importable,
+// sends it req as JSON on stdin and decodes its stdout into out; it skips
+// as Pycocotools does.
+func PycocoJSON(tb testing.TB, script string, req, out any) {
+	tb.Helper()
+	env := Pycocotools(tb)
+	in, err := json.Marshal(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(Python, script)
+	cmd.Env = env
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("%s: %v\n%s", script, err, stderr.String())
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		tb.Fatalf("%s answered: %v\n%.2000s", script, err, b)
+	}
 }
