@@ -333,10 +333,14 @@ func (c *Config) scoreThreshold() float64 {
 
 // readResults reads the results file against the COCO images of the
 // unsharded selection (as segtool export --format coco numbers them),
-// their sizes from the ground-truth headers.
+// their sizes from the manifest, else from the ground truth's header.
 func (ir *instanceRun) readResults(selection []dataset.Sample) error {
 	images := make([]coco.Image, 0, len(selection))
 	for _, s := range selection {
+		if s.Width > 0 && s.Height > 0 {
+			images = append(images, coco.Image{ID: ir.ids[s.ID], FileName: s.Image, Width: s.Width, Height: s.Height})
+			continue
+		}
 		rel := s.Mask
 		if rel == "" {
 			rel = s.Alpha

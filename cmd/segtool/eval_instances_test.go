@@ -1,13 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/segtool/segtool/coco"
+	"github.com/segtool/segtool/eval"
 	"github.com/segtool/segtool/internal/fixture"
+	"github.com/segtool/segtool/internal/shareddata"
+	"github.com/segtool/segtool/internal/testmodel"
 )
 
 // eval --preds FILE.json on the hand-worked instance case
@@ -72,5 +79,84 @@ func TestEvalBadResultsFiles(t *testing.T) {
 		if code != 2 || !strings.Contains(out, "--preds") || !strings.Contains(out, tc.want) {
 			t.Errorf("%s: exit %d, want 2 naming --preds and %q: %s", tc.name, code, tc.want, out)
 		}
+	}
+}
+
+// The toy Mask R-CNN through the command line: eval --save-preds's
+// detections.json refers to the images of `segtool export --format coco`
+// (ids 1..N in manifest order), and pycocotools' COCOeval on the exported
+// file and detections.json gives results.json's 24 figures to 1e-9 (-1
+// as null).
+func TestEvalInstancesMatchExportAndPycocotools(t *testing.T) {
+	env := shareddata.Pycocotools(t)
+	testmodel.NeedRuntime(t)
+	dir := t.TempDir()
+	ds := filepath.Join(dir, "ds")
+	fixture.WriteInstanceDataset(t, ds)
+	gt, model, out := filepath.Join(dir, "gt.json"), filepath.Join(dir, "toy.onnx"), filepath.Join(dir, "run")
+	for _, args := range [][]string{
+		{"export", "--format", "coco", "--dataset", ds, "--split", "test", "--out", gt},
+		{"models", "build", "maskrcnn-toy", "--out", model},
+		{"eval", "--model", model, "--spec", "maskrcnn-toy", "--dataset", ds, "--save-preds", "--out", out},
+	} {
+		if code, text := run(t, args...); code != 0 {
+			t.Fatalf("segtool %s: exit %d: %s", strings.Join(args, " "), code, text)
+		}
+	}
+	var file, dets any
+	for _, f := range []struct {
+		path string
+		dst  *any
+	}{{gt, &file}, {filepath.Join(out, eval.DetectionsFile), &dets}} {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, f.dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, _ := json.Marshal(map[string]any{"op": "eval", "gt": file, "dt_bbox": dets, "dt_segm": dets})
+	cmd := exec.Command(shareddata.Python, "../../coco/testdata/pycoco.py")
+	cmd.Env, cmd.Stdin = env, bytes.NewReader(req)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	ans, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pycoco.py: %v\n%s", err, stderr.String())
+	}
+	var ref map[string][]float64
+	if err := json.Unmarshal(ans, &ref); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, eval.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res eval.Results
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*float64{}
+	for _, m := range res.Metrics {
+		got[m.Name] = m.Accumulated
+	}
+	for kind, pre := range map[string]string{"bbox": "box_", "segm": "mask_"} {
+		if len(ref[kind]) != len(coco.StatNames) {
+			t.Fatalf("pycocotools gave %d %s stats", len(ref[kind]), kind)
+		}
+		for i, want := range ref[kind] {
+			name := pre + coco.StatNames[i]
+			g := got[name]
+			switch {
+			case want == -1 && g != nil:
+				t.Errorf("%s = %v, pycocotools -1 (want null)", name, *g)
+			case want != -1 && (g == nil || math.Abs(*g-want) > 1e-9):
+				t.Errorf("%s = %v, pycocotools %v", name, g, want)
+			}
+		}
+	}
+	if v := got["mask_ap"]; v == nil || math.Abs(*v-45.0/101) > 1e-12 {
+		t.Errorf("mask_ap %v, want the hand-worked 45/101", v)
 	}
 }
