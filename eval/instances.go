@@ -55,9 +55,9 @@ type InstanceRecord struct {
 	Mask    MatchCounts      `json:"mask"`
 }
 
-// InstanceObject is a ground-truth object (Area, Crowd) or a detection
-// (Score); BBox is [x, y, w, h] and Segmentation the mask as compressed
-// RLE.
+// InstanceObject is a ground-truth object (Crowd) or a detection
+// (Score); BBox is [x, y, w, h], Segmentation the mask as compressed RLE
+// and Area what COCOeval's area ranges test (coco.Detection.Area).
 type InstanceObject struct {
 	Score        float64       `json:"score,omitempty"`
 	BBox         [4]float64    `json:"bbox"`
@@ -444,15 +444,18 @@ func (ir *instanceRun) score(s dataset.Sample, sc *Scorer) Row {
 			}
 			rle := coco.Encode(bin, w, h)
 			b := in.Box
+			box := [4]float64{b[0], b[1], b[2] - b[0], b[3] - b[1]}
+			// detections.json has boxes, so pycocotools' loadRes gives
+			// each its box's area in both IoU types.
 			rec.Dets = append(rec.Dets, InstanceObject{
-				Score: float64(in.Score), BBox: [4]float64{b[0], b[1], b[2] - b[0], b[3] - b[1]},
+				Score: float64(in.Score), BBox: box, Area: box[2] * box[3],
 				Segmentation: &coco.FileRLE{Size: [2]int{h, w}, Counts: rle.String()},
 			})
 		}
 		row.MS.Postprocess = ms(time.Since(t))
 	} else {
 		for _, d := range ir.dets[id] {
-			o := InstanceObject{Score: d.Score, BBox: d.BBox}
+			o := InstanceObject{Score: d.Score, BBox: d.BBox, Area: d.Area}
 			if d.Mask != nil {
 				o.Segmentation = &coco.FileRLE{Size: [2]int{d.Mask.H, d.Mask.W}, Counts: d.Mask.String()}
 				if d.Score >= float64(thr) && d.Mask.H == h && d.Mask.W == w {
@@ -612,7 +615,7 @@ func cocoInputs(recs []*InstanceRecord, sizes []image.Point) ([]coco.Image, []co
 			if err != nil {
 				return nil, nil, nil, fmt.Errorf("image %d: detection: %w", rec.ImageID, err)
 			}
-			dets = append(dets, coco.Detection{ImageID: rec.ImageID, CategoryID: coco.PersonID, Score: o.Score, BBox: o.BBox, Mask: m})
+			dets = append(dets, coco.Detection{ImageID: rec.ImageID, CategoryID: coco.PersonID, Score: o.Score, BBox: o.BBox, Mask: m, Area: o.Area})
 		}
 	}
 	return images, gts, dets, nil

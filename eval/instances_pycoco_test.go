@@ -17,12 +17,17 @@ import (
 // eval's 24 COCO figures equal pycocotools' COCOeval on the same ground
 // truth (the rows' records, written as a COCO file) and the run's
 // detections.json, to 1e-9, -1 being null. The case adds to the
-// hand-worked one a duplicate on person 1 and a partial hit on person 2.
+// hand-worked one a duplicate on person 1, a partial hit on person 2 and,
+// on b, a false positive whose 25-pixel mask is small but whose box
+// (the whole image, 1200 px) is not: loadRes gives a result with a box
+// its box's area for the area ranges, in both IoU types.
 func TestInstanceAgreesWithPycocotools(t *testing.T) {
 	env := shareddata.Pycocotools(t)
+	wide := fixture.Rect{X0: 30, Y0: 25, X1: 35, Y1: 30}.Detection(2, 0.95)
+	wide["bbox"] = []float64{0, 0, 40, 30}
 	dets := append(fixture.InstanceDetections(),
 		fixture.Rect{X0: 1, Y0: 0, X1: 11, Y1: 10}.Detection(1, 0.6),
-		fixture.Rect{X0: 20, Y0: 0, X1: 33, Y1: 30}.Detection(1, 0.85))
+		fixture.Rect{X0: 20, Y0: 0, X1: 33, Y1: 30}.Detection(1, 0.85), wide)
 	res, rows, out := instanceRun(t, dets, func(c *eval.Config) { c.SavePreds = true })
 
 	type ann struct {
@@ -49,7 +54,7 @@ func TestInstanceAgreesWithPycocotools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &results); err != nil || len(results) != 5 {
+	if err := json.Unmarshal(b, &results); err != nil || len(results) != 6 {
 		t.Fatalf("detections.json: %d detections, %v", len(results), err)
 	}
 	req, _ := json.Marshal(map[string]any{"op": "eval", "gt": gt, "dt_bbox": results, "dt_segm": results})
@@ -79,8 +84,10 @@ func TestInstanceAgreesWithPycocotools(t *testing.T) {
 			switch {
 			case want == -1 && g != nil:
 				t.Errorf("%s%s = %v, pycocotools -1 (want null)", pre, names[i], *g)
-			case want != -1 && (g == nil || math.Abs(*g-want) > 1e-9):
-				t.Errorf("%s%s = %v, pycocotools %v", pre, names[i], g, want)
+			case want != -1 && g == nil:
+				t.Errorf("%s%s = null, pycocotools %v", pre, names[i], want)
+			case want != -1 && math.Abs(*g-want) > 1e-9:
+				t.Errorf("%s%s = %v, pycocotools %v", pre, names[i], *g, want)
 			}
 		}
 	}

@@ -151,8 +151,10 @@ func TestEvalInstancesMatchExportAndPycocotools(t *testing.T) {
 			switch {
 			case want == -1 && g != nil:
 				t.Errorf("%s = %v, pycocotools -1 (want null)", name, *g)
-			case want != -1 && (g == nil || math.Abs(*g-want) > 1e-9):
-				t.Errorf("%s = %v, pycocotools %v", name, g, want)
+			case want != -1 && g == nil:
+				t.Errorf("%s = null, pycocotools %v", name, want)
+			case want != -1 && math.Abs(*g-want) > 1e-9:
+				t.Errorf("%s = %v, pycocotools %v", name, *g, want)
 			}
 		}
 	}
