@@ -29,7 +29,16 @@ func TestInstanceAgreesWithPycocotools(t *testing.T) {
 		fixture.Rect{X0: 1, Y0: 0, X1: 11, Y1: 10}.Detection(1, 0.6),
 		fixture.Rect{X0: 20, Y0: 0, X1: 33, Y1: 30}.Detection(1, 0.85), wide)
 	res, rows, out := instanceRun(t, dets, func(c *eval.Config) { c.SavePreds = true })
+	if n := agreeWithPycocotools(t, env, res, rows, filepath.Join(out, eval.DetectionsFile)); n != 6 {
+		t.Errorf("detections.json has %d detections, want 6", n)
+	}
+}
 
+// agreeWithPycocotools checks res's 24 COCO figures against pycocotools'
+// COCOeval of the detections file on the rows' ground truth (their
+// records, as a COCO file) and returns the number of detections.
+func agreeWithPycocotools(t *testing.T, env []string, res *eval.Results, rows []eval.Row, detections string) int {
+	t.Helper()
 	type ann struct {
 		ID           int        `json:"id"`
 		ImageID      int        `json:"image_id"`
@@ -50,12 +59,12 @@ func TestInstanceAgreesWithPycocotools(t *testing.T) {
 	}
 	gt["images"], gt["annotations"] = images, anns
 	var results []any
-	b, err := os.ReadFile(filepath.Join(out, eval.DetectionsFile))
+	b, err := os.ReadFile(detections)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &results); err != nil || len(results) != 6 {
-		t.Fatalf("detections.json: %d detections, %v", len(results), err)
+	if err := json.Unmarshal(b, &results); err != nil {
+		t.Fatalf("%s: %v", detections, err)
 	}
 	req, _ := json.Marshal(map[string]any{"op": "eval", "gt": gt, "dt_bbox": results, "dt_segm": results})
 	cmd := exec.Command(shareddata.Python, "../coco/testdata/pycoco.py")
@@ -91,4 +100,5 @@ func TestInstanceAgreesWithPycocotools(t *testing.T) {
 			}
 		}
 	}
+	return len(results)
 }
