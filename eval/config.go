@@ -112,8 +112,8 @@ func (c *Config) Validate() error {
 	if c.ScoreThreshold < 0 || c.ScoreThreshold > 1 {
 		return &OptionError{Field: "ScoreThreshold", Err: fmt.Errorf("%g is not in [0, 1]", c.ScoreThreshold)}
 	}
-	if c.Model != "" && c.IsInstanceRun() {
-		if err := c.Session.Check(); err != nil {
+	if c.IsInstanceRun() {
+		if err := c.validateInstances(); err != nil {
 			return err
 		}
 	}

@@ -3,10 +3,12 @@ package eval
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -720,13 +722,8 @@ func DetectionsJSON(rows []Row) ([]byte, error) {
 // rebuildInstances appends the COCO metrics to res.Metrics and refills
 // res.Instances, for a run whose rows hold instance records.
 func rebuildInstances(res *Results, rows []Row) error {
-	if res.Instances == nil {
-		for i := range rows {
-			if rows[i].Instances != nil {
-				res.Instances = &InstanceSummary{ScoreThreshold: DefaultScoreThreshold}
-				break
-			}
-		}
+	if res.Instances == nil && hasRecords(rows) {
+		res.Instances = &InstanceSummary{ScoreThreshold: DefaultScoreThreshold}
 	}
 	if res.Instances == nil {
 		return nil
@@ -751,4 +748,54 @@ func (m MetricSummary) MarshalJSON() ([]byte, error) {
 		plain
 		Accumulated *float64 `json:"accumulated"`
 	}{plain(m), nil})
+}
+
+// validateInstances refuses what the instance path does not do: it runs
+// the model image by image at the spec's size (or the image's), with no
+// tiles, letterbox or overlays.
+func (c *Config) validateInstances() error {
+	const why = "an instance model or results file is scored image by image, without it"
+	switch {
+	case c.Batch > 1:
+		return &OptionError{Field: "Batch", Err: errors.New(why)}
+	case c.Tile != (image.Point{}):
+		return &OptionError{Field: "Tile", Err: errors.New(why)}
+	case c.Fit == models.FitLetterbox:
+		return &OptionError{Field: "Fit", Err: errors.New(why)}
+	case c.SaveOverlays:
+		return &OptionError{Field: "SaveOverlays", Err: errors.New(why)}
+	}
+	if c.Model != "" {
+		return c.Session.Check()
+	}
+	return nil
+}
+
+// hasRecords reports whether any row has an instance record.
+func hasRecords(rows []Row) bool {
+	for i := range rows {
+		if rows[i].Instances != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// matchColumns are per_image.csv's columns of an instance run: the
+// image's matches at IoU 0.5.
+func matchColumns() []string {
+	return []string{"box_tp", "box_fp", "box_fn", "mask_tp", "mask_fp", "mask_fn"}
+}
+
+// matchCells are r's values of matchColumns, empty without a record.
+func matchCells(r Row) []string {
+	in := r.Instances
+	if in == nil {
+		return make([]string, len(matchColumns()))
+	}
+	var out []string
+	for _, m := range []MatchCounts{in.Box, in.Mask} {
+		out = append(out, strconv.Itoa(m.TP), strconv.Itoa(m.FP), strconv.Itoa(m.FN))
+	}
+	return out
 }

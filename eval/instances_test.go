@@ -109,6 +109,14 @@ func TestInstanceAPHandWorked(t *testing.T) {
 	if s := res.Instances; len(s.PR) != 4 {
 		t.Errorf("%d PR curves, want box and mask at 0.5 and 0.75", len(s.PR))
 	}
+	csv, err := os.ReadFile(filepath.Join(out, eval.CSVFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(string(csv), "\n"); !strings.Contains(lines[0], ",box_tp,box_fp,box_fn,mask_tp,mask_fp,mask_fn,") ||
+		!strings.HasPrefix(lines[1], "a,") || !strings.Contains(lines[1], ",1,1,1,1,1,1,") {
+		t.Errorf("per_image.csv lacks the matches:\n%s", csv)
+	}
 }
 
 // The semantic metrics score the union of the detections scoring at least

@@ -27,6 +27,8 @@ var fieldFlags = map[string]string{
 	"Refine.Feather": "feather",
 	"Refine.Radius":  "guided-radius",
 	"Refine.Eps":     "guided-eps",
+	// eval.Config
+	"Fit": "letterbox",
 }
 
 // flagOf turns an options field ("JPEGQuality", "Force/Resume") into its

@@ -35,9 +35,11 @@ func TestEvalInstancesCommand(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	code, out = run(t, "eval", "--preds", preds, "--dataset", ds, "--out", filepath.Join(dir, "run2"), "--score-threshold", "1.5")
-	if code != 2 || !strings.Contains(out, "--score-threshold") {
-		t.Errorf("--score-threshold 1.5: exit %d: %s", code, out)
+	for _, bad := range [][]string{{"--score-threshold", "1.5"}, {"--save-overlays"}, {"--batch", "2"}} {
+		code, out = run(t, append([]string{"eval", "--preds", preds, "--dataset", ds, "--out", filepath.Join(dir, "run2")}, bad...)...)
+		if code != 2 || !strings.Contains(out, bad[0]) {
+			t.Errorf("%s: exit %d, want 2 naming it: %s", strings.Join(bad, " "), code, out)
+		}
 	}
 }
 
