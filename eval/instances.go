@@ -123,7 +123,6 @@ func (c *Config) IsInstanceRun() bool {
 // instanceMetrics are the 24 COCO statistics, box then mask, each in
 // pycocotools' summarize order.
 func instanceMetrics() []Metric {
-	type stat struct{ def, unit string }
 	defs := map[string]string{
 		"ap":    "AP averaged over IoU .50:.05:.95, area all, 100 detections per image",
 		"ap50":  "AP at IoU .50, area all, 100 detections",
