@@ -45,6 +45,9 @@ type Batch struct {
 // is the spec's (see Spec.OutputShape): segtool reads outputs at input
 // resolution, so it is known before the first call.
 func (s *Session) NewBatch(n int) (*Batch, error) {
+	if s.Spec.Kind == Instances {
+		return nil, fmt.Errorf("model %s: %w", s.Spec.Name, ErrInstanceModel)
+	}
 	if n < 1 {
 		return nil, fmt.Errorf("batch of %d items", n)
 	}

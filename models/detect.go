@@ -41,8 +41,12 @@ func Detect(base Spec, inputs, outputs []ort.InputOutputInfo) (Spec, error) {
 // softmax2 for two channels, read as they are), anything else logits (or
 // logits2). A DeepLab export ends in a convolution and a resize: its two
 // channels are logits, and reading them as probabilities would be wrong.
+//
+// An instance model (output kind instances, an instance block in the spec,
+// or with neither torchvision's signature: see looksInstances) is
+// detected by detectInstances instead.
 func DetectModel(base Spec, info ModelInfo) (Spec, error) {
-	if base.Kind == Instances || (base.Kind == "" && looksInstances(info)) {
+	if base.Kind == Instances || (base.Kind == "" && (base.Instance != InstanceSpec{} || looksInstances(info))) {
 		return detectInstances(base, info)
 	}
 	inputs, outputs := info.Inputs, info.Outputs

@@ -39,6 +39,11 @@ func NewInstancePredictor(s *Session, size image.Point) *InstancePredictor {
 	return &InstancePredictor{Session: s, Size: size}
 }
 
+// ErrInstanceModel is wrapped by the batch path's errors (NewBatch, so
+// Run and Predictor.Predict) for an instance model, whose outputs have no
+// fixed shape: run it with an InstancePredictor.
+var ErrInstanceModel = errors.New("an instance model (output kind instances) runs through an InstancePredictor, not in batches")
+
 // ErrNotInstances is returned by Predict for a session whose spec is not
 // an instance model's.
 var ErrNotInstances = errors.New("the model spec's output kind is not instances")

@@ -1,11 +1,16 @@
 package models_test
 
 import (
+	"errors"
+	"fmt"
 	"image"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"gocv.io/x/gocv"
+	"gopkg.in/yaml.v3"
 
 	"github.com/segtool/segtool/internal/testmodel"
 	"github.com/segtool/segtool/models"
@@ -150,4 +155,73 @@ func TestResolveInstances(t *testing.T) {
 	if _, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: "oracle"}); err == nil {
 		t.Error("the oracle preset fits the toy instance model; want an error")
 	}
+}
+
+// TestInstanceModelNotBatched: the batch path refuses an instance model
+// with ErrInstanceModel instead of running it with a made-up output shape.
+func TestInstanceModelNotBatched(t *testing.T) {
+	s := toySession(t)
+	if _, err := s.NewBatch(1); !errors.Is(err, models.ErrInstanceModel) {
+		t.Errorf("NewBatch: %v, want ErrInstanceModel", err)
+	}
+	oracle := oracleSession(t, 8, 8)
+	img := gocv.NewMatWithSize(6, 8, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	if _, err := models.NewInstancePredictor(oracle, image.Point{}).Predict(img); !errors.Is(err, models.ErrNotInstances) {
+		t.Errorf("instance predictor on the oracle: %v, want ErrNotInstances", err)
+	}
+}
+
+// TestInstancePredictorBoxMasks reads the toy model's masks as box-format
+// grids: a 4x4 image red everywhere gives the box (0,0)-(4,4) and a 4x4
+// grid of ones, whose cell centres fall on the pixel centres, so the
+// pasted mask is all ones. Four goroutines share the predictor.
+func TestInstancePredictorBoxMasks(t *testing.T) {
+	testmodel.InitRuntime(t)
+	path := testmodel.Built(t, t.TempDir(), "maskrcnn-toy", onnxbuild.Options{})
+	spec := models.Presets()["maskrcnn-toy"]
+	spec.Instance.MaskFormat = models.MaskBox
+	r, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: writeSpec(t, spec)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := models.Open(path, r.Spec, models.SessionOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	img := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 200, 0), 4, 4, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	p := models.NewInstancePredictor(s, image.Point{})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			got, err := p.Predict(img)
+			switch {
+			case err != nil:
+			case len(got) != 1 || got[0].Box != [4]float64{0, 0, 4, 4} || slices.Min(got[0].Mask) != 1 || slices.Max(got[0].Mask) != 1:
+				err = fmt.Errorf("got %+v, want one detection (0,0)-(4,4) with a mask of ones", got)
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// writeSpec writes s as a YAML spec file and returns its path.
+func writeSpec(t *testing.T, s models.Spec) string {
+	t.Helper()
+	data, err := yaml.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), s.Name+".yaml")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -137,7 +137,7 @@ func (s Spec) check(complete bool) error {
 			bad("layout: not set (NCHW or NHWC)")
 		}
 		if s.Kind == "" {
-			bad("output_kind: not set (sigmoid, logits, softmax2 or logits2)")
+			bad("output_kind: not set (sigmoid, logits, softmax2, logits2 or instances)")
 		}
 		if (s.Width == 0 || s.Height == 0) && s.Kind != Instances {
 			bad("width/height: the model's input size is dynamic, so a size is needed")
@@ -147,8 +147,9 @@ func (s Spec) check(complete bool) error {
 		field string
 		v     Layout
 	}{{"layout", s.Layout}, {"output_layout", s.OutputLayout}} {
-		if l.v != "" && l.v != NCHW && l.v != NHWC && (l.v != CHW || s.Kind != Instances) {
-			bad("%s: %q, want NCHW or NHWC", l.field, l.v)
+		// CHW is for instance models; a partial spec may leave the kind to Detect.
+		if l.v != "" && l.v != NCHW && l.v != NHWC && (l.v != CHW || (s.Kind != Instances && s.Kind != "")) {
+			bad("%s: %q, want NCHW or NHWC (CHW only for output_kind instances)", l.field, l.v)
 		}
 	}
 	if s.Width < 0 || s.Height < 0 {
@@ -193,7 +194,7 @@ func (s Spec) check(complete bool) error {
 	switch n := s.Kind.Channels(); {
 	case s.Kind == Instances:
 		s.Instance.check(complete, bad)
-	case s.Instance != (InstanceSpec{}):
+	case s.Instance != (InstanceSpec{}) && s.Kind != "":
 		bad("instance: set, but output_kind is %q, not instances", s.Kind)
 	case s.Kind != "" && n == 0:
 		bad("output_kind: %q, want sigmoid, logits, softmax2, logits2 or instances", s.Kind)

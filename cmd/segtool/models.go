@@ -288,7 +288,11 @@ real model costs, FLOP for FLOP) and He-initialised random weights from
 --seed: the same options write the same bytes. They are for timing, not for
 accuracy; 'oracle' is the exception, a 1x1 conv and a sigmoid whose output
 is exactly 1 where the red channel is >= 128 and 0 elsewhere, so tests know
-the metrics a dataset must score.
+the metrics a dataset must score. 'maskrcnn-toy' is the other exception: it
+has torchvision Mask R-CNN's signature (images [3,H,W] RGB 0..1 in; boxes,
+labels, scores, masks out) and gives one detection per colour channel whose
+largest value is above 0.05: mask = channel > 0, box = the mask's extent,
+score = the channel's largest value, label 1 (R, G) or 18 (B).
 
 Each model matches the preset of the same name (segtool models presets).
 
@@ -304,7 +308,8 @@ Examples:
    segtool models build unet-aspp --out unet_aspp.onnx          # NHWC 800x600, as the TensorFlow original
    segtool models build mobilenetv2-unet --out mnv2.onnx --size 512x512
    segtool models build oracle --out oracle.onnx
-   segtool models build oracle --out oracle_fp16.onnx --fp16 all`,
+   segtool models build oracle --out oracle_fp16.onnx --fp16 all
+   segtool models build maskrcnn-toy --out maskrcnn_toy.onnx    # eval --spec maskrcnn-toy`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "output file (required)"},
 			&cli.StringFlag{Name: "size", DefaultText: "the architecture's", Usage: "input size WxH"},
@@ -365,6 +370,9 @@ func runModelsBuild(c *cli.Context) error {
 	flops := fmt.Sprintf("%.2f GFLOPs per image", float64(m.FLOPs)/1e9)
 	if arch.Dynamic {
 		size, flops = "any size", fmt.Sprintf("%d FLOPs per pixel", m.FLOPs)
+		if m.FLOPs == 0 {
+			flops = "FLOPs not counted"
+		}
 	}
 	what := strings.Join(slices.DeleteFunc([]string{arch.Framework, arch.Layout + " " + size, arch.Kind, string(prec)}, func(s string) bool { return s == "" }), ", ")
 	summary(c, fmt.Sprintf("models build: %s (%s) written to %s: %.1f MB, %d parameters, %s.",
