@@ -159,10 +159,6 @@ func DefaultRegistry() *Registry {
 		mustAdd(r, m)
 	}
 
-	for _, m := range instanceMetrics() {
-		mustAdd(r, m)
-	}
-
 	type region struct {
 		suffix, group, where string
 		sums                 func(*ImageScores) *MattingSums
@@ -213,6 +209,9 @@ func DefaultRegistry() *Registry {
 			m.Group = rg.group
 			mustAdd(r, m)
 		}
+	}
+	for _, m := range instanceMetrics() {
+		mustAdd(r, m)
 	}
 	return r
 }
