@@ -184,33 +184,14 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 		return nil, err
 	}
 
-	rows := make([]*Row, len(samples))
-	pos := map[string]int{}
-	for i, s := range samples {
-		pos[s.ID] = i
-	}
-	resumed := 0
-	for i := range done {
-		if k, ok := pos[done[i].ID]; ok && rows[k] == nil {
-			rows[k] = &done[i]
-			resumed++
-		}
-	}
-	var todo []int
-	for i := range samples {
-		if rows[i] == nil {
-			todo = append(todo, i)
-		}
-	}
+	sc := newSchedule(samples, done)
+	rows, resumed, todo := sc.rows, sc.resumed, sc.todo
 	jf, err := os.OpenFile(filepath.Join(cfg.Out, JournalFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	defer jf.Close()
-	finished := resumed
-	if cfg.Progress != nil {
-		cfg.Progress(finished, len(samples))
-	}
+	emit := sc.emitter(jf, cfg)
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -246,23 +227,10 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 	start := time.Now()
 	for r := range out {
 		if ctx.Err() != nil {
-			continue
+			continue // drain
 		}
-		b, err := json.Marshal(r)
-		if err == nil {
-			_, err = jf.Write(append(b, '\n'))
-		}
-		if err != nil {
-			cancel(fmt.Errorf("journal: %w", err))
-			continue
-		}
-		rows[pos[r.ID]] = &r
-		finished++
-		if cfg.Progress != nil {
-			cfg.Progress(finished, len(samples))
-		}
-		if cfg.FailFast && r.Status == StatusError {
-			cancel(fmt.Errorf("%w: %s (%s): %s", dataset.ErrFailFast, r.ID, r.Path, r.Reason))
+		if err := emit(r); err != nil {
+			cancel(err)
 		}
 	}
 	wall := time.Since(start)

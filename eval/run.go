@@ -122,24 +122,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 
 	// Rows from an interrupted run are kept; the rest are scheduled.
-	rows := make([]*Row, len(samples))
-	pos := map[string]int{}
-	for i, s := range samples {
-		pos[s.ID] = i
-	}
-	resumed := 0
-	for i := range done {
-		if k, ok := pos[done[i].ID]; ok && rows[k] == nil {
-			rows[k] = &done[i]
-			resumed++
-		}
-	}
-	var todo []int
-	for i := range samples {
-		if rows[i] == nil {
-			todo = append(todo, i)
-		}
-	}
+	sc := newSchedule(samples, done)
+	rows, resumed, todo := sc.rows, sc.resumed, sc.todo
 	jf, err := os.OpenFile(filepath.Join(cfg.Out, JournalFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
@@ -166,29 +150,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		utilMon, _ = models.StartCUDAMonitor(cfg.Session.Device.ID, 0)
 	}
 
-	finished := resumed
-	if cfg.Progress != nil {
-		cfg.Progress(finished, len(samples))
-	}
 	start := time.Now()
-	runErr := st.run(ctx, samples, todo, func(r Row) error {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		if _, err := jf.Write(append(b, '\n')); err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-		rows[pos[r.ID]] = &r
-		finished++
-		if cfg.Progress != nil {
-			cfg.Progress(finished, len(samples))
-		}
-		if cfg.FailFast && r.Status == StatusError {
-			return fmt.Errorf("%w: %s (%s): %s", dataset.ErrFailFast, r.ID, r.Path, r.Reason)
-		}
-		return nil
-	})
+	runErr := st.run(ctx, samples, todo, sc.emitter(jf, &cfg))
 	wall := time.Since(start)
 	if memMon != nil && st.sess.Provider == models.ProviderCUDA {
 		g := memMon.Stop().WithUtil(utilMon.Stop())
