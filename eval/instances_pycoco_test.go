@@ -1,11 +1,8 @@
 package eval_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -22,14 +19,14 @@ import (
 // (the whole image, 1200 px) is not: loadRes gives a result with a box
 // its box's area for the area ranges, in both IoU types.
 func TestInstanceAgreesWithPycocotools(t *testing.T) {
-	env := shareddata.Pycocotools(t)
+	shareddata.Pycocotools(t)
 	wide := fixture.Rect{X0: 30, Y0: 25, X1: 35, Y1: 30}.Detection(2, 0.95)
 	wide["bbox"] = []float64{0, 0, 40, 30}
 	dets := append(fixture.InstanceDetections(),
 		fixture.Rect{X0: 1, Y0: 0, X1: 11, Y1: 10}.Detection(1, 0.6),
 		fixture.Rect{X0: 20, Y0: 0, X1: 33, Y1: 30}.Detection(1, 0.85), wide)
 	res, rows, out := instanceRun(t, dets, func(c *eval.Config) { c.SavePreds = true })
-	if n := agreeWithPycocotools(t, env, res, rows, filepath.Join(out, eval.DetectionsFile)); n != 6 {
+	if n := agreeWithPycocotools(t, res, rows, filepath.Join(out, eval.DetectionsFile)); n != 6 {
 		t.Errorf("detections.json has %d detections, want 6", n)
 	}
 }
@@ -37,7 +34,7 @@ func TestInstanceAgreesWithPycocotools(t *testing.T) {
 // agreeWithPycocotools checks res's 24 COCO figures against pycocotools'
 // COCOeval of the detections file on the rows' ground truth (their
 // records, as a COCO file) and returns the number of detections.
-func agreeWithPycocotools(t *testing.T, env []string, res *eval.Results, rows []eval.Row, detections string) int {
+func agreeWithPycocotools(t *testing.T, res *eval.Results, rows []eval.Row, detections string) int {
 	t.Helper()
 	type ann struct {
 		ID           int        `json:"id"`
@@ -66,39 +63,14 @@ func agreeWithPycocotools(t *testing.T, env []string, res *eval.Results, rows []
 	if err := json.Unmarshal(b, &results); err != nil {
 		t.Fatalf("%s: %v", detections, err)
 	}
-	req, _ := json.Marshal(map[string]any{"op": "eval", "gt": gt, "dt_bbox": results, "dt_segm": results})
-	cmd := exec.Command(shareddata.Python, "../coco/testdata/pycoco.py")
-	cmd.Env, cmd.Stdin = env, bytes.NewReader(req)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	ans, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("pycoco.py: %v\n%s", err, stderr.String())
-	}
 	var ref map[string][]float64
-	if err := json.Unmarshal(ans, &ref); err != nil {
-		t.Fatal(err)
-	}
+	shareddata.PycocoJSON(t, "../coco/testdata/pycoco.py", map[string]any{"op": "eval", "gt": gt, "dt_bbox": results, "dt_segm": results}, &ref)
 	got := map[string]*float64{}
 	for _, m := range res.Metrics {
 		got[m.Name] = m.Accumulated
 	}
-	names := []string{"ap", "ap50", "ap75", "ap_s", "ap_m", "ap_l", "ar1", "ar10", "ar100", "ar_s", "ar_m", "ar_l"}
-	for kind, pre := range map[string]string{"bbox": "box_", "segm": "mask_"} {
-		if len(ref[kind]) != 12 {
-			t.Fatalf("pycocotools gave %d %s stats", len(ref[kind]), kind)
-		}
-		for i, want := range ref[kind] {
-			g := got[pre+names[i]]
-			switch {
-			case want == -1 && g != nil:
-				t.Errorf("%s%s = %v, pycocotools -1 (want null)", pre, names[i], *g)
-			case want != -1 && g == nil:
-				t.Errorf("%s%s = null, pycocotools %v", pre, names[i], want)
-			case want != -1 && math.Abs(*g-want) > 1e-9:
-				t.Errorf("%s%s = %v, pycocotools %v", pre, names[i], *g, want)
-			}
-		}
+	for _, d := range fixture.COCOStatsDiffer(got, ref, 1e-9) {
+		t.Error(d)
 	}
 	return len(results)
 }

@@ -20,7 +20,7 @@ func TestTorchvisionMaskRCNN(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping in -short mode: exports torchvision's Mask R-CNN")
 	}
-	env := shareddata.Pycocotools(t)
+	shareddata.Pycocotools(t)
 	needORT(t)
 	if err := exec.Command(shareddata.Python, "-c", "import torch, torchvision").Run(); err != nil {
 		t.Skipf("skipping: %s cannot import torch and torchvision (Debian's python3-torchvision): %v", shareddata.Python, err)
@@ -46,7 +46,7 @@ func TestTorchvisionMaskRCNN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := agreeWithPycocotools(t, env, res, rows, filepath.Join(cfg.Out, eval.DetectionsFile)); n == 0 {
+	if n := agreeWithPycocotools(t, res, rows, filepath.Join(cfg.Out, eval.DetectionsFile)); n == 0 {
 		t.Error("the export detected nothing: the comparison would not tell")
 	}
 }

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/segtool/segtool/coco"
 	"github.com/segtool/segtool/eval"
 	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/shareddata"
@@ -90,7 +87,7 @@ func TestEvalBadResultsFiles(t *testing.T) {
 // file and detections.json gives results.json's 24 figures to 1e-9 (-1
 // as null).
 func TestEvalInstancesMatchExportAndPycocotools(t *testing.T) {
-	env := shareddata.Pycocotools(t)
+	shareddata.Pycocotools(t)
 	testmodel.NeedRuntime(t)
 	dir := t.TempDir()
 	ds := filepath.Join(dir, "ds")
@@ -118,19 +115,8 @@ func TestEvalInstancesMatchExportAndPycocotools(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	req, _ := json.Marshal(map[string]any{"op": "eval", "gt": file, "dt_bbox": dets, "dt_segm": dets})
-	cmd := exec.Command(shareddata.Python, "../../coco/testdata/pycoco.py")
-	cmd.Env, cmd.Stdin = env, bytes.NewReader(req)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	ans, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("pycoco.py: %v\n%s", err, stderr.String())
-	}
 	var ref map[string][]float64
-	if err := json.Unmarshal(ans, &ref); err != nil {
-		t.Fatal(err)
-	}
+	shareddata.PycocoJSON(t, "../../coco/testdata/pycoco.py", map[string]any{"op": "eval", "gt": file, "dt_bbox": dets, "dt_segm": dets}, &ref)
 	b, err := os.ReadFile(filepath.Join(out, eval.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
@@ -143,22 +129,8 @@ func TestEvalInstancesMatchExportAndPycocotools(t *testing.T) {
 	for _, m := range res.Metrics {
 		got[m.Name] = m.Accumulated
 	}
-	for kind, pre := range map[string]string{"bbox": "box_", "segm": "mask_"} {
-		if len(ref[kind]) != len(coco.StatNames) {
-			t.Fatalf("pycocotools gave %d %s stats", len(ref[kind]), kind)
-		}
-		for i, want := range ref[kind] {
-			name := pre + coco.StatNames[i]
-			g := got[name]
-			switch {
-			case want == -1 && g != nil:
-				t.Errorf("%s = %v, pycocotools -1 (want null)", name, *g)
-			case want != -1 && g == nil:
-				t.Errorf("%s = null, pycocotools %v", name, want)
-			case want != -1 && math.Abs(*g-want) > 1e-9:
-				t.Errorf("%s = %v, pycocotools %v", name, *g, want)
-			}
-		}
+	for _, d := range fixture.COCOStatsDiffer(got, ref, 1e-9) {
+		t.Error(d)
 	}
 	if v := got["mask_ap"]; v == nil || math.Abs(*v-45.0/101) > 1e-12 {
 		t.Errorf("mask_ap %v, want the hand-worked 45/101", v)
