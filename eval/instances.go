@@ -275,21 +275,7 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 			return nil, err
 		}
 	}
-	if err := writeCSV(filepath.Join(cfg.Out, CSVFile), all, cfg.Metrics.Skip); err != nil {
-		return nil, err
-	}
-	b, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	if err := dataset.WriteFileAtomic(filepath.Join(cfg.Out, ResultsFile), append(b, '\n')); err != nil {
-		return nil, err
-	}
-	if c := res.Counts; c.Scored == 0 {
-		return res, fmt.Errorf("%w: of %d selected images, %d are errors, %d have no ground truth (see the problems in %s)",
-			ErrNothingScored, c.Selected, c.Errors, c.Skipped, filepath.Join(cfg.Out, ResultsFile))
-	}
-	return res, nil
+	return writeResults(cfg, res, all)
 }
 
 // scoreThreshold is ScoreThreshold, or its default when unset.

@@ -171,6 +171,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err := res.fill(&cfg, key, dataset.IdentitySHA256(ds.Samples), st, all, resumed, len(todo), wall); err != nil {
 		return nil, err
 	}
+	return writeResults(&cfg, res, all)
+}
+
+// writeResults writes per_image.csv and results.json, and returns res,
+// with ErrNothingScored when no image was scored.
+func writeResults(cfg *Config, res *Results, all []Row) (*Results, error) {
 	if err := writeCSV(filepath.Join(cfg.Out, CSVFile), all, cfg.Metrics.Skip); err != nil {
 		return nil, err
 	}
