@@ -212,10 +212,10 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sc := NewScorer()
-			defer sc.Close()
+			scorer := NewScorer() // reuses its buffers image to image
+			defer scorer.Close()
 			for i := range feed {
-				r := ir.score(samples[i], sc)
+				r := ir.score(samples[i], scorer)
 				select {
 				case out <- r:
 				case <-ctx.Done():
@@ -257,7 +257,6 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 		res.Environment.Device = cfg.Session.Device.String()
 		res.Environment.Provider, res.Environment.Fallback, res.Environment.Threads = sess.Provider, sess.Fallback, sess.Threads
 		res.Timing.SessionMS = ms(sess.Created)
-		res.Timing.Inference = Latency{}
 		var inf []float64
 		for _, r := range all {
 			if r.Status == StatusOK {
@@ -334,10 +333,10 @@ func (ir *instanceRun) readResults(selection []dataset.Sample) error {
 
 // score makes one image's row: its detections, its ground-truth objects,
 // their matches, and the semantic scores of the detections' union.
-func (ir *instanceRun) score(s dataset.Sample, sc *Scorer) Row {
+func (ir *instanceRun) score(s dataset.Sample, sc *Scorer) (row Row) {
 	start := time.Now()
-	row := Row{ID: s.ID, Split: s.Split}
-	defer func() { row.MS.Total = ms(time.Since(start)) }()
+	row = Row{ID: s.ID, Split: s.Split}
+	defer func() { row.MS.Total = ms(time.Since(start)) }() // a named result: set after any return
 	fail := func(path string, err error) Row {
 		row.Status, row.Path, row.Reason = StatusError, path, err.Error()
 		return row

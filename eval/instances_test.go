@@ -98,6 +98,9 @@ func TestInstanceAPHandWorked(t *testing.T) {
 		if r.Instances == nil {
 			t.Fatalf("row %s has no instance record", r.ID)
 		}
+		if r.MS.Total <= 0 {
+			t.Errorf("row %s: total time %v ms", r.ID, r.MS.Total)
+		}
 		in := r.Instances
 		if in.ImageID != wantID[r.ID] || in.Box != wantMatch[r.ID] || in.Mask != wantMatch[r.ID] {
 			t.Errorf("row %s: image %d, box %+v, mask %+v; want %d, %+v", r.ID, in.ImageID, in.Box, in.Mask, wantID[r.ID], wantMatch[r.ID])
