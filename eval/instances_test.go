@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,7 +77,7 @@ func TestInstanceAPHandWorked(t *testing.T) {
 			case !defined && m.Accumulated != nil:
 				t.Errorf("%s = %v, want null (no object in the range)", m.Name, *m.Accumulated)
 			case defined && (m.Accumulated == nil || math.Abs(*m.Accumulated-w) > 1e-12):
-				t.Errorf("%s = %v, want %v", m.Name, m.Accumulated, w)
+				t.Errorf("%s = %s, want %v", m.Name, text(m.Accumulated), w)
 			}
 			if m.Mean != nil || m.Group != eval.GroupInstances || m.Definition == "" {
 				t.Errorf("%s: mean %v, group %q, definition %q", m.Name, m.Mean, m.Group, m.Definition)
@@ -149,7 +150,7 @@ func TestInstanceUnionMetrics(t *testing.T) {
 		}
 		for _, m := range res.Metrics {
 			if m.Name == "iou" && (m.Accumulated == nil || math.Abs(*m.Accumulated-tc.accumulated) > 1e-12) {
-				t.Errorf("score threshold %v: accumulated IoU %v, want %v", tc.thr, m.Accumulated, tc.accumulated)
+				t.Errorf("score threshold %v: accumulated IoU %s, want %v", tc.thr, text(m.Accumulated), tc.accumulated)
 			}
 		}
 	}
@@ -201,7 +202,7 @@ func TestInstanceModelToy(t *testing.T) {
 		for _, m := range res.Metrics {
 			want, ok := map[string]float64{"box_ap": 45.0 / 101, "mask_ap": 45.0 / 101, "mask_ap50": 56.0 / 101, "mask_ar100": 0.5, "iou": 385.0 / 1200}[m.Name]
 			if ok && (m.Accumulated == nil || math.Abs(*m.Accumulated-want) > 1e-12) {
-				t.Errorf("%s: %s = %v, want %v", what, m.Name, m.Accumulated, want)
+				t.Errorf("%s: %s = %s, want %v", what, m.Name, text(m.Accumulated), want)
 			}
 		}
 	}
@@ -216,4 +217,49 @@ func TestInstanceModelToy(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(res2, "its detections.json")
+}
+
+// A killed instance run resumes from its journal, the finished image's
+// record kept, to the same figures.
+func TestInstanceResume(t *testing.T) {
+	res, _, out := instanceRun(t, fixture.InstanceDetections(), nil)
+	journal := filepath.Join(out, eval.JournalFile)
+	b, err := os.ReadFile(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	if err := os.WriteFile(journal, []byte(first+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(out, eval.ResultsFile))
+	cfg := eval.Config{Dataset: res.Dataset.Path, Preds: res.Preds, Out: out, Metrics: eval.DefaultOptions(), Batch: 1, Workers: 1, Resume: true}
+	again, err := eval.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Counts.Resumed != 1 {
+		t.Errorf("resumed %d rows, want 1", again.Counts.Resumed)
+	}
+	want, got := map[string]*float64{}, map[string]*float64{}
+	for _, m := range res.Metrics {
+		want[m.Name] = m.Accumulated
+	}
+	for _, m := range again.Metrics {
+		got[m.Name] = m.Accumulated
+		if w := want[m.Name]; (w == nil) != (m.Accumulated == nil) || w != nil && *w != *m.Accumulated {
+			t.Errorf("%s: resumed %s, whole %s", m.Name, text(m.Accumulated), text(w))
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d metrics after the resume, %d before", len(got), len(want))
+	}
+}
+
+// text prints a value that may be null.
+func text(p *float64) string {
+	if p == nil {
+		return "null"
+	}
+	return strconv.FormatFloat(*p, 'g', -1, 64)
 }
