@@ -177,6 +177,9 @@ demo: deps build
 	  --out $(DEMO)/runs/oracle-shard1 --save-preds --force
 	$(SEGTOOL) report merge $(DEMO)/runs/oracle-shard0 $(DEMO)/runs/oracle-shard1 --out $(DEMO)/runs/oracle-merged --force
 	$(SEGTOOL) report compare $(DEMO)/runs/oracle-small $(DEMO)/runs/oracle
+	$(SEGTOOL) models build maskrcnn-toy --out $(DEMO)/maskrcnn_toy.onnx --force
+	$(SEGTOOL) eval --model $(DEMO)/maskrcnn_toy.onnx --spec maskrcnn-toy --dataset $(DEMO)/ds-pennfudan --split all \
+	  --out $(DEMO)/runs/maskrcnn-toy --save-preds --force
 	$(SEGTOOL) runs ls $(DEMO)/runs
 	$(SEGTOOL) runs show $(DEMO)/runs/oracle
 	$(SEGTOOL) report $(DEMO)/runs/oracle $(DEMO)/runs/unet_aspp --baseline $(DEMO)/runs/oracle-small --out $(DEMO)/report --worst 6 --force

@@ -248,7 +248,10 @@ func evaluateImg(d []*Detection, g []*Annotation, ious [][]float64, t IoUType, r
 		}
 		for i, dt := range d {
 			area := dt.BBox[2] * dt.BBox[3]
-			if t == MaskIoU {
+			switch {
+			case dt.Area > 0:
+				area = dt.Area
+			case t == MaskIoU:
 				area = float64(dt.Mask.Area())
 			}
 			if !dm[i] && (area < rng[0] || area > rng[1]) {

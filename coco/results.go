@@ -133,6 +133,13 @@ func ReadResults(r io.Reader, images []Image, cats []Category) (dets []Detection
 		if out {
 			clipped++
 		}
+		// loadRes: a file whose first result has a bbox gives every result
+		// its box's area, else its mask's.
+		if raw[0].BBox != nil {
+			d.Area = d.BBox[2] * d.BBox[3]
+		} else if d.Mask != nil {
+			d.Area = float64(d.Mask.Area())
+		}
 		dets = append(dets, d)
 	}
 	return dets, clipped, nil

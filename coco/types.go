@@ -40,4 +40,9 @@ type Detection struct {
 	Score      float64
 	BBox       [4]float64
 	Mask       *RLE // nil for box-only results
+	// Area is what the area ranges test, as the area pycocotools' loadRes
+	// gives a result: its box's w·h when the file's first result has a
+	// bbox (for both IoU types), else its mask's pixel count. 0 leaves it
+	// to Evaluate: the box's w·h for boxes, the mask's count for masks.
+	Area float64
 }

@@ -36,6 +36,10 @@ type Config struct {
 	TileMode models.TileMode
 
 	Metrics Options // threshold and sweep
+	// ScoreThreshold is, for an instance run, the score from which a
+	// detection is in the union mask the semantic metrics score; 0 is
+	// DefaultScoreThreshold.
+	ScoreThreshold float64
 
 	// Temporal filters each clip's predictions in frame order (clip
 	// datasets only; see clips.go); the zero Spec is none.
@@ -113,7 +117,15 @@ func (c *Config) Validate() error {
 	if c.Batch < 1 {
 		return &OptionError{Field: "Batch", Err: fmt.Errorf("%d: want at least 1", c.Batch)}
 	}
-	if c.Model != "" {
+	if c.ScoreThreshold < 0 || c.ScoreThreshold > 1 {
+		return &OptionError{Field: "ScoreThreshold", Err: fmt.Errorf("%g is not in [0, 1]", c.ScoreThreshold)}
+	}
+	if c.IsInstanceRun() {
+		if err := c.validateInstances(); err != nil {
+			return err
+		}
+	}
+	if c.Model != "" && !c.IsInstanceRun() {
 		if c.Spec.Batch > 0 && c.Batch != c.Spec.Batch && c.Spec.Batch != 1 {
 			return &OptionError{Field: "Batch", Err: fmt.Errorf("the model's batch dimension is fixed at %d", c.Spec.Batch)}
 		}

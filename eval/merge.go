@@ -73,6 +73,9 @@ func Rebuild(res *Results, rows []Row) error {
 	clips := Clips(rows)
 	res.Counts.Clips = len(clips)
 	res.Metrics = append(res.Metrics, videoSummaries(ms, clips)...)
+	if err := rebuildInstances(res, rows); err != nil {
+		return err
+	}
 	res.Dataset.Samples = len(rows)
 
 	// timing without a session computes the end-to-end latency and the

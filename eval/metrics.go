@@ -65,11 +65,12 @@ func (im *ImageScores) computed(group string) bool {
 	return Options{Skip: im.Skipped}.Computes(group)
 }
 
-// Select returns the metrics of the groups o computes, in order.
+// Select returns the per-image metrics of the groups o computes, in
+// order; the COCO metrics (GroupInstances) are not per-image ones.
 func (o Options) Select(metrics []Metric) []Metric {
 	var out []Metric
 	for _, m := range metrics {
-		if o.Computes(m.Group) {
+		if o.Computes(m.Group) && m.Group != GroupInstances {
 			out = append(out, m)
 		}
 	}

@@ -123,6 +123,10 @@ func writeCSV(path string, rows []Row, skip []string) error {
 	for _, m := range ms {
 		head = append(head, m.Name)
 	}
+	inst := hasRecords(rows)
+	if inst {
+		head = append(head, matchColumns()...)
+	}
 	head = append(head, "decode_ms", "preprocess_ms", "inference_ms", "postprocess_ms", "metrics_ms", "total_ms")
 	if err := w.Write(head); err != nil {
 		return err
@@ -140,6 +144,9 @@ func writeCSV(path string, rows []Row, skip []string) error {
 			} else {
 				rec = append(rec, "")
 			}
+		}
+		if inst {
+			rec = append(rec, matchCells(r)...)
 		}
 		t := r.MS
 		rec = append(rec, f(t.Decode), f(t.Preprocess), f(t.Inference), f(t.Postprocess), f(t.Metrics), f(t.Total))

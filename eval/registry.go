@@ -237,6 +237,9 @@ func DefaultRegistry() *Registry {
 		Definition: "segmentation flicker = Σflip/Σstable over a clip's consecutive frame pairs: stable = pixels whose binarised truth (mask >= 128) is the same in frames t-1 and t, flip = those of them whose binarised prediction (prob > threshold) differs; undefined without stable pixels; dataset value: mean over clips, accumulated: all pairs' counts summed",
 		PerImage:   temporal(func(t *TemporalScores) (float64, bool) { return ratio(t.Flip, t.Stable, 0), t.Stable > 0 }),
 		PerClip:    (*ClipScores).Flicker})
+	for _, m := range instanceMetrics() {
+		mustAdd(r, m)
+	}
 	return r
 }
 

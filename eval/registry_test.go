@@ -10,11 +10,22 @@ func TestRegistryNames(t *testing.T) {
 	r := DefaultRegistry()
 	want := []string{"iou", "miou", "dice", "accuracy", "precision", "recall", "f1", "boundary_iou", "boundary_f",
 		"mad", "mse", "sad", "grad", "conn", "mad_unknown", "mse_unknown", "sad_unknown", "grad_unknown", "conn_unknown", "dtssd", "flicker"}
+	for _, pre := range []string{"box_", "mask_"} {
+		for _, s := range []string{"ap", "ap50", "ap75", "ap_s", "ap_m", "ap_l", "ar1", "ar10", "ar100", "ar_s", "ar_m", "ar_l"} {
+			want = append(want, pre+s)
+		}
+	}
 	if got := r.Names(); !slices.Equal(got, want) {
 		t.Fatalf("names %v, want %v", got, want)
 	}
 	groups := map[string]bool{GroupSegmentation: true, GroupBoundary: true, GroupMatting: true, GroupMattingUnknown: true, GroupVideo: true}
 	for _, m := range r.Metrics() {
+		if m.Group == GroupInstances { // COCO's figures: dataset values only, computed by COCOeval
+			if _, ok := m.PerImage(&ImageScores{}); ok || m.Accumulated != nil || !m.HigherBetter || m.Definition == "" {
+				t.Errorf("%s: %+v", m.Name, m)
+			}
+			continue
+		}
 		if !groups[m.Group] || m.Definition == "" || m.Unit == "" || m.PerImage == nil {
 			t.Errorf("%s: incomplete %+v", m.Name, m)
 		}

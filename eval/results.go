@@ -26,7 +26,9 @@ type Results struct {
 	Sweep       []SweepPoint    `json:"sweep,omitempty"`
 	Totals      Totals          `json:"totals"`
 	Problems    []Problem       `json:"problems,omitempty"`
-	Timing      Timing          `json:"timing"`
+	// Instances is an instance run's summary (instances.go).
+	Instances *InstanceSummary `json:"instances,omitempty"`
+	Timing    Timing           `json:"timing"`
 }
 
 // Build identifies the segtool that measured.

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/segtool/segtool/dataset"
 )
 
 // Row statuses.
@@ -33,7 +35,9 @@ type Row struct {
 	Tiles     int          `json:"tiles,omitempty"`
 	NonFinite int          `json:"nonfinite,omitempty"` // NaN or Inf output values
 	Score     *ImageScores `json:"score,omitempty"`
-	MS        Times        `json:"ms"`
+	// Instances is an instance run's record of the image (instances.go).
+	Instances *InstanceRecord `json:"instances,omitempty"`
+	MS        Times           `json:"ms"`
 }
 
 // Times are one image's stage times in milliseconds. Inference is the
@@ -82,4 +86,63 @@ func readJournal(path string) ([]Row, error) {
 		rows = append(rows, r)
 	}
 	return rows, sc.Err()
+}
+
+// schedule is a run's rows in selection order: those an interrupted run
+// finished (resumed of them) in place, and the indexes of the samples
+// still to do.
+type schedule struct {
+	samples []dataset.Sample
+	rows    []*Row
+	pos     map[string]int
+	resumed int
+	todo    []int
+}
+
+func newSchedule(samples []dataset.Sample, done []Row) *schedule {
+	sc := &schedule{samples: samples, rows: make([]*Row, len(samples)), pos: map[string]int{}}
+	for i, s := range samples {
+		sc.pos[s.ID] = i
+	}
+	for i := range done {
+		if k, ok := sc.pos[done[i].ID]; ok && sc.rows[k] == nil {
+			sc.rows[k] = &done[i]
+			sc.resumed++
+		}
+	}
+	for i := range samples {
+		if sc.rows[i] == nil {
+			sc.todo = append(sc.todo, i)
+		}
+	}
+	return sc
+}
+
+// emitter reports the resumed rows as progress and returns the function
+// that takes each finished row: it appends the row to the journal, puts
+// it in place, reports progress and, under FailFast, stops at an error
+// row with dataset.ErrFailFast.
+func (sc *schedule) emitter(journal *os.File, cfg *Config) func(Row) error {
+	finished := sc.resumed
+	if cfg.Progress != nil {
+		cfg.Progress(finished, len(sc.samples))
+	}
+	return func(r Row) error {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := journal.Write(append(b, '\n')); err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		sc.rows[sc.pos[r.ID]] = &r
+		finished++
+		if cfg.Progress != nil {
+			cfg.Progress(finished, len(sc.samples))
+		}
+		if cfg.FailFast && r.Status == StatusError {
+			return fmt.Errorf("%w: %s (%s): %s", dataset.ErrFailFast, r.ID, r.Path, r.Reason)
+		}
+		return nil
+	}
 }

@@ -58,6 +58,9 @@ type runKey struct {
 	Sweep          []float64    `json:"sweep"`
 	Skip           []string     `json:"skip_metrics,omitempty"`
 	Temporal       string       `json:"temporal,omitempty"` // a filter other than none
+	// An instance run's score threshold, and its results file's digest.
+	ScoreThreshold float64 `json:"score_threshold,omitempty"`
+	PredsSHA256    string  `json:"preds_sha256,omitempty"`
 }
 
 // Run evaluates cfg and writes the run folder. Per-image failures are rows,
@@ -87,7 +90,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	// Clips, and any image for a video model (a clip of one frame), run
 	// through streams; the rest in batches.
 	streamed := clipped || cfg.Model != "" && cfg.Spec.Stateful()
-	if cfg.Preds != "" {
+	if cfg.Preds != "" && !cfg.IsInstanceRun() {
 		if st, err := os.Stat(cfg.Preds); err != nil || !st.IsDir() {
 			return nil, &OptionError{Field: "Preds", Err: fmt.Errorf("%s is not a folder", cfg.Preds)}
 		}
@@ -106,6 +109,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	done, noTrimaps, err := prepareOut(&cfg, &key)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.IsInstanceRun() {
+		return runInstances(ctx, &cfg, key, ds, samples, done)
 	}
 
 	if clipped {
@@ -153,24 +159,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 
 	// Rows from an interrupted run are kept; the rest are scheduled.
-	rows := make([]*Row, len(samples))
-	pos := map[string]int{}
-	for i, s := range samples {
-		pos[s.ID] = i
-	}
-	resumed := 0
-	for i := range done {
-		if k, ok := pos[done[i].ID]; ok && rows[k] == nil {
-			rows[k] = &done[i]
-			resumed++
-		}
-	}
-	var todo []int
-	for i := range samples {
-		if rows[i] == nil {
-			todo = append(todo, i)
-		}
-	}
+	sc := newSchedule(samples, done)
+	rows, resumed, todo := sc.rows, sc.resumed, sc.todo
 	jf, err := os.OpenFile(filepath.Join(cfg.Out, JournalFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
@@ -204,33 +194,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		utilMon, _ = models.StartCUDAMonitor(cfg.Session.Device.ID, 0)
 	}
 
-	finished := resumed
-	if cfg.Progress != nil {
-		cfg.Progress(finished, len(samples))
-	}
 	start := time.Now()
 	runner := st.run
 	if streamed {
 		runner = st.runClips
 	}
-	runErr := runner(ctx, samples, todo, func(r Row) error {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		if _, err := jf.Write(append(b, '\n')); err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-		rows[pos[r.ID]] = &r
-		finished++
-		if cfg.Progress != nil {
-			cfg.Progress(finished, len(samples))
-		}
-		if cfg.FailFast && r.Status == StatusError {
-			return fmt.Errorf("%w: %s (%s): %s", dataset.ErrFailFast, r.ID, r.Path, r.Reason)
-		}
-		return nil
-	})
+	runErr := runner(ctx, samples, todo, sc.emitter(jf, &cfg))
 	wall := time.Since(start)
 	if memMon != nil && st.sess.Provider == models.ProviderCUDA {
 		g := memMon.Stop().WithUtil(utilMon.Stop())
@@ -250,6 +219,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err := res.fill(&cfg, key, key.SamplesSHA256, st, all, resumed, len(todo), wall); err != nil {
 		return nil, err
 	}
+	return writeResults(&cfg, res, all)
+}
+
+// writeResults writes per_image.csv and results.json, and returns res,
+// with ErrNothingScored when no image was scored.
+func writeResults(cfg *Config, res *Results, all []Row) (*Results, error) {
 	if err := writeCSV(filepath.Join(cfg.Out, CSVFile), all, cfg.Metrics.Skip); err != nil {
 		return nil, err
 	}
@@ -333,6 +308,14 @@ func makeKey(cfg *Config, all []dataset.Sample) (runKey, error) {
 	} else {
 		k.Preds = cfg.Preds
 	}
+	if cfg.IsInstanceRun() {
+		k.ScoreThreshold = cfg.scoreThreshold()
+		if cfg.Preds != "" {
+			if k.PredsSHA256, err = dataset.FileSHA256(cfg.Preds); err != nil {
+				return k, &OptionError{Field: "Preds", Err: err}
+			}
+		}
+	}
 	return k, nil
 }
 
@@ -373,7 +356,7 @@ func prepareOut(cfg *Config, key *runKey) ([]Row, bool, error) {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, false, err
 	}
-	ours := []string{JournalFile, CSVFile, ResultsFile, RunFile, PredsDir, OverlaysDir}
+	ours := []string{JournalFile, CSVFile, ResultsFile, RunFile, PredsDir, OverlaysDir, DetectionsFile}
 	used := false
 	for _, n := range ours {
 		if _, err := os.Lstat(filepath.Join(cfg.Out, n)); err == nil {
@@ -430,7 +413,7 @@ func prepareOut(cfg *Config, key *runKey) ([]Row, bool, error) {
 	for _, d := range []struct {
 		on   bool
 		name string
-	}{{cfg.SavePreds, PredsDir}, {cfg.SaveOverlays, OverlaysDir}} {
+	}{{cfg.SavePreds && !cfg.IsInstanceRun(), PredsDir}, {cfg.SaveOverlays, OverlaysDir}} {
 		if d.on {
 			p := filepath.Join(cfg.Out, d.name)
 			if err := dataset.CheckInside(cfg.Out, p); err != nil {

@@ -68,6 +68,13 @@ code { font-size: .92em; background: #f3f3f3; padding: 0 .25em; border-radius: 3
 {{end}}</table>
 {{range .Runs}}<p class="small"><b>{{.Name}}</b>: {{.What}}. {{.Counts}}</p>
 {{end}}
+{{with .AP}}<h2>COCO AP</h2>
+<p class="small">Box and mask AP/AR as pycocotools' COCOeval computes them; – where no object is in the area range.</p>
+<table>
+<tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr><td><code>{{.Stat}}</code></td>{{range .Cells}}<td class="n">{{cell .}}</td>{{end}}</tr>
+{{end}}</table>
+{{end}}
 {{if .Verdicts}}<h2>Gate</h2>
 <table>
 <tr><th>run</th><th>rule</th><th>status</th><th>result</th><th>from</th></tr>
@@ -137,6 +144,7 @@ func (rep *Report) html() ([]byte, error) {
 		Title, Class, Verdict, Version string
 		Warnings, Notes                []string
 		Table                          Table
+		AP                             *APTable
 		HasBaseline                    bool
 		Runs, RunRows                  []runLine
 		Verdicts                       []Verdict
@@ -164,6 +172,7 @@ func (rep *Report) html() ([]byte, error) {
 	}
 	d.Verdict = strings.NewReplacer("**", "", "✅ ", "", "❌ ", "", "⛔ ", "").Replace(rep.verdictLine())
 	d.Version, d.Warnings, d.Notes, d.Table, d.Verdicts = rep.opt.Version, rep.Warnings, rep.Notes, rep.Table, rep.Verdicts
+	d.AP = rep.AP
 	all := rep.Runs
 	if rep.Baseline != nil {
 		all = append(all[:len(all):len(all)], rep.Baseline)

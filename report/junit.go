@@ -61,6 +61,7 @@ func (rep *Report) junit() ([]byte, error) {
 		if rep.Baseline != nil {
 			s.Properties = append(s.Properties, junitProperty{Name: "baseline", Value: rep.Baseline.Name})
 		}
+		s.Properties = append(s.Properties, rep.apProperties(v.Run)...)
 		for _, c := range v.Checks {
 			jc := junitCase{Name: c.Rule, Classname: class, Time: "0"}
 			detail := c.Message + "\n(rule at " + c.Source + ")"

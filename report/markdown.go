@@ -142,6 +142,11 @@ func (rep *Report) markdown() []byte {
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
 	b.WriteString("\n")
+	if rep.AP != nil {
+		b.WriteString("COCO box and mask AP/AR (pycocotools' COCOeval; – where no object is in the area range):\n\n")
+		mdTable(&b, rep.AP.Header, rep.AP.cells())
+		b.WriteString("\n")
+	}
 	for _, r := range rep.Runs {
 		c := r.Results.Counts
 		fmt.Fprintf(&b, "%s: %d of %d images scored", mdCode(r.Name), c.Scored, c.Selected)

@@ -161,6 +161,9 @@ func Merge(dirs []string, o MergeOptions) (*eval.Results, *MergeInfo, error) {
 		return nil, nil, err
 	}
 	info.Rows = len(rows)
+	if err := mergeDetections(o.Out, dirs, rows); err != nil {
+		return nil, nil, err
+	}
 	for _, sub := range []string{eval.PredsDir, eval.OverlaysDir} {
 		n, err := carry(o.Out, sub, dirs, rows, from)
 		if err != nil {

@@ -67,8 +67,9 @@ type Report struct {
 	// 0); Groups the runs by the samples they measured.
 	Facts  []Facts
 	Groups []Group
-	// Table is the summary table.
+	// Table is the summary table; AP the COCO table of instance runs.
 	Table   Table
+	AP      *APTable
 	Figures []Figure
 	Gallery *Gallery
 	// Files are the files written, relative to Out.
@@ -154,6 +155,7 @@ func Write(runs []*Run, o Options) (*Report, error) {
 		}
 	}
 	rep.Table = summaryTable(runs, o.Baseline, o.Headline, o.Gate)
+	rep.AP = apTable(runs, o.Baseline)
 
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, err
@@ -268,7 +270,7 @@ func (rep *Report) plot() error {
 			return err
 		}
 	}
-	for _, f := range []func(string, []series) (*Figure, error){thresholdFigure, prFigure} {
+	for _, f := range []func(string, []series) (*Figure, error){thresholdFigure, prFigure, cocoPRFigure} {
 		if err := add(f(rep.opt.Out, ss)); err != nil {
 			return err
 		}
@@ -443,6 +445,7 @@ type summary struct {
 	Warnings []string `json:"warnings,omitempty"`
 	Notes    []string `json:"notes,omitempty"`
 	Table    Table    `json:"table"`
+	AP       *APTable `json:"coco_ap,omitempty"`
 	Figures  []Figure `json:"figures"`
 	Gallery  *Gallery `json:"gallery,omitempty"`
 	Files    []string `json:"files"`
@@ -475,7 +478,7 @@ func (rep *Report) summaryJSON() ([]byte, error) {
 		names = append(names, row.Name)
 	}
 	s := summary{Segtool: rep.opt.Version, Status: rep.Status(), ExitCode: rep.ExitCode(), Verdicts: rep.Verdicts,
-		Warnings: rep.Warnings, Notes: rep.Notes, Table: rep.Table, Figures: rep.Figures, Gallery: rep.Gallery, Files: rep.Files}
+		Warnings: rep.Warnings, Notes: rep.Notes, Table: rep.Table, AP: rep.AP, Figures: rep.Figures, Gallery: rep.Gallery, Files: rep.Files}
 	if s.Status == "" {
 		s.Status = "no gate"
 	}

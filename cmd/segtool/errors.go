@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/segtool/segtool/coco"
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
 	"github.com/segtool/segtool/jobs"
@@ -26,6 +27,8 @@ var fieldFlags = map[string]string{
 	"Refine.Feather": "feather",
 	"Refine.Radius":  "guided-radius",
 	"Refine.Eps":     "guided-eps",
+	// eval.Config
+	"Fit": "letterbox",
 }
 
 // flagOf turns an options field ("JPEGQuality", "Force/Resume") into its
@@ -89,6 +92,8 @@ func cliError(err error) error {
 		return failure(err, "--"+err.Error()+"; or pass --fallback cpu")
 	case errors.Is(err, models.ErrCUDASession):
 		return failure(err, err.Error()+"; or pass --fallback cpu")
+	case errors.Is(err, coco.ErrResults): // a bad eval --preds FILE.json
+		return usageError("--preds %v", err)
 	case errors.Is(err, eval.ErrUnfinished):
 		return failure(err, err.Error()+" (finish an interrupted run with eval --resume)")
 	}

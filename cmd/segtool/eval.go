@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/segtool/segtool/coco"
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/eval"
 	"github.com/segtool/segtool/models"
@@ -23,7 +24,7 @@ func evalCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "eval",
 		Usage:     "benchmark an ONNX segmentation or matting model (or saved predictions) on a dataset: accuracy and speed",
-		UsageText: "segtool eval --model FILE.onnx --dataset DATASET [--spec NAME|FILE] [--out runs/NAME] [options]\n   segtool eval --preds DIR --dataset DATASET [--out runs/NAME]",
+		UsageText: "segtool eval --model FILE.onnx --dataset DATASET [--spec NAME|FILE] [--out runs/NAME] [options]\n   segtool eval --preds DIR|FILE.json --dataset DATASET [--out runs/NAME]",
 		Description: `Runs the model on every sample of --split (default test) and scores its
 prediction against the ground truth, resized back to the ground-truth size
 first (OpenCV linear).
@@ -72,6 +73,15 @@ not) and iou and dice (over the clip's frames); results.json has dtssd and
 flicker as means over clips. Shards take whole clips; --resume redoes a
 clip that was cut short.
 
+Instance models (output kind instances, e.g. --spec torchvision-maskrcnn) and
+COCO results files (--preds FILE.json: image_id as segtool export --format coco
+numbers the selection, category_id 1, score, bbox [x,y,w,h], segmentation as
+RLE or polygons) get COCOeval's box and mask AP/AR (box_ap, box_ap50, ..,
+mask_ar_l, equal to pycocotools; null where no object is in the area range),
+per-image TP/FP/FN at IoU 0.5, and the metrics above on the union of the
+detections scoring >= --score-threshold. --save-preds writes detections.json
+(COCO results) instead of preds/.
+
 An unreadable image, a missing or wrong-sized prediction and a NaN/Inf output
 are per-image rows (status error / nonfinite) and never averaged in; a sample
 without ground truth is skipped with a reason. --fail-fast stops at the first.
@@ -85,10 +95,13 @@ Examples:
    segtool eval --preds torch_out/ --dataset ds --out runs/torch
    segtool eval --model big.onnx --dataset ds --out runs/big --resume     # after a kill
    segtool eval --model rvm.onnx --spec rvm --dataset clips --temporal ema:0.5 --out runs/rvm-ema   # a clip dataset
-   segtool eval --model m.onnx --dataset ds --shard /8 --out runs/m-$JOB_COMPLETION_INDEX   # one of 8 machines`,
+   segtool eval --model m.onnx --dataset ds --shard /8 --out runs/m-$JOB_COMPLETION_INDEX   # one of 8 machines
+
+   segtool eval --model maskrcnn.onnx --spec torchvision-maskrcnn --dataset pennfudan --save-preds
+   segtool eval --preds detections.json --dataset pennfudan --out runs/torch-maskrcnn`,
 		Flags: slices.Concat([]cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: "ONNX model file"},
-			&cli.StringFlag{Name: "preds", Usage: "folder of <id>.png predictions (8-bit matte or mask) to score instead of a model"},
+			&cli.StringFlag{Name: "preds", Usage: "folder of <id>.png predictions (8-bit matte or mask), or a COCO results file (.json), to score instead of a model"},
 			&cli.StringFlag{Name: "dataset", Usage: "canonical dataset (required)"},
 			&cli.StringFlag{Name: "split", Value: "test", Usage: "split(s) to score: test, val, train, a comma list, or all"},
 			&cli.IntFlag{Name: "limit", Usage: "score only the first N samples of the selection"},
@@ -103,9 +116,10 @@ Examples:
 			&cli.Float64Flag{Name: "threshold", Value: 0.5, Usage: "binarise the prediction at this value for the segmentation metrics"},
 			&cli.StringFlag{Name: "temporal", Value: "none", Usage: "clip datasets: filter each clip's predictions in frame order: none, ema:D (s = (1-D)*p + D*s_prev), uncertainty:R (MediaPipe's smoothing) or ofd (MODNet's one-frame delay)"},
 			&cli.Float64Flag{Name: "temporal-ema", Usage: "same as --temporal ema:D"},
+			&cli.Float64Flag{Name: "score-threshold", Value: eval.DefaultScoreThreshold, Usage: "instance runs: detections scoring at least this make the union mask the segmentation metrics score"},
 			&cli.StringFlag{Name: "metrics", Value: "all", Usage: "metric groups to compute: all, or a comma list of segmentation (always), boundary, matting; fewer groups make a throughput run on a fast GPU cheaper"},
 			&cli.IntFlag{Name: "warmup", Value: 1, Usage: "untimed inference calls before timing starts"},
-			&cli.BoolFlag{Name: "save-preds", Usage: "write preds/<id>.png (8-bit)"},
+			&cli.BoolFlag{Name: "save-preds", Usage: "write preds/<id>.png (8-bit); for an instance model detections.json (COCO results)"},
 			&cli.BoolFlag{Name: "save-overlays", Usage: "write overlays/<id>.jpg panels"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted run in --out"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing run in --out"},
@@ -130,6 +144,7 @@ func runEval(c *cli.Context) error {
 		Version: version, Commit: commit,
 	}
 	cfg.Metrics.Threshold = c.Float64("threshold")
+	cfg.ScoreThreshold = c.Float64("score-threshold")
 	skip, err := parseMetricGroups(c.String("metrics"))
 	if err != nil {
 		return err
@@ -496,9 +511,12 @@ func printEvalSummary(c *cli.Context, cfg eval.Config, res *eval.Results) {
 		if res.Environment.GPU != "" {
 			dev = res.Environment.GPU
 		}
-		text += fmt.Sprintf("; inference p50 %.1f ms, p90 %.1f ms, p99 %.1f ms per image on %s (%s); %d calls of batch %d, p50 %.1f ms, p99 %.1f ms per call, %.2f images/s of call time",
-			t.Inference.P50, t.Inference.P90, t.Inference.P99, res.Environment.Provider, dev,
-			t.Calls, res.Options.Batch, t.InferenceCall.P50, t.InferenceCall.P99, t.InferenceThroughput)
+		text += fmt.Sprintf("; inference p50 %.1f ms, p90 %.1f ms, p99 %.1f ms per image on %s (%s)",
+			t.Inference.P50, t.Inference.P90, t.Inference.P99, res.Environment.Provider, dev)
+		if t.Calls > 0 { // an instance model runs image by image, untimed per call
+			text += fmt.Sprintf("; %d calls of batch %d, p50 %.1f ms, p99 %.1f ms per call, %.2f images/s of call time",
+				t.Calls, res.Options.Batch, t.InferenceCall.P50, t.InferenceCall.P99, t.InferenceThroughput)
+		}
 		fields["inference_images_per_s"] = t.InferenceThroughput
 		if t.GPU != nil {
 			text += fmt.Sprintf("; peak GPU memory %.0f MiB, GPU utilisation %.0f%% mean", t.PeakGPUMemMiB, t.GPU.MeanUtilPct)
@@ -508,6 +526,12 @@ func printEvalSummary(c *cli.Context, cfg eval.Config, res *eval.Results) {
 	if n := res.Counts.Clips; n > 0 {
 		text += fmt.Sprintf("; %d clips (temporal %s), per clip in %s", n, cmp.Or(res.Options.Temporal, temporal.None), filepath.Join(cfg.Out, eval.PerClipFile))
 	}
+	var apRows [][]string
+	if res.Instances != nil {
+		var s string
+		s, apRows = instanceSummary(res, fields)
+		text += s
+	}
 	text += fmt.Sprintf("; peak RSS %.0f MiB. Results in %s.", t.PeakRSSMiB, filepath.Join(cfg.Out, eval.ResultsFile))
 	if c.Bool("quiet") {
 		return
@@ -515,5 +539,43 @@ func printEvalSummary(c *cli.Context, cfg eval.Config, res *eval.Results) {
 	if c.String("log-format") != "json" && len(rows) > 0 {
 		table(c.App.Writer, []string{"metric", "accumulated (name)", "mean per image (name_mean)", "images"}, rows)
 	}
+	if c.String("log-format") != "json" && len(apRows) > 0 {
+		table(c.App.Writer, []string{"COCO", "box_", "mask_"}, apRows)
+	}
 	summary(c, text, fields)
+}
+
+// instanceSummary returns an instance run's addition to the summary line
+// and its AP table (box and mask side by side, "-" for a statistic
+// pycocotools gives as -1); fields get every statistic by its metric name.
+func instanceSummary(res *eval.Results, fields map[string]any) (string, [][]string) {
+	vals := map[string]*float64{}
+	for _, m := range res.Metrics {
+		if m.Group == eval.GroupInstances {
+			vals[m.Name] = m.Accumulated
+			if m.Accumulated != nil {
+				fields[m.Name] = *m.Accumulated
+			} else {
+				fields[m.Name] = nil
+			}
+		}
+	}
+	cell := func(v *float64) string {
+		if v == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.4f", *v)
+	}
+	var rows [][]string
+	for _, n := range coco.StatNames {
+		rows = append(rows, []string{n, cell(vals["box_"+n]), cell(vals["mask_"+n])})
+	}
+	in := res.Instances
+	fields["detections"], fields["objects"] = in.Detections, in.Objects
+	text := fmt.Sprintf("; %d detections of %d objects: mask AP %s, AP50 %s; at IoU 0.5 %d TP, %d FP, %d FN (masks)",
+		in.Detections, in.Objects, cell(vals["mask_ap"]), cell(vals["mask_ap50"]), in.Mask.TP, in.Mask.FP, in.Mask.FN)
+	if in.Clipped > 0 {
+		text += fmt.Sprintf("; %d detections reached outside their image and were clipped", in.Clipped)
+	}
+	return text, rows
 }
