@@ -63,13 +63,13 @@ func agreeWithPycocotools(t *testing.T, res *eval.Results, rows []eval.Row, dete
 	if err := json.Unmarshal(b, &results); err != nil {
 		t.Fatalf("%s: %v", detections, err)
 	}
-	var ref map[string][]float64
+	var ref fixture.PycocoStats
 	shareddata.PycocoJSON(t, "../coco/testdata/pycoco.py", map[string]any{"op": "eval", "gt": gt, "dt_bbox": results, "dt_segm": results}, &ref)
 	got := map[string]*float64{}
 	for _, m := range res.Metrics {
 		got[m.Name] = m.Accumulated
 	}
-	for _, d := range fixture.COCOStatsDiffer(got, ref, 1e-9) {
+	for _, d := range fixture.COCOStatsDiffer(got, ref.Map(), 1e-9) {
 		t.Error(d)
 	}
 	return len(results)

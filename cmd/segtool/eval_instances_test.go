@@ -115,7 +115,7 @@ func TestEvalInstancesMatchExportAndPycocotools(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var ref map[string][]float64
+	var ref fixture.PycocoStats
 	shareddata.PycocoJSON(t, "../../coco/testdata/pycoco.py", map[string]any{"op": "eval", "gt": file, "dt_bbox": dets, "dt_segm": dets}, &ref)
 	b, err := os.ReadFile(filepath.Join(out, eval.ResultsFile))
 	if err != nil {
@@ -129,7 +129,7 @@ func TestEvalInstancesMatchExportAndPycocotools(t *testing.T) {
 	for _, m := range res.Metrics {
 		got[m.Name] = m.Accumulated
 	}
-	for _, d := range fixture.COCOStatsDiffer(got, ref, 1e-9) {
+	for _, d := range fixture.COCOStatsDiffer(got, ref.Map(), 1e-9) {
 		t.Error(d)
 	}
 	if v := got["mask_ap"]; v == nil || math.Abs(*v-45.0/101) > 1e-12 {
