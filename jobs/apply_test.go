@@ -18,6 +18,7 @@ import (
 	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/shareddata"
 	"github.com/segtool/segtool/internal/testmodel"
+	"github.com/segtool/segtool/temporal"
 )
 
 // applyRedModel is a stand-in for a segmentation model: the person is where
@@ -213,7 +214,7 @@ func TestApplyOptionErrors(t *testing.T) {
 		{ApplyOptions{In: in, Out: dir + "/o.png", Effects: []apply.Effect{apply.EffectCutout, apply.EffectMatte}}, "Out"},
 		{ApplyOptions{In: dir + "/none.png", Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}}, "In"},
 		{ApplyOptions{In: empty, Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}}, "In"},
-		{ApplyOptions{In: in, Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}, TemporalEMA: 1}, "TemporalEMA"},
+		{ApplyOptions{In: in, Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}, Temporal: temporal.Spec{Kind: temporal.EMA, Param: 1}}, "Temporal"},
 		{ApplyOptions{In: in, Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}, Blur: apply.BlurOptions{Kernel: 4}}, "Blur.Kernel"},
 		{ApplyOptions{In: in, Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}, Refine: apply.RefineOptions{Feather: -2}}, "Refine.Feather"},
 		{ApplyOptions{In: in, Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}, Harmonize: 0.5}, "Harmonize"},
@@ -251,7 +252,7 @@ func TestApplyTemporalEMAOrder(t *testing.T) {
 	for _, workers := range []int{1, 4} {
 		out := filepath.Join(t.TempDir(), "mattes")
 		sum, err := Apply(context.Background(), applyLevelModel{}, ApplyOptions{In: dir, Out: out, Effects: []apply.Effect{apply.EffectMatte},
-			Refine: apply.RefineOptions{Soft: true}, TemporalEMA: 0.5, Workers: workers})
+			Refine: apply.RefineOptions{Soft: true}, Temporal: temporal.Spec{Kind: temporal.EMA, Param: 0.5}, Workers: workers})
 		if err != nil {
 			t.Fatal(err)
 		}
