@@ -111,14 +111,14 @@ type ApplySummary struct {
 
 // applyJob is one Apply run.
 type applyJob struct {
-	o       ApplyOptions
-	model   apply.Model
-	inputs  []string
-	outs    [][]string // per input, per effect
-	bgs     []string
-	sheet   *apply.Sheet
-	turn    []chan struct{} // frame i's filter step is done; nil without a filter
-	filter  temporal.Filter
+	o      ApplyOptions
+	model  apply.Model
+	inputs []string
+	outs   [][]string // per input, per effect
+	bgs    []string
+	sheet  *apply.Sheet
+	turn   []chan struct{} // frame i's filter step is done; nil without a filter
+	filter temporal.Filter
 	// final[i] receives frame i's filtered plane (nil for a skipped frame),
 	// from whichever frame's step the filter released it in; pending are
 	// the frames pushed and not yet released, oldest first. Only the

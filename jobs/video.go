@@ -55,7 +55,9 @@ func cameraIndex(in string) (int, bool) {
 	return n, err == nil && n >= 0
 }
 
-func isPipeline(in string) bool { return strings.Contains(in, " ! ") || strings.HasSuffix(in, "appsink") }
+func isPipeline(in string) bool {
+	return strings.Contains(in, " ! ") || strings.HasSuffix(in, "appsink")
+}
 
 func isSequence(in string) bool {
 	i := strings.Index(in, "%")
