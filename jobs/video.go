@@ -81,8 +81,8 @@ type VideoOptions struct {
 	Harmonize  float64
 	Refine     apply.RefineOptions
 	Temporal   temporal.Spec
-	// FPS of the output when the source reports none (image sequences,
-	// some pipelines); 0 means 25.
+	// FPS, when > 0, is the outputs' frame rate; 0 takes the source's
+	// (25 when it reports none).
 	FPS float64
 	// Frames, when > 0, stops after that many frames are processed;
 	// Duration, when > 0, after that long.
@@ -210,6 +210,7 @@ type videoJob struct {
 	writers []*gocv.VideoWriter
 	bg      gocv.Mat // replace's background fitted to the frame
 	sum     VideoSummary
+	srcFPS  float64 // as the source reports it
 
 	mu       sync.Mutex
 	err      error // the first fatal error
@@ -266,12 +267,13 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 		first = conv
 	}
 	r.sum.Width, r.sum.Height = first.Cols(), first.Rows()
-	r.sum.FPS = r.cap.Get(gocv.VideoCaptureFPS)
+	r.srcFPS = r.cap.Get(gocv.VideoCaptureFPS)
+	r.sum.FPS = o.FPS
+	if r.sum.FPS <= 0 {
+		r.sum.FPS = r.srcFPS
+	}
 	if !(r.sum.FPS > 0 && r.sum.FPS < 1000) {
-		r.sum.FPS = o.FPS
-		if r.sum.FPS <= 0 {
-			r.sum.FPS = 25
-		}
+		r.sum.FPS = 25
 	}
 	if !r.live {
 		r.estimate = int(r.cap.Get(gocv.VideoCaptureFrameCount))
@@ -610,7 +612,10 @@ func (r *videoJob) pipeline(ctx context.Context, first vframe) error {
 // good frame carries them, to be filled with the last result.
 func (r *videoJob) decode(ctx context.Context, first vframe, out chan<- vframe) error {
 	start := time.Now()
-	frameMS := 1000 / r.sum.FPS
+	frameMS := 0.0 // a source frame's duration, for the gaps in a file
+	if r.srcFPS > 0 && r.srcFPS < 1000 {
+		frameMS = 1000 / r.srcFPS
+	}
 	lastPos := r.cap.Get(gocv.VideoCapturePosMsec)
 	n := 0
 	send := func(f vframe) bool {
@@ -679,7 +684,7 @@ func (r *videoJob) decode(ctx context.Context, first vframe, out chan<- vframe) 
 			misses = 0
 			if pos := r.cap.Get(gocv.VideoCapturePosMsec); pos > lastPos && lastPos >= 0 && frameMS > 0 {
 				gap := int(math.Round((pos-lastPos)/frameMS)) - 1
-				lost = max(lost, min(gap, 10*int(r.sum.FPS+1)))
+				lost = max(lost, min(gap, 10*int(r.srcFPS+1)))
 				lastPos = pos
 			}
 			f.lost = lost

@@ -35,7 +35,7 @@ func applyCommand() *cli.Command {
 		&cli.Float64Flag{Name: "guided-eps", Value: apply.DefaultEps, Usage: "--trimap-refine: guided filter regularisation (colours in 0..1)"},
 		&cli.StringFlag{Name: "temporal", Value: "none", Usage: "video and frames: filter the prediction over frames: none, ema:D (s = (1-D)*p + D*s_prev), uncertainty:R or ofd (one frame late)"},
 		&cli.Float64Flag{Name: "temporal-ema", Usage: "the same as --temporal ema:D"},
-		&cli.Float64Flag{Name: "fps", DefaultText: "the source's, else 25", Usage: "video: output frame rate when the source reports none (image sequences, some pipelines)"},
+		&cli.Float64Flag{Name: "fps", DefaultText: "the source's, else 25", Usage: "video: the output frame rate (image sequences, pipelines that report none)"},
 		&cli.IntFlag{Name: "frames", Usage: "video: stop after N frames"},
 		&cli.DurationFlag{Name: "duration", Usage: "video: stop after this long, e.g. 30s"},
 		&cli.BoolFlag{Name: "show", Usage: "video: show the first effect in a window as it is made"},
