@@ -14,6 +14,7 @@ import (
 
 	"github.com/segtool/segtool/apply"
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/temporal"
 )
 
 // videoFrame is frame k of a synthetic clip: a red "person" rectangle
@@ -350,5 +351,74 @@ func TestVideoSourceKinds(t *testing.T) {
 		if n, e := videoOutName(in); n+e != want {
 			t.Errorf("%s: %s%s, want %s", in, n, e, want)
 		}
+	}
+}
+
+// The one-frame delay on a video: frames predicting 0, 0, 1, 0, 0 come out
+// all 0 (the spike is their neighbours' mean), and every frame is written,
+// the held last one flushed.
+func TestVideoTemporalOFD(t *testing.T) {
+	if (temporal.Spec{Kind: temporal.OFD}).New().Delay() == 0 {
+		t.Skip("skipping: the temporal package's ofd filter is not there yet")
+	}
+	const w, h = 32, 16
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.avi")
+	vw, err := gocv.VideoWriterFile(in, "MJPG", 10, w, h, true)
+	if err != nil || !vw.IsOpened() {
+		t.Skipf("skipping: no MJPG writer: %v", err)
+	}
+	for _, v := range []uint8{0, 0, 255, 0, 0} {
+		m, _ := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC3, applySolid(w, h, 0, 0, v))
+		vw.Write(m)
+		m.Close()
+	}
+	vw.Close()
+	out := filepath.Join(dir, "matte.avi")
+	sum, err := Video(context.Background(), applyLevelModel{}, VideoOptions{In: in, Out: out, Effects: []apply.Effect{apply.EffectMatte},
+		Refine: apply.RefineOptions{Soft: true}, Temporal: temporal.Spec{Kind: temporal.OFD}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Written != 5 {
+		t.Errorf("%d frames written, want 5", sum.Written)
+	}
+	c, err := gocv.VideoCaptureFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	m := gocv.NewMat()
+	defer m.Close()
+	k := 0
+	for ; c.Read(&m); k++ {
+		if v := m.GetVecbAt(h/2, w/2)[0]; v > 8 { // MJPG: within 8 of 0
+			t.Errorf("frame %d: matte %d, want 0", k, v)
+		}
+	}
+	if k != 5 {
+		t.Errorf("read back %d frames, want 5", k)
+	}
+}
+
+// A live source that ends by itself (a camera unplugged; here a test
+// source of 8 frames) is ErrSourceLost, with the output finalised and
+// holding every frame written.
+func TestVideoLiveSourceLost(t *testing.T) {
+	src := "videotestsrc is-live=true num-buffers=8 ! video/x-raw,width=32,height=32,framerate=30/1 ! videoconvert ! appsink"
+	out := filepath.Join(t.TempDir(), "lost.avi")
+	sum, err := Video(context.Background(), applyRedModel{}, VideoOptions{In: src, Out: out, Effects: []apply.Effect{apply.EffectMatte}})
+	var oe *VideoOpenError
+	if errors.As(err, &oe) {
+		t.Skipf("skipping: GStreamer's videotestsrc is not available: %v", err)
+	}
+	if !errors.Is(err, ErrSourceLost) {
+		t.Fatalf("got %v, want ErrSourceLost", err)
+	}
+	if sum.Written < 1 || sum.Written+sum.Dropped != 8 || len(sum.Outputs) != 1 {
+		t.Errorf("written %d + dropped %d, want 8; outputs %v", sum.Written, sum.Dropped, sum.Outputs)
+	}
+	if got := videoProbe(t, out).frames; got != sum.Written {
+		t.Errorf("output has %d frames, summary says %d", got, sum.Written)
 	}
 }
