@@ -151,7 +151,7 @@ func printVideoSummary(c *cli.Context, o jobs.VideoOptions, provider string, s j
 		"command": "apply", "source": s.Source, "live": s.Live, "outputs": s.Outputs, "codecs": s.Codecs, "effects": names,
 		"width": s.Width, "height": s.Height, "fps": s.FPS, "decoded": s.Decoded, "written": s.Written, "corrupt": s.Corrupt,
 		"failed": s.Failed, "dropped": s.Dropped, "wall_s": s.Elapsed.Seconds(), "frames_per_s": s.FramesPerSecond(), "provider": provider,
-		"stages_ms": map[string]jobs.StageStats{"decode": s.Decode, "infer": s.Infer, "temporal": s.Temporal, "effect": s.Effect, "encode": s.Encode},
+		"stages_ms":  map[string]jobs.StageStats{"decode": s.Decode, "infer": s.Infer, "temporal": s.Temporal, "effect": s.Effect, "encode": s.Encode},
 		"latency_ms": s.Latency, "audio": false,
 	})
 }
