@@ -104,14 +104,20 @@ type VideoOptions struct {
 // written up to then.
 var ErrSourceLost = errors.New("the live source stopped")
 
-// VideoOpenError is a source no backend could open.
+// VideoOpenError is a source no backend could open, or whose first frame
+// none could decode (Reason says so: a codec without a decoder).
 type VideoOpenError struct {
 	Source   string
 	Backends []string
+	Reason   string
 }
 
 func (e *VideoOpenError) Error() string {
-	return fmt.Sprintf("cannot open %s as video (backends tried: %s)", e.Source, strings.Join(e.Backends, ", "))
+	why := ""
+	if e.Reason != "" {
+		why = ": " + e.Reason
+	}
+	return fmt.Sprintf("cannot open %s as video%s (backends tried: %s)", e.Source, why, strings.Join(e.Backends, ", "))
 }
 
 // VideoWriterError is an output no codec could open.
@@ -242,7 +248,8 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 		return r.sum, err
 	}
 	defer lock.Release()
-	if r.cap, err = openCapture(o.In); err != nil {
+	var backends []string
+	if r.cap, backends, err = openCapture(o.In); err != nil {
 		return r.sum, err
 	}
 	defer r.cap.Close()
@@ -252,7 +259,7 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 	t := time.Now()
 	if !r.cap.Read(&first) || first.Empty() {
 		first.Close()
-		return r.sum, fmt.Errorf("%s: %w", o.In, &VideoOpenError{Source: o.In, Backends: []string{"no frame could be decoded"}})
+		return r.sum, &VideoOpenError{Source: o.In, Backends: backends, Reason: "no frame could be decoded (a codec without a decoder?)"}
 	}
 	r.stageMS[0] = append(r.stageMS[0], msSince(t))
 	captured := time.Now()
@@ -441,8 +448,9 @@ func videoOutName(in string) (string, string) {
 	return stem, ext
 }
 
-// openCapture opens in with the backends that suit it, in turn.
-func openCapture(in string) (*gocv.VideoCapture, error) {
+// openCapture opens in with the backends that suit it, in turn, and
+// returns the backends tried.
+func openCapture(in string) (*gocv.VideoCapture, []string, error) {
 	type try struct {
 		name string
 		open func() (*gocv.VideoCapture, error)
@@ -474,13 +482,13 @@ func openCapture(in string) (*gocv.VideoCapture, error) {
 				c.Set(gocv.VideoCaptureFOURCC, c.ToCodec("MJPG"))
 				c.Set(gocv.VideoCaptureBufferSize, 1)
 			}
-			return c, nil
+			return c, names, nil
 		}
 		if c != nil {
 			c.Close()
 		}
 	}
-	return nil, &VideoOpenError{Source: in, Backends: names}
+	return nil, names, &VideoOpenError{Source: in, Backends: names}
 }
 
 // videoCodecs are the FourCCs tried for a container, best first: H.264

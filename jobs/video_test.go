@@ -200,6 +200,31 @@ func TestVideoUnopenable(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "o.mp4")); err == nil {
 		t.Error("an output was written")
 	}
+
+	// A container that opens but whose frames none decodes: every JPEG of
+	// an MJPG avi zeroed.
+	blank := filepath.Join(dir, "blank.avi")
+	videoWrite(t, blank, "MJPG", 32, 32, 3, 10)
+	b, err := os.ReadFile(blank)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := bytes.Index(b, []byte{0xFF, 0xD8, 0xFF}); i >= 0; i = bytes.Index(b, []byte{0xFF, 0xD8, 0xFF}) {
+		end := bytes.Index(b[i:], []byte{0xFF, 0xD9}) // end of image
+		if end < 0 {
+			t.Fatal("a JPEG frame without its end")
+		}
+		for j := i; j < i+end+2; j++ {
+			b[j] = 0
+		}
+	}
+	if err := os.WriteFile(blank, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Video(context.Background(), applyRedModel{}, VideoOptions{In: blank, Out: filepath.Join(dir, "o2.avi"), Effects: []apply.Effect{apply.EffectMatte}})
+	if !errors.As(err, &oe) || oe.Reason == "" || !strings.Contains(err.Error(), "FFMPEG") {
+		t.Errorf("no decodable frame: %v, want a VideoOpenError with a reason", err)
+	}
 }
 
 // A frame whose JPEG is destroyed mid-file is lost by the decoder; the
