@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"gocv.io/x/gocv"
 
@@ -21,12 +23,13 @@ func benchVideoCommand() *cli.Command {
 		&cli.StringFlag{Name: "model", Usage: "ONNX model file (required)"},
 		&cli.StringFlag{Name: "in", Usage: "a video file; without it a synthetic clip of --frame-size and --frames is drawn (a demo portrait, panning)"},
 		&cli.StringFlag{Name: "frame-size", Value: "512x288", Usage: "the drawn clip's frame size WxH"},
-		&cli.IntFlag{Name: "frames", Value: 120, Usage: "frames of the drawn clip (with --in: stop after N; 0 all)"},
+		&cli.IntFlag{Name: "frames", Value: 90, Usage: "frames of the drawn clip (with --in: stop after N; 0 all)"},
 		&cli.StringFlag{Name: "effect", Value: "blur", Usage: "the effects apply makes, as for apply"},
 		&cli.StringFlag{Name: "temporal", Value: "none", Usage: "temporal filter, as for apply"},
 		&cli.BoolFlag{Name: "letterbox", Usage: "keep the aspect ratio and pad, as for apply"},
 		&cli.StringFlag{Name: "tile-mode", Value: string(models.TileContext), Hidden: true},
-		&cli.IntFlag{Name: "runs", Aliases: []string{"n"}, Value: 50, Usage: "timed calls of the bare model, before and after the video"},
+		&cli.IntFlag{Name: "runs", Aliases: []string{"n"}, Value: 30, Usage: "timed calls of the bare model before and after each video round"},
+		&cli.IntFlag{Name: "rounds", Value: 3, Usage: "video runs, each between two model measurements"},
 		&cli.IntFlag{Name: "warmup", Value: 3, Usage: "untimed calls first"},
 	}
 	flags = append(flags, deviceFlags()...)
@@ -36,12 +39,13 @@ func benchVideoCommand() *cli.Command {
 		Name:      "video",
 		Usage:     "apply on a video end to end against the bare model, in one run: what the pipeline costs",
 		UsageText: "segtool bench video --model FILE.onnx [--in VIDEO | --frame-size 512x288 --frames 120] [--effect blur] [spec flags of apply]",
-		Description: `Times the bare model as bench model does (--runs calls on random input),
-then segtool apply on a video (decode, infer, temporal filter, effect,
-encode, as a pipeline), then the bare model again, all in one process on
-one session, so the figures share the machine's load. It prints apply's
-frames/s, the model's images/s (the mean of both measurements), their
-ratio, and each stage's p50/p95 per frame. Without --in it draws a clip
+		Description: `Times the bare model as bench model does (--runs calls on random input)
+and segtool apply on a video (decode, infer, temporal filter, effect,
+encode, as a pipeline) in turn, --rounds times, model first and last, all
+in one process on one session, so the figures share the machine's load.
+Each round's frames/s is set against the model's images/s either side of
+it; it prints the medians of apply's frames/s, the model's images/s and
+the ratio, and each stage's p50/p95 per frame. Without --in it draws a clip
 of a demo portrait panning across its background. The output video goes
 to a temporary folder and is removed.
 
@@ -58,8 +62,8 @@ func runBenchVideo(c *cli.Context) error {
 	if err := requireFlags(c, "model"); err != nil {
 		return err
 	}
-	if c.Int("runs") < 1 || c.Int("frames") < 0 {
-		return usageError("--runs must be at least 1 and --frames at least 0")
+	if c.Int("runs") < 1 || c.Int("rounds") < 1 || c.Int("frames") < 0 {
+		return usageError("--runs and --rounds must be at least 1 and --frames at least 0")
 	}
 	tmp, err := os.MkdirTemp("", "segtool-bench-video-")
 	if err != nil {
@@ -99,30 +103,43 @@ func runBenchVideo(c *cli.Context) error {
 		return err
 	}
 	defer sess.Close()
-	before, err := models.Bench(c.Context, sess, 1, c.Int("runs"), c.Int("warmup"), 1)
+	// Rounds alternate the bare model and the video, M V M V … M, and each
+	// video is set against the mean of the model runs either side, so a
+	// load that changes during the run (a shared machine) touches both
+	// figures alike; the medians over the rounds are reported.
+	rounds := c.Int("rounds")
+	var modelRates, videos, ratios []float64
+	var sum jobs.VideoSummary
+	m, err := models.Bench(c.Context, sess, 1, c.Int("runs"), c.Int("warmup"), 1)
 	if err != nil {
 		return err
 	}
-	sum, err := jobs.Video(c.Context, p.NewStream(), o)
-	if err != nil {
-		return videoResult(c, o, sess.Provider, sum, err)
+	modelRates = append(modelRates, m.Throughput)
+	for k := range rounds {
+		if k > 0 {
+			o.Force = true
+		}
+		sum, err = jobs.Video(c.Context, p.NewStream(), o)
+		if err != nil {
+			return videoResult(c, o, sess.Provider, sum, err)
+		}
+		if m, err = models.Bench(c.Context, sess, 1, c.Int("runs"), 0, 1); err != nil {
+			return err
+		}
+		modelRates = append(modelRates, m.Throughput)
+		videos = append(videos, sum.FramesPerSecond())
+		ratios = append(ratios, sum.FramesPerSecond()/max((modelRates[k]+modelRates[k+1])/2, 1e-9))
 	}
-	after, err := models.Bench(c.Context, sess, 1, c.Int("runs"), 0, 1)
-	if err != nil {
-		return err
-	}
-	model := (before.Throughput + after.Throughput) / 2
-	fps := sum.FramesPerSecond()
+	fps, model, ratio := benchMedian(videos), benchMedian(modelRates), benchMedian(ratios)
 	st := func(name string, x jobs.StageStats) string {
 		return fmt.Sprintf("%s %.1f/%.1f", name, x.P50MS, x.P95MS)
 	}
-	summary(c, fmt.Sprintf("bench video: %s on %s, %d frames %dx%d (%s): apply %.1f frames/s; bare model %.1f images/s (%.1f before, %.1f after) on %s (%d threads): %.2fx; per frame p50/p95 ms: %s, %s, %s, %s, %s.",
-		c.String("model"), in, sum.Written, sum.Width, sum.Height, sum.Codecs[0], fps, model, before.Throughput, after.Throughput,
-		sess.Provider, sess.Threads, fps/max(model, 1e-9),
+	summary(c, fmt.Sprintf("bench video: %s on %s, %d frames %dx%d (%s), %d rounds: apply %.1f frames/s, bare model %.1f images/s on %s (%d threads): %.2fx (medians; per round %s); last round per frame p50/p95 ms: %s, %s, %s, %s, %s.",
+		c.String("model"), in, sum.Written, sum.Width, sum.Height, sum.Codecs[0], rounds, fps, model, sess.Provider, sess.Threads, ratio, benchList(ratios),
 		st("decode", sum.Decode), st("infer", sum.Infer), st("temporal", sum.Temporal), st("effect", sum.Effect), st("encode", sum.Encode)),
 		map[string]any{"command": "bench video", "model": c.String("model"), "in": in, "frames": sum.Written, "width": sum.Width, "height": sum.Height,
-			"frames_per_s": fps, "model_images_per_s": model, "model_before": before, "model_after": after, "ratio": fps / max(model, 1e-9),
-			"provider": sess.Provider, "threads": sess.Threads,
+			"frames_per_s": fps, "model_images_per_s": model, "ratio": ratio, "rounds_frames_per_s": videos, "rounds_model_images_per_s": modelRates,
+			"rounds_ratio": ratios, "provider": sess.Provider, "threads": sess.Threads,
 			"stages_ms": map[string]jobs.StageStats{"decode": sum.Decode, "infer": sum.Infer, "temporal": sum.Temporal, "effect": sum.Effect, "encode": sum.Encode}})
 	return nil
 }
@@ -162,4 +179,24 @@ func benchClip(path string, w, h, n int, fps float64) error {
 		}
 	}
 	return nil
+}
+
+func benchMedian(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func benchList(v []float64) string {
+	var parts []string
+	for _, x := range v {
+		parts = append(parts, fmt.Sprintf("%.2f", x))
+	}
+	return strings.Join(parts, " ")
 }
