@@ -57,3 +57,18 @@ func TestApplyVideoCommand(t *testing.T) {
 		}
 	}
 }
+
+// bench video draws its clip, runs every frame of it and sets apply's
+// frames/s against the bare model's images/s.
+func TestBenchVideo(t *testing.T) {
+	needORT(t)
+	code, text := run(t, "bench", "video", "--model", oracleModel(t), "--size", "64x48", "--frame-size", "64x48", "--frames", "6", "--rounds", "2", "-n", "3")
+	if code != 0 {
+		t.Fatalf("bench video: exit %d: %s", code, text)
+	}
+	for _, want := range []string{"6 frames 64x48", "2 rounds", "frames/s", "images/s", "per round", "decode", "encode"} {
+		if !strings.Contains(flat(text), want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+}
