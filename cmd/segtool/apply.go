@@ -53,7 +53,7 @@ func applyCommand() *cli.Command {
 	}, specFlags(), cudaFlags())
 	return &cli.Command{
 		Name:      "apply",
-		Usage:     "blur or replace the background of your photos, or cut the person out, with any segmentation model",
+		Usage:     "blur or replace the background of your photos and videos, or cut the person out, with any segmentation model",
 		UsageText: "segtool apply --model FILE.onnx --in PATH|DIR --out PATH|DIR [--effect blur|replace|cutout|matte|all] [options]\n   segtool apply --model FILE.onnx --in VIDEO|camera:N|PIPELINE --out VIDEO|DIR [--frames N] [--duration D] [--show] [options]\n   segtool apply --preds DIR --in DIR --out DIR [options]",
 		Description: `Runs the model on each image (or each frame of a folder of video frames, in
 name order: frame2 before frame10) and writes, per --effect:
