@@ -73,7 +73,8 @@ type VideoOptions struct {
 	// Out is a video file for one effect, or a folder: OUT/<name><ext>,
 	// in a sub-folder per effect when there are several (as Apply does).
 	// In a folder, ext is the input's container (.mp4 for live sources
-	// and other containers).
+	// and other containers). With Show, Out may be empty: nothing is
+	// written.
 	Out        string
 	Effects    []apply.Effect
 	Blur       apply.BlurOptions
@@ -243,11 +244,14 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 		return r.sum, err
 	}
 	r.sum.Outputs = r.outs
-	lock, err := dataset.LockOutput(o.Out)
-	if err != nil {
-		return r.sum, err
+	if o.Out != "" {
+		lock, err := dataset.LockOutput(o.Out)
+		if err != nil {
+			return r.sum, err
+		}
+		defer lock.Release()
 	}
-	defer lock.Release()
+	var err error
 	var backends []string
 	if r.cap, backends, err = openCapture(o.In); err != nil {
 		return r.sum, err
@@ -351,7 +355,7 @@ func (r *videoJob) plan() error {
 		return optErr("Effects", "no effect given")
 	case o.In == "":
 		return optErr("In", "no input given")
-	case o.Out == "":
+	case o.Out == "" && o.Show == nil:
 		return optErr("Out", "no output given")
 	case o.Harmonize < 0 || o.Harmonize > 1:
 		return optErr("Harmonize", "%g: want 0..1", o.Harmonize)
@@ -391,6 +395,9 @@ func (r *videoJob) plan() error {
 		} else if st.IsDir() {
 			return optErr("In", "%s is a folder, not a video", o.In)
 		}
+	}
+	if o.Out == "" {
+		return nil // shown only
 	}
 	single := IsVideoFile(o.Out)
 	if single && len(o.Effects) > 1 {
@@ -859,8 +866,8 @@ func (r *videoJob) encode(ctx context.Context, cancel context.CancelFunc, in <-c
 		}
 	}()
 	write := func(ms []gocv.Mat) error {
-		for k, m := range ms {
-			if err := r.writers[k].Write(m); err != nil {
+		for k, w := range r.writers {
+			if err := w.Write(ms[k]); err != nil {
 				return fmt.Errorf("write %s: %w", r.outs[k], err)
 			}
 		}

@@ -447,3 +447,27 @@ func TestVideoLiveSourceLost(t *testing.T) {
 		t.Errorf("output has %d frames, summary says %d", got, sum.Written)
 	}
 }
+
+// With Show and no Out, every frame of the first effect is shown and
+// nothing is written.
+func TestVideoShowOnly(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.avi")
+	videoWrite(t, in, "MJPG", 32, 24, 5, 10)
+	shown := 0
+	sum, err := Video(context.Background(), applyRedModel{}, VideoOptions{In: in, Effects: []apply.Effect{apply.EffectMatte, apply.EffectBlur},
+		Show: func(m gocv.Mat) {
+			if m.Cols() == 32 && m.Rows() == 24 {
+				shown++
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown != 5 || sum.Written != 5 || len(sum.Outputs) != 0 {
+		t.Errorf("shown %d, written %d, outputs %v: want 5, 5, none", shown, sum.Written, sum.Outputs)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("files beside the input: %d entries", len(ents))
+	}
+}

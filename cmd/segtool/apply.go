@@ -120,11 +120,11 @@ Examples:
 }
 
 func runApply(c *cli.Context) error {
+	if jobs.IsVideoSource(c.String("in")) && (c.IsSet("out") || c.Bool("show")) {
+		return runApplyVideo(c) // --show alone is an output for video
+	}
 	if err := requireFlags(c, "in", "out"); err != nil {
 		return err
-	}
-	if jobs.IsVideoSource(c.String("in")) {
-		return runApplyVideo(c)
 	}
 	if c.IsSet("model") == c.IsSet("preds") {
 		return usageError("give exactly one of --model FILE and --preds DIR (see `%s --help`)", c.Command.HelpName)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -32,6 +33,15 @@ func runApplyVideo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("show") {
+		// highgui aborts the process without a display; say so instead.
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return usageError("--show needs a display (DISPLAY is not set); write --out FILE instead")
+		}
+		var closeShow func()
+		o.Show, closeShow = showWindow("segtool apply")
+		defer closeShow()
+	}
 	if err := applyError(jobs.CheckVideo(o)); err != nil {
 		return err
 	}
@@ -41,11 +51,6 @@ func runApplyVideo(c *cli.Context) error {
 		return err
 	}
 	defer sess.Close()
-	var closeShow func()
-	if c.Bool("show") {
-		o.Show, closeShow = showWindow("segtool apply")
-		defer closeShow()
-	}
 	var finish func()
 	o.Progress, finish = progress(c, "apply")
 	sum, err := jobs.Video(c.Context, p.NewStream(), o)
