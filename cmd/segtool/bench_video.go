@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -112,9 +114,13 @@ func runBenchVideo(c *cli.Context) error {
 	// video is set against the mean of the model runs either side, so a
 	// load that changes during the run (a shared machine) touches both
 	// figures alike; the medians over the rounds are reported.
+	// CPU time (this process's, user and system) per frame and per call
+	// does not depend on what else the machine runs, where wall time does.
 	rounds := c.Int("rounds")
 	var modelRates, videos, ratios []float64
 	var sum jobs.VideoSummary
+	var videoCPU, modelCPU time.Duration
+	var videoFrames, modelCalls int
 	m, err := models.Bench(c.Context, sess, 1, c.Int("runs"), c.Int("warmup"), 1)
 	if err != nil {
 		return err
@@ -124,13 +130,19 @@ func runBenchVideo(c *cli.Context) error {
 		if k > 0 {
 			o.Force = true
 		}
+		t := cpuTime()
 		sum, err = jobs.Video(c.Context, p.NewStream(), o)
 		if err != nil {
 			return videoResult(c, o, sess.Provider, sum, err)
 		}
+		videoCPU += cpuTime() - t
+		videoFrames += sum.Written
+		t = cpuTime()
 		if m, err = models.Bench(c.Context, sess, 1, c.Int("runs"), 0, 1); err != nil {
 			return err
 		}
+		modelCPU += cpuTime() - t
+		modelCalls += c.Int("runs")
 		modelRates = append(modelRates, m.Throughput)
 		videos = append(videos, sum.FramesPerSecond())
 		ratios = append(ratios, sum.FramesPerSecond()/max((modelRates[k]+modelRates[k+1])/2, 1e-9))
@@ -139,12 +151,15 @@ func runBenchVideo(c *cli.Context) error {
 	st := func(name string, x jobs.StageStats) string {
 		return fmt.Sprintf("%s %.1f/%.1f", name, x.P50MS, x.P95MS)
 	}
-	summary(c, fmt.Sprintf("bench video: %s on %s, %d frames %dx%d (%s), %d rounds: apply %.1f frames/s, bare model %.1f images/s on %s (%d threads): %.2fx (medians; per round %s); last round per frame p50/p95 ms: %s, %s, %s, %s, %s.",
+	cpuFrame := float64(videoCPU.Microseconds()) / 1000 / float64(max(videoFrames, 1))
+	cpuCall := float64(modelCPU.Microseconds()) / 1000 / float64(max(modelCalls, 1))
+	summary(c, fmt.Sprintf("bench video: %s on %s, %d frames %dx%d (%s), %d rounds: apply %.1f frames/s, bare model %.1f images/s on %s (%d threads): %.2fx (medians; per round %s); CPU time %.1f ms per frame, %.1f ms per model call (%.2fx); last round per frame p50/p95 ms: %s, %s, %s, %s, %s.",
 		c.String("model"), in, sum.Written, sum.Width, sum.Height, sum.Codecs[0], rounds, fps, model, sess.Provider, sess.Threads, ratio, benchList(ratios),
+		cpuFrame, cpuCall, cpuCall/max(cpuFrame, 1e-9),
 		st("decode", sum.Decode), st("infer", sum.Infer), st("temporal", sum.Temporal), st("effect", sum.Effect), st("encode", sum.Encode)),
 		map[string]any{"command": "bench video", "model": c.String("model"), "in": in, "frames": sum.Written, "width": sum.Width, "height": sum.Height,
 			"frames_per_s": fps, "model_images_per_s": model, "ratio": ratio, "rounds_frames_per_s": videos, "rounds_model_images_per_s": modelRates,
-			"rounds_ratio": ratios, "provider": sess.Provider, "threads": sess.Threads,
+			"rounds_ratio": ratios, "cpu_ms_per_frame": cpuFrame, "cpu_ms_per_model_call": cpuCall, "provider": sess.Provider, "threads": sess.Threads,
 			"stages_ms": map[string]jobs.StageStats{"decode": sum.Decode, "infer": sum.Infer, "temporal": sum.Temporal, "effect": sum.Effect, "encode": sum.Encode}})
 	return nil
 }
@@ -204,4 +219,13 @@ func benchList(v []float64) string {
 		parts = append(parts, fmt.Sprintf("%.2f", x))
 	}
 	return strings.Join(parts, " ")
+}
+
+// cpuTime is the CPU time this process has used, user plus system.
+func cpuTime() time.Duration {
+	var u syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &u) != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
