@@ -287,7 +287,10 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 		r.sum.FPS = 25
 	}
 	if !r.live {
-		r.estimate = int(r.cap.Get(gocv.VideoCaptureFrameCount))
+		r.estimate = int(r.cap.Get(gocv.VideoCaptureFrameCount)) // a header's guess
+	}
+	if o.Frames > 0 && (r.estimate <= 0 || o.Frames < r.estimate) {
+		r.estimate = o.Frames
 	}
 	if err := r.openBackground(); err != nil {
 		first.Close()
