@@ -82,6 +82,9 @@ type VideoOptions struct {
 	Harmonize  float64
 	Refine     apply.RefineOptions
 	Temporal   temporal.Spec
+	// Codec, a FourCC such as mp4v, is tried before the container's own
+	// list (videoCodecs); "" uses the list.
+	Codec string
 	// FPS, when > 0, is the outputs' frame rate; 0 takes the source's
 	// (25 when it reports none).
 	FPS float64
@@ -368,6 +371,8 @@ func (r *videoJob) plan() error {
 		return optErr("Duration", "%v: want >= 0", o.Duration)
 	case !(o.FPS >= 0) || math.IsInf(o.FPS, 0):
 		return optErr("FPS", "%g: want > 0", o.FPS)
+	case o.Codec != "" && len(o.Codec) != 4:
+		return optErr("Codec", "%q: want a FourCC of 4 characters, such as avc1, mp4v or MJPG", o.Codec)
 	}
 	if err := o.Blur.Check(); err != nil {
 		return optErr("Blur.Sigma", "%v", err)
@@ -524,6 +529,9 @@ func (r *videoJob) openWriters() error {
 		}
 		tmp := filepath.Join(filepath.Dir(p), "."+strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))+".segtool-partial"+filepath.Ext(p))
 		codecs := videoCodecs(p)
+		if r.o.Codec != "" {
+			codecs = append([]string{r.o.Codec}, slices.DeleteFunc(codecs, func(c string) bool { return c == r.o.Codec })...)
+		}
 		var w *gocv.VideoWriter
 		used := ""
 		for _, c := range codecs {

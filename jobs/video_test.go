@@ -471,3 +471,23 @@ func TestVideoShowOnly(t *testing.T) {
 		t.Errorf("files beside the input: %d entries", len(ents))
 	}
 }
+
+// Codec is tried first; a FourCC of another length is refused.
+func TestVideoCodec(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.avi")
+	videoWrite(t, in, "MJPG", 32, 32, 3, 10)
+	o := VideoOptions{In: in, Out: filepath.Join(dir, "o.mp4"), Effects: []apply.Effect{apply.EffectMatte}, Codec: "mp4v"}
+	sum, err := Video(context.Background(), applyRedModel{}, o)
+	if err != nil || len(sum.Codecs) != 1 || sum.Codecs[0] != "mp4v" {
+		t.Fatalf("%v: codecs %v, want mp4v", err, sum.Codecs)
+	}
+	if got := videoProbe(t, o.Out).frames; got != 3 {
+		t.Errorf("%d frames, want 3", got)
+	}
+	o.Codec = "h264x"
+	var oe *dataset.OptionError
+	if err := CheckVideo(o); !errors.As(err, &oe) || oe.Field != "Codec" {
+		t.Errorf("codec %q: %v", o.Codec, err)
+	}
+}

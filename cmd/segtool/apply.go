@@ -37,6 +37,7 @@ func applyCommand() *cli.Command {
 		&cli.Float64Flag{Name: "temporal-ema", Usage: "the same as --temporal ema:D"},
 		&cli.Float64Flag{Name: "fps", DefaultText: "the source's, else 25", Usage: "video: the output frame rate (image sequences, pipelines that report none)"},
 		&cli.IntFlag{Name: "frames", Usage: "video: stop after N frames"},
+		&cli.StringFlag{Name: "codec", DefaultText: "avc1, else mp4v, else MJPG (.avi: MJPG first)", Usage: "video: the FourCC to write with first, e.g. mp4v (cheaper to encode than avc1) or MJPG"},
 		&cli.DurationFlag{Name: "duration", Usage: "video: stop after this long, e.g. 30s"},
 		&cli.BoolFlag{Name: "show", Usage: "video: show the first effect in a window as it is made"},
 		&cli.StringFlag{Name: "tile", Usage: "refine at full resolution with tiles of SIZE or WxH image pixels (high-resolution photos; see --tile-mode)"},

@@ -70,7 +70,7 @@ func videoOptions(c *cli.Context) (jobs.VideoOptions, error) {
 		Background: c.String("bg"), Harmonize: c.Float64("harmonize"),
 		Refine: apply.RefineOptions{Soft: c.Bool("refine"), Feather: c.Int("feather"), Trimap: c.Bool("trimap-refine"),
 			Radius: c.Int("guided-radius"), Eps: c.Float64("guided-eps")},
-		FPS: c.Float64("fps"), Frames: c.Int("frames"), Duration: c.Duration("duration"), Force: c.Bool("force"),
+		Codec: c.String("codec"), FPS: c.Float64("fps"), Frames: c.Int("frames"), Duration: c.Duration("duration"), Force: c.Bool("force"),
 	}
 	if o.Temporal, err = applyTemporal(c); err != nil {
 		return o, err

@@ -27,6 +27,7 @@ func benchVideoCommand() *cli.Command {
 		&cli.StringFlag{Name: "frame-size", Value: "512x288", Usage: "the drawn clip's frame size WxH"},
 		&cli.IntFlag{Name: "frames", Value: 90, Usage: "frames of the drawn clip (with --in: stop after N; 0 all)"},
 		&cli.StringFlag{Name: "effect", Value: "blur", Usage: "the effects apply makes, as for apply"},
+		&cli.StringFlag{Name: "codec", DefaultText: "the container's", Usage: "the FourCC to write with first, as for apply"},
 		&cli.StringFlag{Name: "container", Value: "mp4", Usage: "the output's container: mp4 or mkv (H.264 where there is an encoder), avi (MJPG, cheaper to write)"},
 		&cli.StringFlag{Name: "temporal", Value: "none", Usage: "temporal filter, as for apply"},
 		&cli.BoolFlag{Name: "letterbox", Usage: "keep the aspect ratio and pad, as for apply"},
@@ -94,7 +95,7 @@ func runBenchVideo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	o := jobs.VideoOptions{In: in, Out: filepath.Join(tmp, "out"), Effects: effects, Temporal: t, Frames: frames, Background: c.String("bg")}
+	o := jobs.VideoOptions{In: in, Out: filepath.Join(tmp, "out"), Effects: effects, Temporal: t, Frames: frames, Background: c.String("bg"), Codec: c.String("codec")}
 	ext := "." + c.String("container")
 	if !jobs.IsVideoFile(ext) {
 		return usageError("--container: %q is not a video container (mp4, mkv, avi, mov)", c.String("container"))
