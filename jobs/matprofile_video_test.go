@@ -4,12 +4,15 @@ package jobs
 
 import (
 	"context"
+	"image"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/segtool/segtool/apply"
 	"github.com/segtool/segtool/internal/matleak"
+	"github.com/segtool/segtool/internal/testmodel"
+	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/temporal"
 )
 
@@ -51,4 +54,16 @@ func TestMatProfileVideo(t *testing.T) {
 	Video(cctx, applySlowModel{d: 20 * time.Millisecond}, live)
 	cancel()
 	leaks.Check("live, cancelled")
+	// Last, as it skips without ONNX Runtime: a staged ONNX predictor.
+	{
+		testmodel.InitRuntime(t)
+		base := models.Presets()["oracle"]
+		base.Width, base.Height = 40, 30
+		pr := models.NewPredictor(testmodel.Open(t, testmodel.Oracle(t, dir), base, models.SessionOptions{Threads: 1}), models.FitResize, image.Point{}, 0)
+		leaks.Reset()
+		if _, err := Video(ctx, pr, VideoOptions{In: in, Out: filepath.Join(dir, "staged.avi"), Effects: []apply.Effect{apply.EffectBlur}}); err != nil {
+			t.Fatal(err)
+		}
+		leaks.Check("staged predictor")
+	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/segtool/segtool/apply"
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/temporal"
 )
 
@@ -199,6 +200,11 @@ type vframe struct {
 	prob     []float32
 	failed   string // why the prediction failed; prob is the last good one
 	outs     []gocv.Mat
+	// On the staged predictor's way: the model input and its output,
+	// an error so far and the time spent.
+	ins     []models.Input
+	err     error
+	inferMS float64
 }
 
 func (f *vframe) close() {
@@ -230,7 +236,9 @@ type videoJob struct {
 }
 
 // Video runs the model (m is called from one goroutine with the frames in
-// order, so a models.Stream fits) over a video file or a live source and
+// order, so a models.Stream fits; an untiled *models.Predictor of a model
+// without state has its steps staged, see inferStaged, and must not be
+// used elsewhere meanwhile) over a video file or a live source and
 // writes one video per effect. Decoding, inference, the temporal filter,
 // the effects and encoding each run on their own goroutine, joined by
 // small bounded channels, so the stages overlap and frames stay in order.
@@ -617,7 +625,15 @@ func (r *videoJob) pipeline(ctx context.Context, first vframe) error {
 	var srcErr error
 	wg.Add(5)
 	go func() { defer wg.Done(); defer close(decoded); srcErr = r.decode(pctx, first, decoded) }()
-	go func() { defer wg.Done(); defer close(predicted); r.infer(pctx, decoded, predicted) }()
+	go func() {
+		defer wg.Done()
+		defer close(predicted)
+		if p, ok := stageable(r.model); ok {
+			r.inferStaged(pctx, p, decoded, predicted)
+		} else {
+			r.infer(pctx, decoded, predicted)
+		}
+	}()
 	go func() { defer wg.Done(); defer close(filtered); r.filter(pctx, cancel, predicted, filtered) }()
 	go func() { defer wg.Done(); defer close(made); r.effects(pctx, cancel, filtered, made) }()
 	go func() { defer wg.Done(); r.encode(pctx, cancel, made) }()
@@ -750,26 +766,122 @@ func (r *videoJob) infer(ctx context.Context, in <-chan vframe, out chan<- vfram
 		}
 		t := time.Now()
 		p, err := r.model.Predict(f.img)
-		switch {
-		case err != nil:
-			f.failed = err.Error()
-		case len(p) != r.sum.Width*r.sum.Height:
-			f.failed = fmt.Sprintf("prediction: %d values for a %dx%d frame", len(p), r.sum.Width, r.sum.Height)
-		case apply.NonFinite(p) > 0:
-			f.failed = fmt.Sprintf("prediction: %d values are NaN or Inf", apply.NonFinite(p))
-		}
-		if f.failed != "" {
-			if last == nil {
-				last = make([]float32, r.sum.Width*r.sum.Height)
-			}
-			p = slices.Clone(last)
-		} else {
-			last = p
-		}
 		r.record(1, msSince(t))
-		f.prob = p
+		r.settle(&f, p, err, &last)
 		out <- f
 	}
+}
+
+// settle checks a frame's prediction and sets it, or on a failure the
+// last good one (zeros before any) with the reason.
+func (r *videoJob) settle(f *vframe, p []float32, err error, last *[]float32) {
+	switch {
+	case err != nil:
+		f.failed = err.Error()
+	case len(p) != r.sum.Width*r.sum.Height:
+		f.failed = fmt.Sprintf("prediction: %d values for a %dx%d frame", len(p), r.sum.Width, r.sum.Height)
+	case apply.NonFinite(p) > 0:
+		f.failed = fmt.Sprintf("prediction: %d values are NaN or Inf", apply.NonFinite(p))
+	}
+	if f.failed != "" {
+		if *last == nil {
+			*last = make([]float32, r.sum.Width*r.sum.Height)
+		}
+		p = slices.Clone(*last)
+	} else {
+		*last = p
+	}
+	f.prob = p
+}
+
+// stageable reports whether m is a predictor whose steps the pipeline may
+// run on stages of their own: a whole-image (untiled) models.Predictor of
+// a model that carries nothing between frames.
+func stageable(m apply.Model) (*models.Predictor, bool) {
+	p, ok := m.(*models.Predictor)
+	if !ok || p.Session == nil || p.Tile != (image.Point{}) || p.Session.Spec.Stateful() {
+		return nil, false
+	}
+	return p, true
+}
+
+// inferStaged is infer with the predictor's three steps, the ones
+// models.Predictor.Predict makes for a whole image in the same order
+// (Spec.Inputs, Session.Run, Spec.Assemble), on three stages: the next
+// frame's input is prepared and the last one's output read back while
+// the session runs, so the session waits on neither. The infer time of a
+// frame is the sum of its three steps.
+func (r *videoJob) inferStaged(ctx context.Context, p *models.Predictor, in <-chan vframe, out chan<- vframe) {
+	spec := p.Session.Spec
+	prepared := make(chan vframe, 1)
+	ran := make(chan vframe, 1)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // prepare
+		defer wg.Done()
+		defer close(prepared)
+		for f := range in {
+			if ctx.Err() != nil && !r.stopping() {
+				f.close()
+				continue
+			}
+			t := time.Now()
+			f.ins, f.err = spec.Inputs(f.img, p.Fit, image.Point{}, 0)
+			f.inferMS = msSince(t)
+			prepared <- f
+		}
+	}()
+	go func() { // run
+		defer wg.Done()
+		defer close(ran)
+		for f := range prepared {
+			if f.err == nil && (ctx.Err() == nil || r.stopping()) {
+				t := time.Now()
+				f.err = runInputs(p.Session, f.ins)
+				f.inferMS += msSince(t)
+			}
+			ran <- f
+		}
+	}()
+	var last []float32
+	for f := range ran { // read back
+		if ctx.Err() != nil && !r.stopping() {
+			f.close()
+			continue
+		}
+		var plane []float32
+		err := f.err
+		if err == nil {
+			t := time.Now()
+			plane, err = spec.Assemble(f.ins, f.img.Cols(), f.img.Rows(), false, 0)
+			f.inferMS += msSince(t)
+		}
+		f.ins, f.err = nil, nil
+		r.record(1, f.inferMS)
+		r.settle(&f, plane, err, &last)
+		out <- f
+	}
+	wg.Wait()
+}
+
+// runInputs runs the session on one whole-image input as
+// models.Predictor does: padded to the model's fixed batch if it has one.
+func runInputs(s *models.Session, ins []models.Input) error {
+	if len(ins) != 1 {
+		return fmt.Errorf("inference: %d inputs for a whole image", len(ins))
+	}
+	items, x := 1, ins[0].Data
+	if s.Spec.Batch > 1 {
+		items = s.Spec.Batch
+		x = make([]float32, items*s.Spec.ItemLen())
+		copy(x, ins[0].Data)
+	}
+	y, shape, err := s.Run(x, items)
+	if err != nil {
+		return fmt.Errorf("inference: %w", err)
+	}
+	ins[0].Out, ins[0].Dims = y[:len(y)/items], shape[1:]
+	return nil
 }
 
 // filter runs the temporal filter; frames it holds back wait in a queue

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/segtool/segtool/apply"
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/internal/testmodel"
+	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/temporal"
 )
 
@@ -489,5 +492,53 @@ func TestVideoCodec(t *testing.T) {
 	var oe *dataset.OptionError
 	if err := CheckVideo(o); !errors.As(err, &oe) || oe.Field != "Codec" {
 		t.Errorf("codec %q: %v", o.Codec, err)
+	}
+}
+
+// applyModelOnly hides a model's type, so Video runs it as one step.
+type applyModelOnly struct{ apply.Model }
+
+// A stateless whole-image predictor runs on three stages (prepare, run,
+// read back) and gives frame for frame the planes of Predictor.Predict:
+// the oracle ONNX model at 40x30, so frames of 48x32 are resized there and
+// back and the mattes are soft at the edges.
+func TestVideoStagedPredictor(t *testing.T) {
+	testmodel.InitRuntime(t)
+	dir := t.TempDir()
+	path := testmodel.Oracle(t, dir)
+	base := models.Presets()["oracle"]
+	base.Width, base.Height = 40, 30
+	p := models.NewPredictor(testmodel.Open(t, path, base, models.SessionOptions{Threads: 1}), models.FitResize, image.Point{}, 0)
+	if _, ok := stageable(p); !ok {
+		t.Fatal("an untiled stateless predictor is not staged")
+	}
+	in := filepath.Join(dir, "in.avi")
+	videoWrite(t, in, "MJPG", 48, 32, 7, 10)
+	mattes := func(m apply.Model) [][]byte {
+		var got [][]byte
+		_, err := Video(context.Background(), m, VideoOptions{In: in, Effects: []apply.Effect{apply.EffectMatte}, Refine: apply.RefineOptions{Soft: true},
+			Show: func(f gocv.Mat) { got = append(got, f.ToBytes()) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	staged, whole := mattes(p), mattes(applyModelOnly{p})
+	if len(staged) != 7 || len(whole) != 7 {
+		t.Fatalf("%d and %d frames, want 7", len(staged), len(whole))
+	}
+	soft := 0
+	for k := range staged {
+		if !bytes.Equal(staged[k], whole[k]) {
+			t.Errorf("frame %d: the staged matte differs from Predict's", k)
+		}
+		for _, v := range whole[k] {
+			if v > 0 && v < 255 {
+				soft++
+			}
+		}
+	}
+	if soft == 0 {
+		t.Error("no soft matte value: the resizing is not exercised")
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/segtool/segtool/apply"
 	"github.com/segtool/segtool/jobs"
+	"github.com/segtool/segtool/models"
 	"github.com/urfave/cli/v2"
 )
 
@@ -53,9 +54,19 @@ func runApplyVideo(c *cli.Context) error {
 	defer sess.Close()
 	var finish func()
 	o.Progress, finish = progress(c, "apply")
-	sum, err := jobs.Video(c.Context, p.NewStream(), o)
+	sum, err := jobs.Video(c.Context, videoModel(p), o)
 	finish()
 	return videoResult(c, o, sess.Provider, sum, err)
+}
+
+// videoModel is what jobs.Video runs: a stream for a model that carries
+// state from frame to frame, else the predictor itself, whose steps the
+// video pipeline runs on stages of their own.
+func videoModel(p *models.Predictor) apply.Model {
+	if p.Session.Spec.Stateful() {
+		return p.NewStream()
+	}
+	return p
 }
 
 // videoOptions reads the flags apply shares between images and video.

@@ -132,7 +132,7 @@ func runBenchVideo(c *cli.Context) error {
 			o.Force = true
 		}
 		t := cpuTime()
-		sum, err = jobs.Video(c.Context, p.NewStream(), o)
+		sum, err = jobs.Video(c.Context, videoModel(p), o)
 		if err != nil {
 			return videoResult(c, o, sess.Provider, sum, err)
 		}
