@@ -91,7 +91,7 @@ order; every frame of a file is processed, and a frame the decoder loses
 is replaced by the last result so the timing holds. From a live source
 frames that come while the model is busy are dropped and counted;
 --frames, --duration or Ctrl-C stop it and the file is finalised. The
-codec is avc1, else mp4v, else MJPG (MJPG first for .avi). OpenCV writes
+codec is avc1, else mp4v, else MJPG (MJPG first for .avi; --codec picks one to try first). OpenCV writes
 no audio. The summary gives frames/s and each stage's p50/p95 latency.
 
 The model spec comes from --spec, a preset named like the file, or the model
