@@ -29,7 +29,12 @@ opencv:
 	@pkg-config --exists opencv4 || { \
 	  echo "installing libopencv-dev (OpenCV for gocv)"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libopencv-dev pkg-config >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libopencv-dev pkg-config gstreamer1.0-plugins-base >/dev/null; }
+	@# GStreamer's videotestsrc stands in for a camera in the live-video tests.
+	@dpkg -s gstreamer1.0-plugins-base >/dev/null 2>&1 || { \
+	  echo "installing gstreamer1.0-plugins-base (videotestsrc, for the live-video tests)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gstreamer1.0-plugins-base >/dev/null; }
 	@echo "opencv $$(pkg-config --modversion opencv4)"
 
 # Debian's Chromium renders report.html in the report package's browser
@@ -190,6 +195,10 @@ demo: deps build
 	$(SEGTOOL) apply --preds $(DEMO)/src/folder/alphas --in $(DEMO)/src/folder/images --out $(DEMO)/apply/truth \
 	  --effect all --bg $(DEMO)/src/pennfudan/PNGImages/SynthPed00002.png --refine --blur-fg-edge \
 	  --sheet $(DEMO)/apply/sheet.jpg --sheet-rows 4 --force
+	$(SEGTOOL) apply --model $(DEMO)/oracle.onnx --size 256x320 --in '$(DEMO)/src/folder/images/portrait_%04d.jpg' --fps 4 \
+	  --out $(DEMO)/video/clip.mp4 --effect replace --bg $(DEMO)/src/pennfudan/PNGImages/SynthPed00002.png --force
+	$(SEGTOOL) apply --model $(DEMO)/oracle.onnx --size 256x320 --in $(DEMO)/video/clip.mp4 --out $(DEMO)/video/fx \
+	  --effect all --bg $(DEMO)/src/pennfudan/PNGImages/SynthPed00002.png --temporal ema:0.5 --blur-fg-edge --force
 	$(SEGTOOL) apply --model $(DEMO)/unet_aspp.onnx --in $(DEMO)/src/folder/images --out $(DEMO)/apply/unet_aspp --effect blur --force
 	@command -v chromium >/dev/null && chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1500 \
 	  --screenshot=$(DEMO)/report/screenshot.png file://$(CURDIR)/$(DEMO)/report/report.html 2>/dev/null || true

@@ -259,28 +259,3 @@ func TestTrimapRefineEmpty(t *testing.T) {
 		}
 	}
 }
-
-// The EMA by hand with decay 0.5: frames 0, 1, 0, 1 give 0, 0.5, 0.25,
-// 0.625; a frame of another size starts over.
-func TestEMA(t *testing.T) {
-	e := EMA{Decay: 0.5}
-	for k, want := range []float32{0, 0.5, 0.25, 0.625} {
-		v := float32(k % 2)
-		got := e.Next([]float32{v, v}, 2, 1)
-		if got[0] != want || got[1] != want {
-			t.Errorf("frame %d: %v, want %v", k, got, want)
-		}
-	}
-	if got := e.Next([]float32{1, 1, 1}, 3, 1); got[0] != 1 {
-		t.Errorf("new size: %v, want a fresh start", got)
-	}
-	e.Reset()
-	if got := e.Next([]float32{0.2, 0.2, 0.2}, 3, 1); got[0] != 0.2 {
-		t.Errorf("after reset: %v", got)
-	}
-	for _, d := range []float64{-0.1, 1, math.NaN()} {
-		if CheckDecay(d) == nil {
-			t.Errorf("decay %v accepted", d)
-		}
-	}
-}

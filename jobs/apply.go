@@ -18,6 +18,7 @@ import (
 
 	"github.com/segtool/segtool/apply"
 	"github.com/segtool/segtool/dataset"
+	"github.com/segtool/segtool/temporal"
 )
 
 // ApplyOptions configure Apply.
@@ -44,9 +45,9 @@ type ApplyOptions struct {
 	// background's in replace (composite.Harmonize).
 	Harmonize float64
 	Refine    apply.RefineOptions
-	// TemporalEMA is the decay of the moving average over frames (see
-	// apply.EMA); 0 is off.
-	TemporalEMA float64
+	// Temporal filters the predictions over the frames, in name order
+	// (temporal.Parse); the zero Spec is none.
+	Temporal temporal.Spec
 	// Workers is the number of images in flight (Workers(n)).
 	Workers int
 	// Force replaces existing outputs; without it any existing output is
@@ -110,14 +111,20 @@ type ApplySummary struct {
 
 // applyJob is one Apply run.
 type applyJob struct {
-	o       ApplyOptions
-	model   apply.Model
-	inputs  []string
-	outs    [][]string // per input, per effect
-	bgs     []string
-	sheet   *apply.Sheet
-	turn    []chan struct{} // frame i's EMA step is done; nil without EMA
-	ema     *apply.EMA
+	o      ApplyOptions
+	model  apply.Model
+	inputs []string
+	outs   [][]string // per input, per effect
+	bgs    []string
+	sheet  *apply.Sheet
+	turn   []chan struct{} // frame i's filter step is done; nil without a filter
+	filter temporal.Filter
+	// final[i] receives frame i's filtered plane (nil for a skipped frame),
+	// from whichever frame's step the filter released it in; pending are
+	// the frames pushed and not yet released, oldest first. Only the
+	// holder of the turn touches pending.
+	final   []chan []float32
+	pending []int
 	refine  apply.RefineOptions
 	mu      sync.Mutex
 	images  []ApplyImage
@@ -157,12 +164,17 @@ func Apply(ctx context.Context, m apply.Model, o ApplyOptions) (ApplySummary, er
 	if r.quality == 0 {
 		r.quality = 95
 	}
-	if o.TemporalEMA > 0 {
-		r.ema = &apply.EMA{Decay: float32(o.TemporalEMA)}
+	if o.Temporal.Kind != "" && o.Temporal.Kind != temporal.None {
+		r.filter = o.Temporal.New()
 		r.turn = make([]chan struct{}, len(r.inputs))
+		r.final = make([]chan []float32, len(r.inputs))
 		for i := range r.turn {
 			r.turn[i] = make(chan struct{})
+			r.final[i] = make(chan []float32, 1)
 		}
+		// A filter that holds frames back hands frame i its plane in a
+		// later frame's step, so that many frames must be in flight.
+		workers = max(workers, r.filter.Delay()+1)
 	}
 	if o.Sheet != "" {
 		cols := []string{"input"}
@@ -250,8 +262,8 @@ func (r *applyJob) plan(sum *ApplySummary) error {
 		}
 		return optErr(field, "%v", err)
 	}
-	if err := apply.CheckDecay(o.TemporalEMA); err != nil {
-		return optErr("TemporalEMA", "%v", err)
+	if err := o.Temporal.Check(); err != nil {
+		return optErr("Temporal", "%v", err)
 	}
 	if o.Harmonize < 0 || o.Harmonize > 1 {
 		return optErr("Harmonize", "%g: want 0..1", o.Harmonize)
@@ -557,9 +569,10 @@ func applyMSSince(t time.Time) float64 { return float64(time.Since(t).Microsecon
 func (r *applyJob) one(ctx context.Context, i int) error {
 	it := ApplyImage{Index: i, Input: r.inputs[i]}
 	released := false
-	// Frame i's EMA turn is released after frame i-1's, on every path, so
-	// a skipped frame never lets a later one overtake an earlier one.
-	release := func() {
+	// Frame i's filter turn is taken after frame i-1's, on every path, so
+	// a skipped frame never lets a later one overtake an earlier one; the
+	// last frame's turn flushes the filter.
+	take := func(prob []float32, w, h int) {
 		if r.turn == nil || released {
 			return
 		}
@@ -570,12 +583,16 @@ func (r *applyJob) one(ctx context.Context, i int) error {
 			case <-ctx.Done():
 			}
 		}
+		if ctx.Err() == nil {
+			r.step(i, prob, w, h)
+		}
 		close(r.turn[i])
 	}
+	release := func() { take(nil, 0, 0) }
 	defer release()
 	var stop error
 	var fatal applyFatal
-	switch err := r.process(ctx, i, &it, release); {
+	switch err := r.process(ctx, i, &it, take); {
 	case err == nil:
 	case errors.As(err, &fatal):
 		it.Status, it.Reason = ApplySkipped, err.Error()
@@ -595,13 +612,41 @@ func (r *applyJob) one(ctx context.Context, i int) error {
 	return stop
 }
 
+// step is frame i's turn at the filter, taken in frame order: it pushes
+// prob (nil: frame i was skipped and pushes nothing), hands the planes the
+// filter releases to their frames, and at the last frame flushes the
+// filter and releases what is left.
+func (r *applyJob) step(i int, prob []float32, w, h int) {
+	var out [][]float32
+	if prob != nil {
+		r.pending = append(r.pending, i)
+		out = r.filter.Push(prob, w, h)
+	}
+	if i == len(r.inputs)-1 {
+		out = append(out, r.filter.Flush()...)
+	}
+	for _, p := range out {
+		if len(r.pending) == 0 {
+			break // not reached: a filter releases only what it was given
+		}
+		r.final[r.pending[0]] <- p
+		r.pending = r.pending[1:]
+	}
+	if i == len(r.inputs)-1 {
+		for _, j := range r.pending {
+			r.final[j] <- nil
+		}
+		r.pending = nil
+	}
+}
+
 // applyFatal marks an error that stops the batch; one unwraps it.
 type applyFatal struct{ err error }
 
 func (f applyFatal) Error() string { return f.err.Error() }
 func (f applyFatal) Unwrap() error { return f.err }
 
-func (r *applyJob) process(ctx context.Context, i int, it *ApplyImage, release func()) error {
+func (r *applyJob) process(ctx context.Context, i int, it *ApplyImage, take func(prob []float32, w, h int)) error {
 	img, err := applyReadImage(r.dec(), it.Input)
 	if err != nil {
 		return err
@@ -627,19 +672,16 @@ func (r *applyJob) process(ctx context.Context, i int, it *ApplyImage, release f
 		return fmt.Errorf("prediction: %d of %d values are NaN or Inf", n, len(prob))
 	}
 	it.PredictMS = applyMSSince(t)
-	if r.ema != nil {
-		if i > 0 {
-			select {
-			case <-r.turn[i-1]:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+	if r.filter != nil {
+		take(prob, w, h)
+		select {
+		case prob = <-r.final[i]:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		if err := ctx.Err(); err != nil {
-			return err
+		if prob == nil {
+			return errors.New("temporal filter: no plane for this frame")
 		}
-		prob = r.ema.Next(prob, w, h)
-		release()
 	}
 
 	t = time.Now()

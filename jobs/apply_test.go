@@ -18,6 +18,7 @@ import (
 	"github.com/segtool/segtool/internal/fixture"
 	"github.com/segtool/segtool/internal/shareddata"
 	"github.com/segtool/segtool/internal/testmodel"
+	"github.com/segtool/segtool/temporal"
 )
 
 // applyRedModel is a stand-in for a segmentation model: the person is where
@@ -213,7 +214,7 @@ func TestApplyOptionErrors(t *testing.T) {
 		{ApplyOptions{In: in, Out: dir + "/o.png", Effects: []apply.Effect{apply.EffectCutout, apply.EffectMatte}}, "Out"},
 		{ApplyOptions{In: dir + "/none.png", Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}}, "In"},
 		{ApplyOptions{In: empty, Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}}, "In"},
-		{ApplyOptions{In: in, Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}, TemporalEMA: 1}, "TemporalEMA"},
+		{ApplyOptions{In: in, Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}, Temporal: temporal.Spec{Kind: temporal.EMA, Param: 1}}, "Temporal"},
 		{ApplyOptions{In: in, Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}, Blur: apply.BlurOptions{Kernel: 4}}, "Blur.Kernel"},
 		{ApplyOptions{In: in, Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}, Refine: apply.RefineOptions{Feather: -2}}, "Refine.Feather"},
 		{ApplyOptions{In: in, Out: dir + "/o", Effects: []apply.Effect{apply.EffectBlur}, Harmonize: 0.5}, "Harmonize"},
@@ -251,7 +252,7 @@ func TestApplyTemporalEMAOrder(t *testing.T) {
 	for _, workers := range []int{1, 4} {
 		out := filepath.Join(t.TempDir(), "mattes")
 		sum, err := Apply(context.Background(), applyLevelModel{}, ApplyOptions{In: dir, Out: out, Effects: []apply.Effect{apply.EffectMatte},
-			Refine: apply.RefineOptions{Soft: true}, TemporalEMA: 0.5, Workers: workers})
+			Refine: apply.RefineOptions{Soft: true}, Temporal: temporal.Spec{Kind: temporal.EMA, Param: 0.5}, Workers: workers})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -406,5 +407,41 @@ func TestApplySINetP3M(t *testing.T) {
 	}
 	if st, err := os.Stat(sheet); err != nil || st.Size() == 0 {
 		t.Errorf("sheet: %v", err)
+	}
+}
+
+// MODNet's one-frame delay on a folder of frames predicting 0, 0, 1, 0, 0
+// (a one-frame spike): the spike's neighbours agree and it differs from
+// both by more than 0.1, so it becomes their mean, 0; every frame is
+// written, the last one flushed, whatever the number of workers.
+func TestApplyTemporalOFDSpike(t *testing.T) {
+	if (temporal.Spec{Kind: temporal.OFD}).New().Delay() == 0 {
+		t.Skip("skipping: the temporal package's ofd filter is not there yet")
+	}
+	dir := filepath.Join(t.TempDir(), "frames")
+	for k, v := range []uint8{0, 0, 255, 0, 0} {
+		applyWriteBGR(t, filepath.Join(dir, fmt.Sprintf("f%d.png", k)), 4, 3, applySolid(4, 3, 0, 0, v))
+	}
+	for _, workers := range []int{1, 3} {
+		out := filepath.Join(t.TempDir(), "mattes")
+		sum, err := Apply(context.Background(), applyLevelModel{}, ApplyOptions{In: dir, Out: out, Effects: []apply.Effect{apply.EffectMatte},
+			Refine: apply.RefineOptions{Soft: true}, Temporal: temporal.Spec{Kind: temporal.OFD}, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Done != 5 {
+			t.Errorf("workers %d: %d done, want 5", workers, sum.Done)
+		}
+		for k := range 5 {
+			m := gocv.IMRead(filepath.Join(out, fmt.Sprintf("f%d.png", k)), gocv.IMReadGrayScale)
+			if m.Empty() {
+				t.Errorf("workers %d: frame %d not written", workers, k)
+				continue
+			}
+			if v := m.ToBytes()[0]; v != 0 {
+				t.Errorf("workers %d: frame %d matte %d, want 0", workers, k, v)
+			}
+			m.Close()
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/segtool/segtool/apply"
 	"github.com/segtool/segtool/internal/matleak"
+	"github.com/segtool/segtool/temporal"
 )
 
 // TestMatProfileApply runs Apply down its paths (skips, notes, sheets, the
@@ -30,7 +31,7 @@ func TestMatProfileApply(t *testing.T) {
 			Blur: apply.BlurOptions{FgEdge: true}, Refine: apply.RefineOptions{Feather: 2}, Sheet: "sheet.png", SheetCell: 32}},
 		{"trimap refine, soft, jpg sheet", ApplyOptions{Effects: []apply.Effect{apply.EffectBlur, apply.EffectCutout}, Refine: apply.RefineOptions{Soft: true, Trimap: true},
 			Sheet: "sheet.jpg", SheetRows: 2}},
-		{"temporal EMA, one worker", ApplyOptions{Effects: []apply.Effect{apply.EffectMatte, apply.EffectReplace}, Background: in, TemporalEMA: 0.5, Workers: 1}},
+		{"temporal EMA, one worker", ApplyOptions{Effects: []apply.Effect{apply.EffectMatte, apply.EffectReplace}, Background: in, Temporal: temporal.Spec{Kind: temporal.EMA, Param: 0.5}, Workers: 1}},
 	}
 	for _, r := range runs {
 		o := r.o
@@ -48,7 +49,7 @@ func TestMatProfileApply(t *testing.T) {
 		check(r.step + ", refused")
 	}
 	cctx, cancel := context.WithCancel(ctx)
-	o := ApplyOptions{In: in, Out: filepath.Join(t.TempDir(), "c"), Effects: apply.Effects(), Background: bg, TemporalEMA: 0.3, Workers: 2,
+	o := ApplyOptions{In: in, Out: filepath.Join(t.TempDir(), "c"), Effects: apply.Effects(), Background: bg, Temporal: temporal.Spec{Kind: temporal.EMA, Param: 0.3}, Workers: 2,
 		Progress: func(done, _ int) {
 			if done == 1 {
 				cancel()

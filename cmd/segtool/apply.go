@@ -12,6 +12,7 @@ import (
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/temporal"
 	"github.com/urfave/cli/v2"
 )
 
@@ -19,8 +20,8 @@ func applyCommand() *cli.Command {
 	flags := slices.Concat([]cli.Flag{
 		&cli.StringFlag{Name: "model", Usage: "ONNX model file"},
 		&cli.StringFlag{Name: "preds", Usage: "instead of a model: a folder of saved predictions, <name>.png (8-bit grey, image size), e.g. eval's preds/"},
-		&cli.StringFlag{Name: "in", Usage: "an image, or a folder of images or video frames (required)"},
-		&cli.StringFlag{Name: "out", Usage: "output folder, or a file name for one image and one effect (required)"},
+		&cli.StringFlag{Name: "in", Usage: "an image, a folder of images or video frames, a video (mp4, mkv, avi, mov, webm), camera:N, or an OpenCV capture string such as a GStreamer pipeline (required)"},
+		&cli.StringFlag{Name: "out", Usage: "output folder, or a file name for one image or video and one effect (required)"},
 		&cli.StringFlag{Name: "effect", Value: "blur", Usage: "blur, replace, cutout, matte, a comma list, or all (several: one sub-folder each)"},
 		&cli.Float64Flag{Name: "sigma", DefaultText: "1% of the longer side", Usage: "blur: Gaussian sigma in pixels"},
 		&cli.IntFlag{Name: "kernel", DefaultText: "2*ceil(3*sigma)+1", Usage: "blur: odd Gaussian kernel size"},
@@ -32,7 +33,13 @@ func applyCommand() *cli.Command {
 		&cli.BoolFlag{Name: "trimap-refine", Usage: "superpixel trimap of the mask; inside its unknown band, the alpha of a guided filter on the image"},
 		&cli.IntFlag{Name: "guided-radius", DefaultText: "2% of the shorter side", Usage: "--trimap-refine: guided filter window radius in pixels"},
 		&cli.Float64Flag{Name: "guided-eps", Value: apply.DefaultEps, Usage: "--trimap-refine: guided filter regularisation (colours in 0..1)"},
-		&cli.Float64Flag{Name: "temporal-ema", Usage: "frames: smooth the prediction over frames in name order, s = (1-d)*p + d*s_prev, with decay d in [0,1)"},
+		&cli.StringFlag{Name: "temporal", Value: "none", Usage: "video and frames: filter the prediction over frames: none, ema:D (s = (1-D)*p + D*s_prev), uncertainty:R or ofd (one frame late)"},
+		&cli.Float64Flag{Name: "temporal-ema", Usage: "the same as --temporal ema:D"},
+		&cli.Float64Flag{Name: "fps", DefaultText: "the source's, else 25", Usage: "video: the output frame rate (image sequences, pipelines that report none)"},
+		&cli.IntFlag{Name: "frames", Usage: "video: stop after N frames"},
+		&cli.StringFlag{Name: "codec", DefaultText: "avc1, else mp4v, else MJPG (.avi: MJPG first)", Usage: "video: the FourCC to write with first, e.g. mp4v (cheaper to encode than avc1) or MJPG"},
+		&cli.DurationFlag{Name: "duration", Usage: "video: stop after this long, e.g. 30s"},
+		&cli.BoolFlag{Name: "show", Usage: "video: show the first effect in a window as it is made"},
 		&cli.StringFlag{Name: "tile", Usage: "refine at full resolution with tiles of SIZE or WxH image pixels (high-resolution photos; see --tile-mode)"},
 		&cli.IntFlag{Name: "overlap", Value: 32, Usage: "tile overlap in pixels"},
 		&cli.StringFlag{Name: "tile-mode", Value: string(models.TileContext), Usage: "with --tile: context (a whole-image pass, refined by tiles only where it is uncertain) or plain (tiles alone, which see no context: a tile of a shirt is no portrait)"},
@@ -47,8 +54,8 @@ func applyCommand() *cli.Command {
 	}, specFlags(), cudaFlags())
 	return &cli.Command{
 		Name:      "apply",
-		Usage:     "blur or replace the background of your photos, or cut the person out, with any segmentation model",
-		UsageText: "segtool apply --model FILE.onnx --in PATH|DIR --out PATH|DIR [--effect blur|replace|cutout|matte|all] [options]\n   segtool apply --preds DIR --in DIR --out DIR [options]",
+		Usage:     "blur or replace the background of your photos and videos, or cut the person out, with any segmentation model",
+		UsageText: "segtool apply --model FILE.onnx --in PATH|DIR --out PATH|DIR [--effect blur|replace|cutout|matte|all] [options]\n   segtool apply --model FILE.onnx --in VIDEO|camera:N|PIPELINE --out VIDEO|DIR [--frames N] [--duration D] [--show] [options]\n   segtool apply --preds DIR --in DIR --out DIR [options]",
 		Description: `Runs the model on each image (or each frame of a folder of video frames, in
 name order: frame2 before frame10) and writes, per --effect:
 
@@ -67,7 +74,25 @@ prediction itself; --trimap-refine builds a superpixel trimap from the mask
 (as segtool trimap does) and inside its unknown band takes the alpha from a
 guided filter (He et al. 2010) of the mask on the image, which pulls the
 edge onto hair and shoulders; --feather PX softens the edge last.
---temporal-ema D smooths the prediction across frames before all that.
+--temporal smooths the prediction across frames before all that: ema:D
+is an exponential moving average, uncertainty:R MediaPipe's smoothing
+(uncertain pixels lean on the past), ofd MODNet's one-frame delay
+(--temporal-ema D is ema:D).
+
+Video: with --in a video file (mp4, mkv, avi, mov, webm), camera:N (V4L2,
+MJPG, a one-frame buffer), an image sequence (frames/img_%04d.png) or any
+OpenCV capture string, a GStreamer pipeline included ('videotestsrc
+is-live=true ! videoconvert ! appsink'), apply writes a video per effect
+at the source's size and frame rate: --out FILE.mp4 for one effect, else
+a folder with a sub-folder per effect. Video has no alpha channel, so
+cutout writes the matte. Decoding, inference, the temporal filter, the
+effects and encoding run as a pipeline of concurrent stages, frames in
+order; every frame of a file is processed, and a frame the decoder loses
+is replaced by the last result so the timing holds. From a live source
+frames that come while the model is busy are dropped and counted;
+--frames, --duration or Ctrl-C stop it and the file is finalised. The
+codec is avc1, else mp4v, else MJPG (MJPG first for .avi; --codec picks one to try first). OpenCV writes
+no audio. The summary gives frames/s and each stage's p50/p95 latency.
 
 The model spec comes from --spec, a preset named like the file, or the model
 itself, as for segtool eval; --tile and --overlap run high-resolution photos
@@ -86,13 +111,19 @@ Examples:
    segtool apply --model SINet.onnx --in photos/ --out cut/ --effect cutout --trimap-refine
    segtool apply --model modnet.onnx --spec modnet --size 512x512 --in frames/ --out blurred/ --temporal-ema 0.5 --blur-fg-edge
    segtool apply --model prisma_nchw.onnx --in big.jpg --out big-bg.jpg --effect replace --bg office.jpg --tile 256 --overlap 32
-   segtool apply --preds runs/sinet/preds --in ds/images --out look/ --effect all --bg beach.jpg --refine`,
+   segtool apply --preds runs/sinet/preds --in ds/images --out look/ --effect all --bg beach.jpg --refine
+   segtool apply --model SINet.onnx --in talk.mp4 --out talk-blur.mp4 --blur-fg-edge --temporal ema:0.5
+   segtool apply --model SINet.onnx --in camera:0 --out cam.mp4 --show --duration 30s
+   segtool apply --model SINet.onnx --in 'videotestsrc is-live=true ! videoconvert ! appsink' --out test.avi --frames 100`,
 		Flags:  flags,
 		Action: runApply,
 	}
 }
 
 func runApply(c *cli.Context) error {
+	if jobs.IsVideoSource(c.String("in")) && (c.IsSet("out") || c.Bool("show")) {
+		return runApplyVideo(c) // --show alone is an output for video
+	}
 	if err := requireFlags(c, "in", "out"); err != nil {
 		return err
 	}
@@ -110,32 +141,22 @@ func runApply(c *cli.Context) error {
 		Background: c.String("bg"), Harmonize: c.Float64("harmonize"),
 		Refine: apply.RefineOptions{Soft: c.Bool("refine"), Feather: c.Int("feather"), Trimap: c.Bool("trimap-refine"),
 			Radius: c.Int("guided-radius"), Eps: c.Float64("guided-eps")},
-		TemporalEMA: c.Float64("temporal-ema"),
-		Workers:     c.Int("workers"), Force: c.Bool("force"), JPEGQuality: c.Int("jpeg-quality"),
+		Workers: c.Int("workers"), Force: c.Bool("force"), JPEGQuality: c.Int("jpeg-quality"),
 		Sheet: c.String("sheet"), SheetRows: c.Int("sheet-rows"), SheetCell: c.Int("sheet-cell"),
 	}
+	if o.Temporal, err = applyTemporal(c); err != nil {
+		return err
+	}
+	if err := checkApplyFlags(c, o.Blur, o.Refine); err != nil {
+		return err
+	}
 	switch {
-	case o.Blur.Sigma < 0:
-		return usageError("--sigma must be > 0, not %g", o.Blur.Sigma)
-	case o.Blur.Kernel < 0 || o.Blur.Kernel > 0 && o.Blur.Kernel%2 == 0:
-		return usageError("--kernel must be an odd size, not %d", o.Blur.Kernel)
-	case o.Refine.Feather < 0:
-		return usageError("--feather must be >= 0 pixels, not %d", o.Refine.Feather)
-	case o.Refine.Radius < 0:
-		return usageError("--guided-radius must be >= 1, not %d", o.Refine.Radius)
-	case !(o.Refine.Eps > 0):
-		return usageError("--guided-eps must be > 0, not %g", o.Refine.Eps)
 	case o.JPEGQuality < 1 || o.JPEGQuality > 100:
 		return usageError("--jpeg-quality must be 1..100, not %d", o.JPEGQuality)
 	case o.SheetRows < 1:
 		return usageError("--sheet-rows must be at least 1, not %d", o.SheetRows)
 	case o.SheetCell < 16:
 		return usageError("--sheet-cell must be at least 16 pixels, not %d", o.SheetCell)
-	case c.Int("batch") < 1:
-		return usageError("--batch must be at least 1, not %d", c.Int("batch"))
-	}
-	if err := apply.CheckDecay(o.TemporalEMA); err != nil {
-		return usageError("--temporal-ema: %v", err)
 	}
 	// Usage errors about the inputs and outputs come before loading the model.
 	if err := applyError(jobs.CheckApply(o)); err != nil {
@@ -174,6 +195,48 @@ func runApply(c *cli.Context) error {
 		return cli.Exit(fmt.Sprintf("apply: none of the %d images could be processed", sum.Inputs), 1)
 	}
 	return nil
+}
+
+// checkApplyFlags checks the effect and refinement flags that images and
+// video share.
+func checkApplyFlags(c *cli.Context, b apply.BlurOptions, r apply.RefineOptions) error {
+	switch {
+	case b.Sigma < 0:
+		return usageError("--sigma must be > 0, not %g", b.Sigma)
+	case b.Kernel < 0 || b.Kernel > 0 && b.Kernel%2 == 0:
+		return usageError("--kernel must be an odd size, not %d", b.Kernel)
+	case r.Feather < 0:
+		return usageError("--feather must be >= 0 pixels, not %d", r.Feather)
+	case r.Radius < 0:
+		return usageError("--guided-radius must be >= 1, not %d", r.Radius)
+	case !(r.Eps > 0):
+		return usageError("--guided-eps must be > 0, not %g", r.Eps)
+	case c.Int("batch") < 1:
+		return usageError("--batch must be at least 1, not %d", c.Int("batch"))
+	}
+	return nil
+}
+
+// applyTemporal reads --temporal, or its alias --temporal-ema D.
+func applyTemporal(c *cli.Context) (temporal.Spec, error) {
+	if c.IsSet("temporal-ema") {
+		if c.IsSet("temporal") {
+			return temporal.Spec{}, usageError("give one of --temporal and --temporal-ema (the same as --temporal ema:D)")
+		}
+		t := temporal.Spec{Kind: temporal.EMA, Param: c.Float64("temporal-ema")}
+		if t.Param == 0 {
+			t.Kind = temporal.None
+		}
+		if err := t.Check(); err != nil {
+			return t, usageError("--temporal-ema: %v", err)
+		}
+		return t, nil
+	}
+	t, err := temporal.Parse(c.String("temporal"))
+	if err != nil {
+		return t, usageError("--temporal: %v", err)
+	}
+	return t, nil
 }
 
 // openPredictor resolves the model spec, opens the session and wraps it

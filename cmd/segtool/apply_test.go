@@ -125,5 +125,5 @@ func TestApplyUsageErrors(t *testing.T) {
 }
 
 func TestApplyHelp(t *testing.T) {
-	helpTeaches(t, "apply", "blur", "replace", "cutout", "matte", "--blur-fg-edge", "--trimap-refine", "--temporal-ema", "--tile", "Examples")
+	helpTeaches(t, "apply", "blur", "replace", "cutout", "matte", "--blur-fg-edge", "--trimap-refine", "--temporal-ema", "--temporal", "camera:N", "videotestsrc", "--tile", "Examples")
 }

@@ -14,7 +14,7 @@ import (
 // benchCommand groups the timing subcommands; each measures one part of
 // segtool on this machine (models, augment pipelines, SLIC).
 func benchCommand() *cli.Command {
-	subs := []*cli.Command{benchModelCommand(), benchAugmentCommand(), benchSlicCommand()}
+	subs := []*cli.Command{benchModelCommand(), benchAugmentCommand(), benchSlicCommand(), benchVideoCommand()}
 	names := subcommandNames(subs)
 	return &cli.Command{
 		Name:      "bench",

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"gocv.io/x/gocv"
+
+	"github.com/segtool/segtool/apply"
+	"github.com/segtool/segtool/jobs"
+	"github.com/segtool/segtool/models"
+	"github.com/urfave/cli/v2"
+)
+
+// runApplyVideo is apply with a video file or a live source as --in.
+func runApplyVideo(c *cli.Context) error {
+	if c.IsSet("preds") {
+		return usageError("--preds reads saved predictions of images; a video needs --model")
+	}
+	if err := requireFlags(c, "model"); err != nil {
+		return err
+	}
+	for _, f := range []string{"sheet", "tile"} {
+		if c.IsSet(f) {
+			return usageError("--%s is for images, not video", f)
+		}
+	}
+	o, err := videoOptions(c)
+	if err != nil {
+		return err
+	}
+	if c.Bool("show") {
+		// highgui aborts the process without a display; say so instead.
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return usageError("--show needs a display (DISPLAY is not set); write --out FILE instead")
+		}
+		var closeShow func()
+		o.Show, closeShow = showWindow("segtool apply")
+		defer closeShow()
+	}
+	if err := applyError(jobs.CheckVideo(o)); err != nil {
+		return err
+	}
+	log := logger(c)
+	p, sess, err := openPredictor(c, log)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	var finish func()
+	o.Progress, finish = progress(c, "apply")
+	sum, err := jobs.Video(c.Context, videoModel(p), o)
+	finish()
+	return videoResult(c, o, sess.Provider, sum, err)
+}
+
+// videoModel is what jobs.Video runs: a stream for a model that carries
+// state from frame to frame, else the predictor itself, whose steps the
+// video pipeline runs on stages of their own.
+func videoModel(p *models.Predictor) apply.Model {
+	if p.Session.Spec.Stateful() {
+		return p.NewStream()
+	}
+	return p
+}
+
+// videoOptions reads the flags apply shares between images and video.
+func videoOptions(c *cli.Context) (jobs.VideoOptions, error) {
+	effects, err := apply.ParseEffects(c.String("effect"))
+	if err != nil {
+		return jobs.VideoOptions{}, usageError("--effect: %v", err)
+	}
+	o := jobs.VideoOptions{
+		In: c.String("in"), Out: c.String("out"), Effects: effects,
+		Blur:       apply.BlurOptions{Sigma: c.Float64("sigma"), Kernel: c.Int("kernel"), FgEdge: c.Bool("blur-fg-edge")},
+		Background: c.String("bg"), Harmonize: c.Float64("harmonize"),
+		Refine: apply.RefineOptions{Soft: c.Bool("refine"), Feather: c.Int("feather"), Trimap: c.Bool("trimap-refine"),
+			Radius: c.Int("guided-radius"), Eps: c.Float64("guided-eps")},
+		Codec: c.String("codec"), FPS: c.Float64("fps"), Frames: c.Int("frames"), Duration: c.Duration("duration"), Force: c.Bool("force"),
+	}
+	if o.Temporal, err = applyTemporal(c); err != nil {
+		return o, err
+	}
+	if err := checkApplyFlags(c, o.Blur, o.Refine); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// showWindow returns a Show callback drawing frames in a highgui window,
+// and its closer. The window is made on the goroutine that draws.
+func showWindow(title string) (func(gocv.Mat), func()) {
+	var w *gocv.Window
+	show := func(m gocv.Mat) {
+		if w == nil {
+			runtime.LockOSThread()
+			w = gocv.NewWindow(title)
+		}
+		w.IMShow(m)
+		w.WaitKey(1)
+	}
+	return show, func() {
+		if w != nil {
+			w.Close()
+		}
+	}
+}
+
+// videoResult prints the summary and maps the run's error: a source that
+// cannot be opened or an encoder that cannot are failures (exit 1), a lost
+// live source exits 1 saying what was written, and Ctrl-C ends a live run
+// normally (the file is finalised) but interrupts a file's.
+func videoResult(c *cli.Context, o jobs.VideoOptions, provider string, sum jobs.VideoSummary, err error) error {
+	var oe *jobs.VideoOpenError
+	var we *jobs.VideoWriterError
+	switch {
+	case errors.As(err, &oe), errors.As(err, &we):
+		return cli.Exit("apply: "+err.Error(), 1)
+	case errors.Is(err, jobs.ErrSourceLost):
+		printVideoSummary(c, o, provider, sum)
+		return cli.Exit(fmt.Sprintf("apply: %v; %d frames were written to %s", err, sum.Written, strings.Join(sum.Outputs, ", ")), 1)
+	case errors.Is(err, context.Canceled) && sum.Written > 0:
+		printVideoSummary(c, o, provider, sum)
+		if sum.Live {
+			return nil
+		}
+		return cli.Exit(fmt.Sprintf("apply: interrupted; the first %d frames were written to %s", sum.Written, strings.Join(sum.Outputs, ", ")), 130)
+	case err != nil:
+		return applyError(err)
+	}
+	printVideoSummary(c, o, provider, sum)
+	return nil
+}
+
+func printVideoSummary(c *cli.Context, o jobs.VideoOptions, provider string, s jobs.VideoSummary) {
+	var names []string
+	for _, e := range o.Effects {
+		names = append(names, string(e))
+	}
+	var outs []string
+	for k, p := range s.Outputs {
+		outs = append(outs, fmt.Sprintf("%s [%s]", filepath.Clean(p), s.Codecs[k]))
+	}
+	st := func(name string, x jobs.StageStats) string {
+		return fmt.Sprintf("%s %.1f/%.1f", name, x.P50MS, x.P95MS)
+	}
+	text := fmt.Sprintf("apply: %d frames written (%s) to %s, %dx%d at %g fps, in %.1f s: %.1f frames/s on %s; per frame p50/p95 ms: %s, %s, %s, %s, %s.",
+		s.Written, strings.Join(names, ", "), strings.Join(outs, ", "), s.Width, s.Height, s.FPS, s.Elapsed.Seconds(), s.FramesPerSecond(), provider,
+		st("decode", s.Decode), st("infer", s.Infer), st("temporal", s.Temporal), st("effect", s.Effect), st("encode", s.Encode))
+	if s.Live {
+		text += fmt.Sprintf(" Live: capture to output p50/p95 %.0f/%.0f ms, %d of %d frames dropped while the model was busy.",
+			s.Latency.P50MS, s.Latency.P95MS, s.Dropped, s.Decoded)
+	}
+	if s.Corrupt > 0 {
+		text += fmt.Sprintf(" %d corrupt frames skipped (the last result repeated).", s.Corrupt)
+	}
+	if s.Failed > 0 {
+		text += fmt.Sprintf(" %d frames failed to predict (the last prediction reused), first: %s.", s.Failed, s.FirstFailure)
+	}
+	text += " No audio written (OpenCV writes none)."
+	summary(c, text, map[string]any{
+		"command": "apply", "source": s.Source, "live": s.Live, "outputs": s.Outputs, "codecs": s.Codecs, "effects": names,
+		"width": s.Width, "height": s.Height, "fps": s.FPS, "decoded": s.Decoded, "written": s.Written, "corrupt": s.Corrupt,
+		"failed": s.Failed, "dropped": s.Dropped, "wall_s": s.Elapsed.Seconds(), "frames_per_s": s.FramesPerSecond(), "provider": provider,
+		"stages_ms":  map[string]jobs.StageStats{"decode": s.Decode, "infer": s.Infer, "temporal": s.Temporal, "effect": s.Effect, "encode": s.Encode},
+		"latency_ms": s.Latency, "audio": false,
+	})
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/segtool/segtool/apply"
+	"github.com/segtool/segtool/jobs"
+	"github.com/segtool/segtool/models"
+	"github.com/segtool/segtool/synth"
+	"github.com/urfave/cli/v2"
+)
+
+func benchVideoCommand() *cli.Command {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "model", Usage: "ONNX model file (required)"},
+		&cli.StringFlag{Name: "in", Usage: "a video file; without it a synthetic clip of --frame-size and --frames is drawn (a demo portrait, panning)"},
+		&cli.StringFlag{Name: "frame-size", Value: "512x288", Usage: "the drawn clip's frame size WxH"},
+		&cli.IntFlag{Name: "frames", Value: 90, Usage: "frames of the drawn clip (with --in: stop after N; 0 all)"},
+		&cli.StringFlag{Name: "effect", Value: "blur", Usage: "the effects apply makes, as for apply"},
+		&cli.StringFlag{Name: "codec", DefaultText: "the container's", Usage: "the FourCC to write with first, as for apply"},
+		&cli.StringFlag{Name: "container", Value: "mp4", Usage: "the output's container: mp4 or mkv (H.264 where there is an encoder), avi (MJPG, cheaper to write)"},
+		&cli.StringFlag{Name: "temporal", Value: "none", Usage: "temporal filter, as for apply"},
+		&cli.BoolFlag{Name: "letterbox", Usage: "keep the aspect ratio and pad, as for apply"},
+		&cli.StringFlag{Name: "tile-mode", Value: string(models.TileContext), Hidden: true},
+		&cli.IntFlag{Name: "runs", Aliases: []string{"n"}, Value: 30, Usage: "timed calls of the bare model before and after each video round"},
+		&cli.IntFlag{Name: "rounds", Value: 3, Usage: "video runs, each between two model measurements"},
+		&cli.IntFlag{Name: "warmup", Value: 3, Usage: "untimed calls first"},
+	}
+	flags = append(flags, deviceFlags()...)
+	flags = append(flags, specFlags()...)
+	flags = append(flags, cudaFlags()...)
+	return &cli.Command{
+		Name:      "video",
+		Usage:     "apply on a video end to end against the bare model, in one run: what the pipeline costs",
+		UsageText: "segtool bench video --model FILE.onnx [--in VIDEO | --frame-size 512x288 --frames 120] [--effect blur] [spec flags of apply]",
+		Description: `Times the bare model as bench model does (--runs calls on random input)
+and segtool apply on a video (decode, infer, temporal filter, effect,
+encode, as a pipeline) in turn, --rounds times, model first and last, all
+in one process on one session, so the figures share the machine's load.
+Each round's frames/s is set against the model's images/s either side of
+it; it prints the medians of apply's frames/s, the model's images/s and
+the ratio, and each stage's p50/p95 per frame. Without --in it draws a clip
+of a demo portrait panning across its background. The output video goes
+to a temporary folder and is removed.
+
+Examples:
+
+   segtool bench video --model SINet.onnx --frame-size 512x288 --frames 150
+   segtool bench video --model SINet.onnx --in talk.mp4 --effect replace --bg beach.jpg`,
+		Flags:  append(flags, &cli.StringFlag{Name: "bg", Usage: "replace: background image"}),
+		Action: runBenchVideo,
+	}
+}
+
+func runBenchVideo(c *cli.Context) error {
+	if err := requireFlags(c, "model"); err != nil {
+		return err
+	}
+	if c.Int("runs") < 1 || c.Int("rounds") < 1 || c.Int("frames") < 0 {
+		return usageError("--runs and --rounds must be at least 1 and --frames at least 0")
+	}
+	tmp, err := os.MkdirTemp("", "segtool-bench-video-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	in := c.String("in")
+	frames := c.Int("frames")
+	if in == "" {
+		size, err := parseTile(c.String("frame-size"))
+		if err != nil {
+			return usageError("--frame-size: %v", err)
+		}
+		in = filepath.Join(tmp, "clip.mp4")
+		if err := benchClip(in, size.X, size.Y, frames, 30); err != nil {
+			return err
+		}
+		frames = 0
+	}
+	effects, err := apply.ParseEffects(c.String("effect"))
+	if err != nil {
+		return usageError("--effect: %v", err)
+	}
+	t, err := applyTemporal(c)
+	if err != nil {
+		return err
+	}
+	o := jobs.VideoOptions{In: in, Out: filepath.Join(tmp, "out"), Effects: effects, Temporal: t, Frames: frames, Background: c.String("bg"), Codec: c.String("codec")}
+	ext := "." + c.String("container")
+	if !jobs.IsVideoFile(ext) {
+		return usageError("--container: %q is not a video container (mp4, mkv, avi, mov)", c.String("container"))
+	}
+	if len(effects) == 1 {
+		o.Out = filepath.Join(tmp, "out"+ext)
+	}
+	if err := applyError(jobs.CheckVideo(o)); err != nil {
+		return err
+	}
+	p, sess, err := openPredictor(c, logger(c))
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	// Rounds alternate the bare model and the video, M V M V … M, and each
+	// video is set against the mean of the model runs either side, so a
+	// load that changes during the run (a shared machine) touches both
+	// figures alike; the medians over the rounds are reported.
+	// CPU time (this process's, user and system) per frame and per call
+	// does not depend on what else the machine runs, where wall time does.
+	rounds := c.Int("rounds")
+	var modelRates, videos, ratios []float64
+	var sum jobs.VideoSummary
+	var videoCPU, modelCPU time.Duration
+	var videoFrames, modelCalls int
+	m, err := models.Bench(c.Context, sess, 1, c.Int("runs"), c.Int("warmup"), 1)
+	if err != nil {
+		return err
+	}
+	modelRates = append(modelRates, m.Throughput)
+	for k := range rounds {
+		if k > 0 {
+			o.Force = true
+		}
+		t := cpuTime()
+		sum, err = jobs.Video(c.Context, videoModel(p), o)
+		if err != nil {
+			return videoResult(c, o, sess.Provider, sum, err)
+		}
+		videoCPU += cpuTime() - t
+		videoFrames += sum.Written
+		t = cpuTime()
+		if m, err = models.Bench(c.Context, sess, 1, c.Int("runs"), 0, 1); err != nil {
+			return err
+		}
+		modelCPU += cpuTime() - t
+		modelCalls += c.Int("runs")
+		modelRates = append(modelRates, m.Throughput)
+		videos = append(videos, sum.FramesPerSecond())
+		ratios = append(ratios, sum.FramesPerSecond()/max((modelRates[k]+modelRates[k+1])/2, 1e-9))
+	}
+	fps, model, ratio := benchMedian(videos), benchMedian(modelRates), benchMedian(ratios)
+	st := func(name string, x jobs.StageStats) string {
+		return fmt.Sprintf("%s %.1f/%.1f", name, x.P50MS, x.P95MS)
+	}
+	cpuFrame := float64(videoCPU.Microseconds()) / 1000 / float64(max(videoFrames, 1))
+	cpuCall := float64(modelCPU.Microseconds()) / 1000 / float64(max(modelCalls, 1))
+	summary(c, fmt.Sprintf("bench video: %s on %s, %d frames %dx%d (%s), %d rounds: apply %.1f frames/s, bare model %.1f images/s on %s (%d threads): %.2fx (medians; per round %s); CPU time %.1f ms per frame, %.1f ms per model call (%.2fx); last round per frame p50/p95 ms: %s, %s, %s, %s, %s.",
+		c.String("model"), in, sum.Written, sum.Width, sum.Height, sum.Codecs[0], rounds, fps, model, sess.Provider, sess.Threads, ratio, benchList(ratios),
+		cpuFrame, cpuCall, cpuCall/max(cpuFrame, 1e-9),
+		st("decode", sum.Decode), st("infer", sum.Infer), st("temporal", sum.Temporal), st("effect", sum.Effect), st("encode", sum.Encode)),
+		map[string]any{"command": "bench video", "model": c.String("model"), "in": in, "frames": sum.Written, "width": sum.Width, "height": sum.Height,
+			"frames_per_s": fps, "model_images_per_s": model, "ratio": ratio, "rounds_frames_per_s": videos, "rounds_model_images_per_s": modelRates,
+			"rounds_ratio": ratios, "cpu_ms_per_frame": cpuFrame, "cpu_ms_per_model_call": cpuCall, "provider": sess.Provider, "threads": sess.Threads,
+			"stages_ms": map[string]jobs.StageStats{"decode": sum.Decode, "infer": sum.Infer, "temporal": sum.Temporal, "effect": sum.Effect, "encode": sum.Encode}})
+	return nil
+}
+
+// benchClip draws n frames of w x h: one demo portrait (synth) wider than
+// the frame, panned 2 pixels a frame, written as H.264 where OpenCV has
+// an encoder, else MPEG-4.
+func benchClip(path string, w, h, n int, fps float64) error {
+	if n < 1 {
+		return usageError("--frames: the drawn clip needs at least 1 frame")
+	}
+	s, err := synth.Portrait(rand.New(rand.NewPCG(7, 0)), w+2*n, h)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var vw *gocv.VideoWriter
+	for _, codec := range []string{"avc1", "mp4v"} {
+		if vw, err = gocv.VideoWriterFile(path, codec, fps, w, h, true); err == nil && vw.IsOpened() {
+			break
+		}
+		if vw != nil {
+			vw.Close()
+			vw = nil
+		}
+	}
+	if vw == nil {
+		return fmt.Errorf("cannot write the bench clip %s: no avc1 or mp4v encoder", path)
+	}
+	defer vw.Close()
+	for k := range n {
+		frame := s.Image.Region(image.Rect(2*k, 0, 2*k+w, h))
+		err := vw.Write(frame)
+		frame.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func benchMedian(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func benchList(v []float64) string {
+	var parts []string
+	for _, x := range v {
+		parts = append(parts, fmt.Sprintf("%.2f", x))
+	}
+	return strings.Join(parts, " ")
+}
+
+// cpuTime is the CPU time this process has used, user plus system.
+func cpuTime() time.Duration {
+	var u syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &u) != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
