@@ -227,6 +227,7 @@ func printAugmentSummary(c *cli.Context, o jobs.AugmentOptions, s jobs.AugmentSu
 		"command": "augment", "out": s.Out, "dataset": o.Dataset, "pipeline": s.Pipeline, "ops": s.Ops, "copies": o.Copies,
 		"selected": s.Selected, "planned": s.Planned, "samples": s.Samples, "originals": s.Originals, "splits": s.Counts,
 		"rejects": s.Rejects, "flagged": s.Flagged, "reject_codes": s.RejectCodes, "applied": s.Applied, "dropped": s.Dropped,
-		"files_written": s.Files, "reused": s.Reused, "preview": s.Preview, "seconds": s.Elapsed.Seconds(),
+		"files_written": s.Files, "reused": s.Reused, "preview": s.Preview, "wall_s": s.Elapsed.Seconds(),
+		"samples_per_s": float64(s.Planned) / max(s.Elapsed.Seconds(), 1e-9),
 	})
 }

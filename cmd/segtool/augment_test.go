@@ -178,7 +178,7 @@ func TestBenchAugment(t *testing.T) {
 		t.Errorf("bench augment --dataset: exit %d: %s", code, out)
 	}
 	code, out = run(t, "--log-format", "json", "bench", "augment", "--config", augmentConfig, "--size", "64x64", "-n", "2")
-	if code != 0 || !strings.Contains(out, `"images_per_second"`) {
+	if code != 0 || !strings.Contains(out, `"images_per_s"`) {
 		t.Errorf("bench augment json: exit %d: %s", code, out)
 	}
 	for _, tc := range []struct {

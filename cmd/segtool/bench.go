@@ -103,11 +103,11 @@ func runBenchAugment(c *cli.Context) error {
 			steps[s.Op] = s.ImagesPerSecond(rep.Single.Images)
 		}
 		fields := map[string]any{"command": "bench augment", "pipeline": rep.Pipeline, "sample": rep.Sample,
-			"size": sizeString(rep.Size), "images": rep.Single.Images, "images_per_second": rep.Single.ImagesPerSecond(),
-			"ops_images_per_second": steps}
+			"size": sizeString(rep.Size), "images": rep.Single.Images, "images_per_s": rep.Single.ImagesPerSecond(),
+			"ops_images_per_s": steps}
 		if t := rep.Dataset; t != nil {
 			fields["dataset"] = map[string]any{"samples": t.Samples, "images": t.Images, "workers": t.Workers,
-				"serial_images_per_second": t.SerialPerSecond(), "parallel_images_per_second": t.ParallelPerSecond()}
+				"serial_images_per_s": t.SerialPerSecond(), "parallel_images_per_s": t.ParallelPerSecond()}
 		}
 		summary(c, "", fields)
 		return nil

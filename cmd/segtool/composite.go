@@ -229,6 +229,7 @@ func printCompositeSummary(c *cli.Context, s jobs.CompositeSummary) {
 		"planned": s.Planned, "samples": s.Samples, "splits": s.Counts, "rejects": s.Rejects, "flagged": s.Flagged,
 		"reject_codes": s.RejectCodes, "shrunk": s.Shrunk, "multi_dropped": s.MultiDropped,
 		"looks_premultiplied": s.LooksPremultiplied, "files_written": s.Files, "reused": s.Reused,
-		"preview": s.Preview, "seconds": s.Elapsed.Seconds(),
+		"preview": s.Preview, "wall_s": s.Elapsed.Seconds(),
+		"samples_per_s": float64(s.Planned) / max(s.Elapsed.Seconds(), 1e-9),
 	})
 }

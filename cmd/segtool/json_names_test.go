@@ -23,10 +23,11 @@ func jsonNames(v any) map[string]bool {
 	return names
 }
 
-// TestJSONSummaryTimingNames: build-dataset's and apply's JSON summaries
-// name their timings as results.json does (wall_s, images_per_s,
-// stage_mean_ms), never another name for the same number (seconds,
-// files beside files_written), and the values agree with each other.
+// TestJSONSummaryTimingNames: the JSON summaries of build-dataset,
+// augment, composite, trimap, superpixels and apply name their timings as
+// results.json does (wall_s, images_per_s, stage_mean_ms; samples_per_s
+// for jobs that write samples), never another name for the same number
+// (seconds, files beside files_written), and the rates are count/wall_s.
 func TestJSONSummaryTimingNames(t *testing.T) {
 	timing := jsonNames(eval.Timing{})
 	for _, n := range []string{"wall_s", "images_per_s", "stage_mean_ms"} {
@@ -61,6 +62,21 @@ func TestJSONSummaryTimingNames(t *testing.T) {
 	if b["files_written"] == nil {
 		t.Errorf("build-dataset: no files_written: %v", b)
 	}
+	// rate checks that a summary's rate is count/wall_s.
+	rate := func(s map[string]any, name, count string) {
+		t.Helper()
+		r, ok := s[name].(float64)
+		n, _ := s[count].(float64)
+		if !ok || n <= 0 || math.Abs(r-n/s["wall_s"].(float64)) > 1e-6*r {
+			t.Errorf("%s: %s %v is not %s/wall_s: %v", s["command"], name, s[name], count, s)
+		}
+	}
+	rate(summaryOf("augment", "--config", augmentConfig, "--dataset", p("ds"), "--out", p("aug"), "--copies", "1", "--seed", "1"),
+		"samples_per_s", "planned")
+	rate(summaryOf("composite", "--fg", p("src/cutouts"), "--bg", "procedural:stripes", "--out", p("comp"), "--per-fg", "1", "--size", "64x80"),
+		"samples_per_s", "planned")
+	rate(summaryOf("trimap", "--dataset", p("ds"), "--method", "erode", "--out-dir", "trimaps-erode"), "images_per_s", "made")
+	summaryOf("superpixels", "--image", p("src/folder/images/portrait_0000.jpg"), "--out", p("sp.png"))
 
 	needORT(t)
 	model := p("oracle.onnx")

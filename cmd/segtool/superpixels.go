@@ -136,6 +136,6 @@ func runSuperpixels(c *cli.Context) error {
 		sp.N, sp.S, o.Compactness, im.W, im.H, c.String("image"), elapsed.Milliseconds(), out),
 		map[string]any{"command": "superpixels", "image": c.String("image"), "out": out, "width": im.W, "height": im.H,
 			"superpixels": sp.N, "grid_step": sp.S, "compactness": o.Compactness, "iterations": o.Iterations,
-			"seconds": elapsed.Seconds()})
+			"wall_s": elapsed.Seconds()})
 	return nil
 }

@@ -240,7 +240,7 @@ func printTrimapSummary(c *cli.Context, s jobs.TrimapSummary) {
 		"command": "trimap", "dataset": s.Out, "method": s.Method, "out_dir": s.OutDir, "samples": s.Samples,
 		"from": s.From, "made": s.Made, "files_written": s.Written, "reused": s.Reused, "rejects": s.Rejects,
 		"flagged": s.Flagged, "reject_codes": s.RejectCodes, "manifest_changed": s.ManifestChanged,
-		"seconds": s.Elapsed.Seconds(), "images_per_second": s.ImagesPerSecond(),
+		"wall_s": s.Elapsed.Seconds(), "images_per_s": s.ImagesPerSecond(),
 	}
 	if r := s.Report; r != nil {
 		text += fmt.Sprintf(" Mean transition recall %.4f", r.Mean.TransitionRecall)
