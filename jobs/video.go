@@ -102,6 +102,13 @@ type VideoOptions struct {
 	// Progress is called after each frame written, with an estimate of
 	// the total (0 when unknown: live sources).
 	Progress func(done, total int)
+	// Sheet, if set, is the path (.png or .jpg) of a before/after strip:
+	// SheetFrames frames (0: apply.DefaultSheetRows) evenly spaced over
+	// the clip, one column each, the input above each effect's frame;
+	// panels SheetCell pixels high (0: apply.DefaultSheetCell).
+	Sheet       string
+	SheetFrames int
+	SheetCell   int
 }
 
 // ErrSourceLost is a live source that stopped sending frames before the
@@ -180,6 +187,8 @@ type VideoSummary struct {
 	FirstFailure string `json:"first_failure,omitempty"`
 	// Dropped live frames that came while the model was busy.
 	Dropped int `json:"dropped"`
+	// Preview is the before/after strip written (Sheet), if any.
+	Preview string `json:"preview,omitempty"`
 	// Per-frame latency of each stage, and for live sources from capture
 	// to the frame written (Latency).
 	Decode, Infer, Temporal, Effect, Encode, Latency StageStats
@@ -226,6 +235,8 @@ type videoJob struct {
 	tmps    []string // what is written until the end
 	writers []*gocv.VideoWriter
 	bg      gocv.Mat // replace's background fitted to the frame
+	sheet   *apply.Sheet
+	picks   map[int]int // frame index -> its column on the sheet
 	sum     VideoSummary
 	srcFPS  float64 // as the source reports it
 
@@ -304,6 +315,7 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 	if o.Frames > 0 && (r.estimate <= 0 || o.Frames < r.estimate) {
 		r.estimate = o.Frames
 	}
+	r.planSheet()
 	if err := r.openBackground(); err != nil {
 		first.Close()
 		return r.sum, err
@@ -330,6 +342,9 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 	}
 	if !keep {
 		r.sum.Outputs = nil
+	}
+	if err := r.writeSheet(); err != nil && runErr == nil {
+		runErr = err
 	}
 	r.sum.Decode, r.sum.Infer, r.sum.Temporal = stageStats(r.stageMS[0]), stageStats(r.stageMS[1]), stageStats(r.stageMS[2])
 	r.sum.Effect, r.sum.Encode = stageStats(r.stageMS[3]), stageStats(r.stageMS[4])
@@ -411,6 +426,23 @@ func (r *videoJob) plan() error {
 			return optErr("In", "%v", err)
 		} else if st.IsDir() {
 			return optErr("In", "%s is a folder, not a video", o.In)
+		}
+	}
+	if o.SheetFrames < 0 {
+		return optErr("SheetFrames", "%d: want >= 0", o.SheetFrames)
+	}
+	if o.SheetCell < 0 {
+		return optErr("SheetCell", "%d: want >= 0", o.SheetCell)
+	}
+	if o.Sheet != "" {
+		if e := strings.ToLower(filepath.Ext(o.Sheet)); e != ".png" && e != ".jpg" && e != ".jpeg" {
+			return optErr("Sheet", "%s: want a .png or .jpg file", o.Sheet)
+		}
+		if filepath.Clean(o.Sheet) == filepath.Clean(o.In) {
+			return optErr("Sheet", "%s would overwrite the input", o.Sheet)
+		}
+		if _, err := os.Stat(o.Sheet); err == nil && !o.Force {
+			return fmt.Errorf("the strip %s exists: %w", o.Sheet, dataset.ErrExists)
 		}
 	}
 	if o.Out == "" {
@@ -994,6 +1026,11 @@ func (r *videoJob) effects(ctx context.Context, cancel context.CancelFunc, in <-
 			r.fail(videoFatal{fmt.Errorf("frame %d: %w", f.idx, err)}, cancel)
 			continue
 		}
+		if err := r.addToSheet(f); err != nil {
+			f.close()
+			r.fail(fmt.Errorf("strip, frame %d: %w", f.idx, err), cancel)
+			continue
+		}
 		f.img.Close()
 		r.record(3, msSince(t))
 		out <- f
@@ -1030,6 +1067,76 @@ func (r *videoJob) makeEffects(f *vframe) error {
 		}
 		f.outs = append(f.outs, m)
 	}
+	return nil
+}
+
+// planSheet picks the strip's frames: n evenly spaced over the frames the
+// run expects (the header's count, or Frames), rounded to the nearest;
+// with no estimate (a live source) the first n.
+func (r *videoJob) planSheet() {
+	if r.o.Sheet == "" {
+		return
+	}
+	n := r.o.SheetFrames
+	if n <= 0 {
+		n = apply.DefaultSheetRows
+	}
+	total := r.estimate
+	if total <= 0 {
+		total = n
+	}
+	n = min(n, total)
+	r.picks = map[int]int{}
+	var cols []string
+	for k := range n {
+		idx := 0
+		if n > 1 {
+			idx = int(math.Round(float64(k) * float64(total-1) / float64(n-1)))
+		}
+		r.picks[idx] = k
+		cols = append(cols, fmt.Sprintf("frame %d", idx))
+	}
+	r.sheet = apply.NewSheet(cols, r.o.SheetCell)
+}
+
+// addToSheet puts a picked frame's input and effects in its column: the
+// input in row 0, effect k in row k+1.
+func (r *videoJob) addToSheet(f vframe) error {
+	col, ok := r.picks[f.idx]
+	if r.sheet == nil || !ok {
+		return nil
+	}
+	if err := r.sheet.Add(0, col, "input", f.img); err != nil {
+		return err
+	}
+	for k, m := range f.outs {
+		if err := r.sheet.Add(k+1, col, string(r.o.Effects[k]), m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeSheet encodes the strip, if any frame reached it, and writes it.
+func (r *videoJob) writeSheet() error {
+	if r.sheet == nil || r.sheet.Rows() == 0 {
+		return nil
+	}
+	ext := gocv.PNGFileExt
+	if e := strings.ToLower(filepath.Ext(r.o.Sheet)); e == ".jpg" || e == ".jpeg" {
+		ext = gocv.JPEGFileExt
+	}
+	b, err := r.sheet.Encode(ext)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(r.o.Sheet), 0o755)
+	}
+	if err == nil {
+		err = dataset.WriteFileAtomic(r.o.Sheet, b)
+	}
+	if err != nil {
+		return fmt.Errorf("strip %s: %w", r.o.Sheet, err)
+	}
+	r.sum.Preview = r.o.Sheet
 	return nil
 }
 
