@@ -17,6 +17,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/segtool/segtool/apply"
+	"github.com/segtool/segtool/augment"
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/temporal"
@@ -324,7 +325,14 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 		first.Close()
 		return r.sum, err
 	}
+	// The stages are the run's parallelism and the model's session has
+	// the cores' threads: OpenCV's own pool (TBB here) would oversubscribe
+	// them, and its workers spin (sched_yield) after each resize or blur,
+	// taking CPU time from the model. As in Augment.
+	threads := augment.OpenCVThreads()
+	augment.SetOpenCVThreads(1)
 	runErr := r.pipeline(ctx, vframe{img: first, captured: captured})
+	augment.SetOpenCVThreads(threads)
 	// Finalise: close every writer, then keep what was written.
 	for _, w := range r.writers {
 		w.Close()
