@@ -351,8 +351,10 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 	if !keep {
 		r.sum.Outputs = nil
 	}
-	if err := r.writeSheet(); err != nil && runErr == nil {
-		runErr = err
+	if keep { // the strip goes with the outputs
+		if err := r.writeSheet(); err != nil && runErr == nil {
+			runErr = err
+		}
 	}
 	r.sum.Decode, r.sum.Infer, r.sum.Temporal = stageStats(r.stageMS[0]), stageStats(r.stageMS[1]), stageStats(r.stageMS[2])
 	r.sum.Effect, r.sum.Encode = stageStats(r.stageMS[3]), stageStats(r.stageMS[4])
