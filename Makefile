@@ -207,7 +207,8 @@ demo: deps build
 	$(SEGTOOL) apply --model $(DEMO)/oracle.onnx --size 256x320 --in '$(DEMO)/src/folder/images/portrait_%04d.jpg' --fps 4 \
 	  --out $(DEMO)/video/clip.mp4 --effect replace --bg $(DEMO)/src/pennfudan/PNGImages/SynthPed00002.png --force
 	$(SEGTOOL) apply --model $(DEMO)/oracle.onnx --size 256x320 --in $(DEMO)/video/clip.mp4 --out $(DEMO)/video/fx \
-	  --effect all --bg $(DEMO)/src/pennfudan/PNGImages/SynthPed00002.png --temporal ema:0.5 --blur-fg-edge --force
+	  --effect all --bg $(DEMO)/src/pennfudan/PNGImages/SynthPed00002.png --temporal ema:0.5 --blur-fg-edge \
+	  --sheet $(DEMO)/video/strip.jpg --sheet-rows 4 --sheet-cell 90 --force
 	$(SEGTOOL) apply --model $(DEMO)/oracle.onnx --size 320x180 --in $(DEMO)/clips/videos/clip_000.mp4 --out $(DEMO)/video/clip_000-fx \
 	  --effect blur,matte --temporal ema:0.5 --force
 	$(SEGTOOL) apply --model $(DEMO)/unet_aspp.onnx --in $(DEMO)/src/folder/images --out $(DEMO)/apply/unet_aspp --effect blur --force

@@ -17,6 +17,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/segtool/segtool/apply"
+	"github.com/segtool/segtool/augment"
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/models"
 	"github.com/segtool/segtool/temporal"
@@ -102,6 +103,13 @@ type VideoOptions struct {
 	// Progress is called after each frame written, with an estimate of
 	// the total (0 when unknown: live sources).
 	Progress func(done, total int)
+	// Sheet, if set, is the path (.png or .jpg) of a before/after strip:
+	// SheetFrames frames (0: apply.DefaultSheetRows) evenly spaced over
+	// the clip, one column each, the input above each effect's frame;
+	// panels SheetCell pixels high (0: apply.DefaultSheetCell).
+	Sheet       string
+	SheetFrames int
+	SheetCell   int
 }
 
 // ErrSourceLost is a live source that stopped sending frames before the
@@ -180,6 +188,8 @@ type VideoSummary struct {
 	FirstFailure string `json:"first_failure,omitempty"`
 	// Dropped live frames that came while the model was busy.
 	Dropped int `json:"dropped"`
+	// Preview is the before/after strip written (Sheet), if any.
+	Preview string `json:"preview,omitempty"`
 	// Per-frame latency of each stage, and for live sources from capture
 	// to the frame written (Latency).
 	Decode, Infer, Temporal, Effect, Encode, Latency StageStats
@@ -203,6 +213,7 @@ type vframe struct {
 	// On the staged predictor's way: the model input and its output,
 	// an error so far and the time spent.
 	ins     []models.Input
+	batch   *models.Batch // the pool's batch ins[0] lives in, if any
 	err     error
 	inferMS float64
 }
@@ -225,6 +236,8 @@ type videoJob struct {
 	tmps    []string // what is written until the end
 	writers []*gocv.VideoWriter
 	bg      gocv.Mat // replace's background fitted to the frame
+	sheet   *apply.Sheet
+	picks   map[int]int // frame index -> its column on the sheet
 	sum     VideoSummary
 	srcFPS  float64 // as the source reports it
 
@@ -303,6 +316,7 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 	if o.Frames > 0 && (r.estimate <= 0 || o.Frames < r.estimate) {
 		r.estimate = o.Frames
 	}
+	r.planSheet()
 	if err := r.openBackground(); err != nil {
 		first.Close()
 		return r.sum, err
@@ -311,7 +325,14 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 		first.Close()
 		return r.sum, err
 	}
+	// The stages are the run's parallelism and the model's session has
+	// the cores' threads: OpenCV's own pool (TBB here) would oversubscribe
+	// them, and its workers spin (sched_yield) after each resize or blur,
+	// taking CPU time from the model. As in Augment.
+	threads := augment.OpenCVThreads()
+	augment.SetOpenCVThreads(1)
 	runErr := r.pipeline(ctx, vframe{img: first, captured: captured})
+	augment.SetOpenCVThreads(threads)
 	// Finalise: close every writer, then keep what was written.
 	for _, w := range r.writers {
 		w.Close()
@@ -329,6 +350,11 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 	}
 	if !keep {
 		r.sum.Outputs = nil
+	}
+	if keep { // the strip goes with the outputs
+		if err := r.writeSheet(); err != nil && runErr == nil {
+			runErr = err
+		}
 	}
 	r.sum.Decode, r.sum.Infer, r.sum.Temporal = stageStats(r.stageMS[0]), stageStats(r.stageMS[1]), stageStats(r.stageMS[2])
 	r.sum.Effect, r.sum.Encode = stageStats(r.stageMS[3]), stageStats(r.stageMS[4])
@@ -410,6 +436,23 @@ func (r *videoJob) plan() error {
 			return optErr("In", "%v", err)
 		} else if st.IsDir() {
 			return optErr("In", "%s is a folder, not a video", o.In)
+		}
+	}
+	if o.SheetFrames < 0 {
+		return optErr("SheetFrames", "%d: want >= 0", o.SheetFrames)
+	}
+	if o.SheetCell < 0 {
+		return optErr("SheetCell", "%d: want >= 0", o.SheetCell)
+	}
+	if o.Sheet != "" {
+		if e := strings.ToLower(filepath.Ext(o.Sheet)); e != ".png" && e != ".jpg" && e != ".jpeg" {
+			return optErr("Sheet", "%s: want a .png or .jpg file", o.Sheet)
+		}
+		if filepath.Clean(o.Sheet) == filepath.Clean(o.In) {
+			return optErr("Sheet", "%s would overwrite the input", o.Sheet)
+		}
+		if _, err := os.Stat(o.Sheet); err == nil && !o.Force {
+			return fmt.Errorf("the strip %s exists: %w", o.Sheet, dataset.ErrExists)
 		}
 	}
 	if o.Out == "" {
@@ -811,8 +854,19 @@ func stageable(m apply.Model) (*models.Predictor, bool) {
 // frame's input is prepared and the last one's output read back while
 // the session runs, so the session waits on neither. The infer time of a
 // frame is the sum of its three steps.
+//
+// Each frame has a batch of its own from a pool of three (one per step):
+// the input is preprocessed straight into the batch's tensor and the
+// output read where the session wrote it, where Session.Run allocates
+// and copies both (1.2 MB in, 0.8 MB out for SINet) every call. The
+// values are the same. A model with a fixed batch above one keeps
+// Session.Run's padding.
 func (r *videoJob) inferStaged(ctx context.Context, p *models.Predictor, in <-chan vframe, out chan<- vframe) {
 	spec := p.Session.Spec
+	var pool *models.BatchPool
+	if spec.Batch <= 1 {
+		pool = p.Session.NewBatchPool(3)
+	}
 	prepared := make(chan vframe, 1)
 	ran := make(chan vframe, 1)
 	var wg sync.WaitGroup
@@ -826,7 +880,17 @@ func (r *videoJob) inferStaged(ctx context.Context, p *models.Predictor, in <-ch
 				continue
 			}
 			t := time.Now()
-			f.ins, f.err = spec.Inputs(f.img, p.Fit, image.Point{}, 0)
+			var data func() []float32
+			if pool != nil {
+				// Never abandoned: every batch taken is released below,
+				// so one is always coming back.
+				if f.batch, f.err = pool.Get(1, nil); f.err == nil {
+					data = func() []float32 { return f.batch.In }
+				}
+			}
+			if f.err == nil {
+				f.ins, f.err = spec.InputsWith(f.img, p.Fit, image.Point{}, 0, data)
+			}
 			f.inferMS = msSince(t)
 			prepared <- f
 		}
@@ -837,7 +901,11 @@ func (r *videoJob) inferStaged(ctx context.Context, p *models.Predictor, in <-ch
 		for f := range prepared {
 			if f.err == nil && (ctx.Err() == nil || r.stopping()) {
 				t := time.Now()
-				f.err = runInputs(p.Session, f.ins)
+				if f.batch != nil {
+					f.err = runBatch(p.Session, f.batch, f.ins)
+				} else {
+					f.err = runInputs(p.Session, f.ins)
+				}
 				f.inferMS += msSince(t)
 			}
 			ran <- f
@@ -846,6 +914,7 @@ func (r *videoJob) inferStaged(ctx context.Context, p *models.Predictor, in <-ch
 	var last []float32
 	for f := range ran { // read back
 		if ctx.Err() != nil && !r.stopping() {
+			f.releaseBatch()
 			f.close()
 			continue
 		}
@@ -856,12 +925,39 @@ func (r *videoJob) inferStaged(ctx context.Context, p *models.Predictor, in <-ch
 			plane, err = spec.Assemble(f.ins, f.img.Cols(), f.img.Rows(), false, 0)
 			f.inferMS += msSince(t)
 		}
+		f.releaseBatch()
 		f.ins, f.err = nil, nil
 		r.record(1, f.inferMS)
 		r.settle(&f, plane, err, &last)
 		out <- f
 	}
 	wg.Wait()
+	if pool != nil {
+		pool.Close()
+	}
+}
+
+// releaseBatch gives the frame's batch back to its pool.
+func (f *vframe) releaseBatch() {
+	if f.batch != nil {
+		f.batch.Release()
+		f.batch = nil
+	}
+}
+
+// runBatch runs the session on b, into which the one whole-image input
+// was preprocessed, and points the input's Out at the batch's output
+// (valid until b runs again).
+func runBatch(s *models.Session, b *models.Batch, ins []models.Input) error {
+	if len(ins) != 1 {
+		return fmt.Errorf("inference: %d inputs for a whole image", len(ins))
+	}
+	b.Commit()
+	if err := s.RunBatch(b); err != nil {
+		return fmt.Errorf("inference: %w", err)
+	}
+	ins[0].Out, ins[0].Dims = b.Item(0), b.ItemDims()
+	return nil
 }
 
 // runInputs runs the session on one whole-image input as
@@ -940,6 +1036,11 @@ func (r *videoJob) effects(ctx context.Context, cancel context.CancelFunc, in <-
 			r.fail(videoFatal{fmt.Errorf("frame %d: %w", f.idx, err)}, cancel)
 			continue
 		}
+		if err := r.addToSheet(f); err != nil {
+			f.close()
+			r.fail(fmt.Errorf("strip, frame %d: %w", f.idx, err), cancel)
+			continue
+		}
 		f.img.Close()
 		r.record(3, msSince(t))
 		out <- f
@@ -976,6 +1077,76 @@ func (r *videoJob) makeEffects(f *vframe) error {
 		}
 		f.outs = append(f.outs, m)
 	}
+	return nil
+}
+
+// planSheet picks the strip's frames: n evenly spaced over the frames the
+// run expects (the header's count, or Frames), rounded to the nearest;
+// with no estimate (a live source) the first n.
+func (r *videoJob) planSheet() {
+	if r.o.Sheet == "" {
+		return
+	}
+	n := r.o.SheetFrames
+	if n <= 0 {
+		n = apply.DefaultSheetRows
+	}
+	total := r.estimate
+	if total <= 0 {
+		total = n
+	}
+	n = min(n, total)
+	r.picks = map[int]int{}
+	var cols []string
+	for k := range n {
+		idx := 0
+		if n > 1 {
+			idx = int(math.Round(float64(k) * float64(total-1) / float64(n-1)))
+		}
+		r.picks[idx] = k
+		cols = append(cols, fmt.Sprintf("frame %d", idx))
+	}
+	r.sheet = apply.NewSheet(cols, r.o.SheetCell)
+}
+
+// addToSheet puts a picked frame's input and effects in its column: the
+// input in row 0, effect k in row k+1.
+func (r *videoJob) addToSheet(f vframe) error {
+	col, ok := r.picks[f.idx]
+	if r.sheet == nil || !ok {
+		return nil
+	}
+	if err := r.sheet.Add(0, col, "input", f.img); err != nil {
+		return err
+	}
+	for k, m := range f.outs {
+		if err := r.sheet.Add(k+1, col, string(r.o.Effects[k]), m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeSheet encodes the strip, if any frame reached it, and writes it.
+func (r *videoJob) writeSheet() error {
+	if r.sheet == nil || r.sheet.Rows() == 0 {
+		return nil
+	}
+	ext := gocv.PNGFileExt
+	if e := strings.ToLower(filepath.Ext(r.o.Sheet)); e == ".jpg" || e == ".jpeg" {
+		ext = gocv.JPEGFileExt
+	}
+	b, err := r.sheet.Encode(ext)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(r.o.Sheet), 0o755)
+	}
+	if err == nil {
+		err = dataset.WriteFileAtomic(r.o.Sheet, b)
+	}
+	if err != nil {
+		return fmt.Errorf("strip %s: %w", r.o.Sheet, err)
+	}
+	r.sum.Preview = r.o.Sheet
 	return nil
 }
 

@@ -542,3 +542,54 @@ func TestVideoStagedPredictor(t *testing.T) {
 		t.Error("no soft matte value: the resizing is not exercised")
 	}
 }
+
+// The strip: three frames evenly spaced over an 11-frame clip (0, 5 and
+// 10), input above the matte, at the clip's own height so the panels are
+// not scaled. Each column's matte has the moving person's left edge where
+// that frame has it (8 + 2k), which tells the frames apart.
+func TestVideoSheet(t *testing.T) {
+	const w, h, n = 60, 40, 11
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.avi")
+	videoWrite(t, in, "MJPG", w, h, n, 10)
+	strip := filepath.Join(dir, "docs", "strip.png")
+	o := VideoOptions{In: in, Out: filepath.Join(dir, "o.avi"), Effects: []apply.Effect{apply.EffectMatte}, Sheet: strip, SheetFrames: 3, SheetCell: h}
+	sum, err := Video(context.Background(), applyRedModel{}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Preview != strip {
+		t.Errorf("preview %q, want %q", sum.Preview, strip)
+	}
+	m := gocv.IMRead(strip, gocv.IMReadGrayScale)
+	defer m.Close()
+	colour := gocv.IMRead(strip, gocv.IMReadColor)
+	defer colour.Close()
+	// apply.Sheet's layout: a 6 px gap and margins, a 30 px header; row
+	// labels sit at a cell's bottom, so the checks look above them.
+	const gap, header = 6, 30
+	if wantW, wantH := gap+3*w+2*gap+gap, header+h+gap+h+gap; m.Cols() != wantW || m.Rows() != wantH {
+		t.Fatalf("strip is %dx%d, want %dx%d", m.Cols(), m.Rows(), wantW, wantH)
+	}
+	for c, idx := range []int{0, 5, 10} {
+		x0, y0 := gap+c*(w+gap), header+h+gap // the matte row
+		left := 8 + 2*idx
+		if v := m.GetUCharAt(y0+15, x0+left+2); v < 200 {
+			t.Errorf("column %d (frame %d): matte %d inside the person, want 255", c, idx, v)
+		}
+		if left >= 3 {
+			if v := m.GetUCharAt(y0+15, x0+left-3); v > 50 {
+				t.Errorf("column %d (frame %d): matte %d left of the person, want 0", c, idx, v)
+			}
+		}
+		// The input row shows the red person over green.
+		if r, g := colour.GetVecbAt(header+15, x0+left+2)[2], colour.GetVecbAt(header+15, x0+left+2)[1]; r < 180 || g > 90 {
+			t.Errorf("column %d (frame %d): input R %d G %d on the person, want red", c, idx, r, g)
+		}
+	}
+	// An existing strip is refused without Force.
+	o.Out = filepath.Join(dir, "o2.avi")
+	if _, err := Video(context.Background(), applyRedModel{}, o); !errors.Is(err, dataset.ErrExists) {
+		t.Errorf("existing strip: %v, want ErrExists", err)
+	}
+}

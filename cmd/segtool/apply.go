@@ -48,7 +48,7 @@ func applyCommand() *cli.Command {
 	}, deviceFlags(), []cli.Flag{
 		&cli.IntFlag{Name: "jpeg-quality", Value: 95, Usage: "quality of .jpg outputs"},
 		&cli.StringFlag{Name: "sheet", Usage: "also write a before/after contact sheet (.png or .jpg) of the first --sheet-rows images"},
-		&cli.IntFlag{Name: "sheet-rows", Value: apply.DefaultSheetRows, Usage: "images on the contact sheet"},
+		&cli.IntFlag{Name: "sheet-rows", Value: apply.DefaultSheetRows, Usage: "images on the contact sheet (a video: frames, evenly spaced, input above output)"},
 		&cli.IntFlag{Name: "sheet-cell", Value: apply.DefaultSheetCell, Usage: "height of a contact-sheet panel in pixels"},
 		&cli.BoolFlag{Name: "force", Usage: "replace existing outputs"},
 	}, specFlags(), cudaFlags())

@@ -25,10 +25,8 @@ func runApplyVideo(c *cli.Context) error {
 	if err := requireFlags(c, "model"); err != nil {
 		return err
 	}
-	for _, f := range []string{"sheet", "tile"} {
-		if c.IsSet(f) {
-			return usageError("--%s is for images, not video", f)
-		}
+	if c.IsSet("tile") {
+		return usageError("--tile is for images, not video")
 	}
 	o, err := videoOptions(c)
 	if err != nil {
@@ -82,6 +80,7 @@ func videoOptions(c *cli.Context) (jobs.VideoOptions, error) {
 		Refine: apply.RefineOptions{Soft: c.Bool("refine"), Feather: c.Int("feather"), Trimap: c.Bool("trimap-refine"),
 			Radius: c.Int("guided-radius"), Eps: c.Float64("guided-eps")},
 		Codec: c.String("codec"), FPS: c.Float64("fps"), Frames: c.Int("frames"), Duration: c.Duration("duration"), Force: c.Bool("force"),
+		Sheet: c.String("sheet"), SheetFrames: c.Int("sheet-rows"), SheetCell: c.Int("sheet-cell"),
 	}
 	if o.Temporal, err = applyTemporal(c); err != nil {
 		return o, err
@@ -162,12 +161,15 @@ func printVideoSummary(c *cli.Context, o jobs.VideoOptions, provider string, s j
 	if s.Failed > 0 {
 		text += fmt.Sprintf(" %d frames failed to predict (the last prediction reused), first: %s.", s.Failed, s.FirstFailure)
 	}
+	if s.Preview != "" {
+		text += fmt.Sprintf(" Before/after strip: %s.", s.Preview)
+	}
 	text += " No audio written (OpenCV writes none)."
 	summary(c, text, map[string]any{
 		"command": "apply", "source": s.Source, "live": s.Live, "outputs": s.Outputs, "codecs": s.Codecs, "effects": names,
 		"width": s.Width, "height": s.Height, "fps": s.FPS, "decoded": s.Decoded, "written": s.Written, "corrupt": s.Corrupt,
 		"failed": s.Failed, "dropped": s.Dropped, "wall_s": s.Elapsed.Seconds(), "frames_per_s": s.FramesPerSecond(), "provider": provider,
 		"stages_ms":  map[string]jobs.StageStats{"decode": s.Decode, "infer": s.Infer, "temporal": s.Temporal, "effect": s.Effect, "encode": s.Encode},
-		"latency_ms": s.Latency, "audio": false,
+		"latency_ms": s.Latency, "audio": false, "sheet": s.Preview,
 	})
 }

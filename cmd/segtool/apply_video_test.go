@@ -26,9 +26,17 @@ func TestApplyVideoCommand(t *testing.T) {
 	}
 	out := filepath.Join(dir, "fx")
 	bg := filepath.Join(images, "portrait_0000.jpg")
-	code, text = applyRun(t, "--model", model, "--size", "64x80", "--in", clip, "--out", out, "--effect", "all", "--bg", bg, "--temporal-ema", "0.5")
+	strip := filepath.Join(dir, "strip.jpg")
+	code, text = applyRun(t, "--model", model, "--size", "64x80", "--in", clip, "--out", out, "--effect", "all", "--bg", bg, "--temporal-ema", "0.5",
+		"--sheet", strip, "--sheet-rows", "2")
 	if code != 0 {
 		t.Fatalf("apply on the clip: exit %d: %s", code, text)
+	}
+	if !strings.Contains(flat(text), "Before/after strip: "+strip) {
+		t.Errorf("summary lacks the strip:\n%s", text)
+	}
+	if _, err := os.Stat(strip); err != nil {
+		t.Errorf("strip: %v", err)
 	}
 	for _, e := range []string{"blur", "replace", "cutout", "matte"} {
 		if _, err := os.Stat(filepath.Join(out, e, "clip.mp4")); err != nil {
@@ -49,7 +57,8 @@ func TestApplyVideoCommand(t *testing.T) {
 		{[]string{"--in", clip, "--out", filepath.Join(dir, "t.mp4"), "--temporal", "ema"}, 2, "--temporal"},
 		{[]string{"--in", clip, "--out", filepath.Join(dir, "t.mp4"), "--temporal", "ema:0.5", "--temporal-ema", "0.5"}, 2, "--temporal-ema"},
 		{[]string{"--in", clip, "--out", filepath.Join(dir, "t.mp4"), "--effect", "blur,matte"}, 2, "--out"},
-		{[]string{"--in", clip, "--out", filepath.Join(dir, "t.mp4"), "--sheet", "s.png"}, 2, "--sheet"},
+		{[]string{"--in", clip, "--out", filepath.Join(dir, "t.mp4"), "--sheet", "s.gif"}, 2, "--sheet"},
+		{[]string{"--in", clip, "--out", filepath.Join(dir, "t.mp4"), "--sheet", "s.png", "--sheet-rows", "-1"}, 2, "--sheet-rows"},
 	} {
 		code, text := applyRun(t, append([]string{"--model", model, "--size", "64x80"}, tc.args...)...)
 		if code != tc.code || !strings.Contains(flat(text), tc.want) {

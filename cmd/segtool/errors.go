@@ -27,6 +27,8 @@ var fieldFlags = map[string]string{
 	"Refine.Feather": "feather",
 	"Refine.Radius":  "guided-radius",
 	"Refine.Eps":     "guided-eps",
+	// jobs.VideoOptions
+	"SheetFrames": "sheet-rows",
 	// eval.Config
 	"Fit": "letterbox",
 }
