@@ -185,7 +185,7 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 	}
 
 	sc := newSchedule(samples, done)
-	rows, resumed, todo := sc.rows, sc.resumed, sc.todo
+	resumed, todo := sc.resumed, sc.todo
 	jf, err := os.OpenFile(filepath.Join(cfg.Out, JournalFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
@@ -237,16 +237,12 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
-	if err := jf.Close(); err != nil {
+	all, err := sc.finish(jf)
+	if err != nil {
 		return nil, err
 	}
-
-	all := make([]Row, len(rows))
-	for i, r := range rows {
-		all[i] = *r
-	}
 	res := &Results{Instances: &InstanceSummary{ScoreThreshold: cfg.scoreThreshold(), Clipped: ir.clips}}
-	if err := res.fill(cfg, key, dataset.IdentitySHA256(ds.Samples), &stages{cfg: cfg}, all, resumed, len(todo), wall); err != nil {
+	if err := res.fill(cfg, key, key.SamplesSHA256, &stages{cfg: cfg}, all, resumed, len(todo), wall); err != nil {
 		return nil, err
 	}
 	if cfg.Model != "" {

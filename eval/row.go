@@ -146,3 +146,16 @@ func (sc *schedule) emitter(journal *os.File, cfg *Config) func(Row) error {
 		return nil
 	}
 }
+
+// finish closes the run's journal and returns every row, resumed and new,
+// in selection order.
+func (sc *schedule) finish(journal *os.File) ([]Row, error) {
+	if err := journal.Close(); err != nil {
+		return nil, err
+	}
+	all := make([]Row, len(sc.rows))
+	for i, r := range sc.rows {
+		all[i] = *r
+	}
+	return all, nil
+}

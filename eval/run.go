@@ -160,7 +160,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 
 	// Rows from an interrupted run are kept; the rest are scheduled.
 	sc := newSchedule(samples, done)
-	rows, resumed, todo := sc.rows, sc.resumed, sc.todo
+	resumed, todo := sc.resumed, sc.todo
 	jf, err := os.OpenFile(filepath.Join(cfg.Out, JournalFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
@@ -208,13 +208,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if runErr != nil {
 		return nil, runErr
 	}
-	if err := jf.Close(); err != nil {
+	all, err := sc.finish(jf)
+	if err != nil {
 		return nil, err
-	}
-
-	all := make([]Row, len(rows))
-	for i, r := range rows {
-		all[i] = *r
 	}
 	if err := res.fill(&cfg, key, key.SamplesSHA256, st, all, resumed, len(todo), wall); err != nil {
 		return nil, err

@@ -51,15 +51,17 @@ type ExportSummary struct {
 // rows in manifest order: image id i+1 for rows[i], file_name the
 // dataset-relative image path. A results file's image_id refers to these.
 func ExportImages(rows []dataset.Sample) []coco.Image {
+	sampleIDs := make([]string, len(rows))
+	for i, s := range rows {
+		sampleIDs[i] = s.ID
+	}
+	ids := coco.ImageIDs(sampleIDs) // eval numbers a results file's images the same way
 	out := make([]coco.Image, len(rows))
 	for i, s := range rows {
-		out[i] = coco.Image{ID: i + 1, FileName: s.Image, Width: s.Width, Height: s.Height}
+		out[i] = coco.Image{ID: ids[s.ID], FileName: s.Image, Width: s.Width, Height: s.Height}
 	}
 	return out
 }
-
-// ExportCategories are the categories of a COCO export: person, id 1.
-func ExportCategories() []coco.Category { return []coco.Category{{ID: 1, Name: "person"}} }
 
 // Export writes the selected samples of o.Dataset as a COCO instance file
 // at o.Out: images as ExportImages; one annotation per instance id (in id
@@ -116,7 +118,7 @@ func Export(ctx context.Context, o ExportOptions) (*ExportSummary, error) {
 		return nil, &dataset.OptionError{Field: "Split", Err: fmt.Errorf("%s has no sample in split %s", o.Dataset, strings.Join(o.Split, ", "))}
 	}
 	sum := &ExportSummary{Out: o.Out}
-	f := coco.File{Images: []coco.Image{}, Annotations: []coco.FileAnnotation{}, Categories: ExportCategories()}
+	f := coco.File{Images: []coco.Image{}, Annotations: []coco.FileAnnotation{}, Categories: coco.Categories()}
 	for i, img := range ExportImages(rows) {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInterrupted, err)
