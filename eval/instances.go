@@ -184,14 +184,13 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 		return nil, err
 	}
 
-	sc := newSchedule(samples, done)
-	resumed, todo := sc.resumed, sc.todo
-	jf, err := os.OpenFile(filepath.Join(cfg.Out, JournalFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	sc, err := openSchedule(cfg.Out, samples, done)
 	if err != nil {
 		return nil, err
 	}
-	defer jf.Close()
-	emit := sc.emitter(jf, cfg)
+	defer sc.close()
+	resumed, todo := sc.resumed, sc.todo
+	emit := sc.emitter(cfg)
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -237,7 +236,7 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
-	all, err := sc.finish(jf)
+	all, err := sc.finish()
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/segtool/segtool/dataset"
 )
@@ -90,13 +91,34 @@ func readJournal(path string) ([]Row, error) {
 
 // schedule is a run's rows in selection order: those an interrupted run
 // finished (resumed of them) in place, and the indexes of the samples
-// still to do.
+// still to do, with the journal new rows are appended to.
 type schedule struct {
 	samples []dataset.Sample
 	rows    []*Row
 	pos     map[string]int
 	resumed int
 	todo    []int
+	journal *os.File
+}
+
+// openSchedule schedules samples around the rows done and opens the run
+// folder's journal for appending; close releases it.
+func openSchedule(out string, samples []dataset.Sample, done []Row) (*schedule, error) {
+	sc := newSchedule(samples, done)
+	jf, err := os.OpenFile(filepath.Join(out, JournalFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	sc.journal = jf
+	return sc, nil
+}
+
+// close closes the journal if finish has not; it is safe to call after it.
+func (sc *schedule) close() {
+	if sc.journal != nil {
+		sc.journal.Close()
+		sc.journal = nil
+	}
 }
 
 func newSchedule(samples []dataset.Sample, done []Row) *schedule {
@@ -122,7 +144,7 @@ func newSchedule(samples []dataset.Sample, done []Row) *schedule {
 // that takes each finished row: it appends the row to the journal, puts
 // it in place, reports progress and, under FailFast, stops at an error
 // row with dataset.ErrFailFast.
-func (sc *schedule) emitter(journal *os.File, cfg *Config) func(Row) error {
+func (sc *schedule) emitter(cfg *Config) func(Row) error {
 	finished := sc.resumed
 	if cfg.Progress != nil {
 		cfg.Progress(finished, len(sc.samples))
@@ -132,7 +154,7 @@ func (sc *schedule) emitter(journal *os.File, cfg *Config) func(Row) error {
 		if err != nil {
 			return err
 		}
-		if _, err := journal.Write(append(b, '\n')); err != nil {
+		if _, err := sc.journal.Write(append(b, '\n')); err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
 		sc.rows[sc.pos[r.ID]] = &r
@@ -149,8 +171,10 @@ func (sc *schedule) emitter(journal *os.File, cfg *Config) func(Row) error {
 
 // finish closes the run's journal and returns every row, resumed and new,
 // in selection order.
-func (sc *schedule) finish(journal *os.File) ([]Row, error) {
-	if err := journal.Close(); err != nil {
+func (sc *schedule) finish() ([]Row, error) {
+	err := sc.journal.Close()
+	sc.journal = nil
+	if err != nil {
 		return nil, err
 	}
 	all := make([]Row, len(sc.rows))

@@ -159,13 +159,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 
 	// Rows from an interrupted run are kept; the rest are scheduled.
-	sc := newSchedule(samples, done)
-	resumed, todo := sc.resumed, sc.todo
-	jf, err := os.OpenFile(filepath.Join(cfg.Out, JournalFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	sc, err := openSchedule(cfg.Out, samples, done)
 	if err != nil {
 		return nil, err
 	}
-	defer jf.Close()
+	defer sc.close()
+	resumed, todo := sc.resumed, sc.todo
 
 	if st.sess != nil && streamed {
 		if err := st.predictor().CheckStream(); err != nil {
@@ -199,7 +198,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if streamed {
 		runner = st.runClips
 	}
-	runErr := runner(ctx, samples, todo, sc.emitter(jf, &cfg))
+	runErr := runner(ctx, samples, todo, sc.emitter(&cfg))
 	wall := time.Since(start)
 	if memMon != nil && st.sess.Provider == models.ProviderCUDA {
 		g := memMon.Stop().WithUtil(utilMon.Stop())
@@ -208,7 +207,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if runErr != nil {
 		return nil, runErr
 	}
-	all, err := sc.finish(jf)
+	all, err := sc.finish()
 	if err != nil {
 		return nil, err
 	}
