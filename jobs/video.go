@@ -850,7 +850,7 @@ func stageable(m apply.Model) (*models.Predictor, bool) {
 
 // inferStaged is infer with the predictor's three steps, the ones
 // models.Predictor.Predict makes for a whole image in the same order
-// (Spec.Inputs, Session.Run, Spec.Assemble), on three stages: the next
+// (Spec.Inputs, RunInputs, Spec.Assemble), on three stages: the next
 // frame's input is prepared and the last one's output read back while
 // the session runs, so the session waits on neither. The infer time of a
 // frame is the sum of its three steps.
@@ -904,7 +904,7 @@ func (r *videoJob) inferStaged(ctx context.Context, p *models.Predictor, in <-ch
 				if f.batch != nil {
 					f.err = runBatch(p.Session, f.batch, f.ins)
 				} else {
-					f.err = runInputs(p.Session, f.ins)
+					f.err = p.RunInputs(f.ins)
 				}
 				f.inferMS += msSince(t)
 			}
@@ -957,26 +957,6 @@ func runBatch(s *models.Session, b *models.Batch, ins []models.Input) error {
 		return fmt.Errorf("inference: %w", err)
 	}
 	ins[0].Out, ins[0].Dims = b.Item(0), b.ItemDims()
-	return nil
-}
-
-// runInputs runs the session on one whole-image input as
-// models.Predictor does: padded to the model's fixed batch if it has one.
-func runInputs(s *models.Session, ins []models.Input) error {
-	if len(ins) != 1 {
-		return fmt.Errorf("inference: %d inputs for a whole image", len(ins))
-	}
-	items, x := 1, ins[0].Data
-	if s.Spec.Batch > 1 {
-		items = s.Spec.Batch
-		x = make([]float32, items*s.Spec.ItemLen())
-		copy(x, ins[0].Data)
-	}
-	y, shape, err := s.Run(x, items)
-	if err != nil {
-		return fmt.Errorf("inference: %w", err)
-	}
-	ins[0].Out, ins[0].Dims = y[:len(y)/items], shape[1:]
 	return nil
 }
 

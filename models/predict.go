@@ -212,7 +212,7 @@ func (p *Predictor) Predict(img gocv.Mat) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.run(ins); err != nil {
+	if err := p.RunInputs(ins); err != nil {
 		return nil, err
 	}
 	return spec.Assemble(ins, w, h, tiled, p.Overlap)
@@ -227,7 +227,7 @@ func (p *Predictor) predictContext(img gocv.Mat) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.run(ins); err != nil {
+	if err := p.RunInputs(ins); err != nil {
 		return nil, err
 	}
 	global, err := spec.Assemble(ins, w, h, false, 0)
@@ -244,15 +244,17 @@ func (p *Predictor) predictContext(img gocv.Mat) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.run(tiles); err != nil {
+	if err := p.RunInputs(tiles); err != nil {
 		return nil, err
 	}
 	return spec.RefineTiles(global, m, tiles, w, h, p.Overlap, b)
 }
 
-// run runs the session on ins, Batch (or the model's fixed batch) at a
-// time, and sets each input's Out and Dims.
-func (p *Predictor) run(ins []Input) error {
+// RunInputs runs the session on ins, Batch (or the model's fixed batch,
+// padded) at a time, and sets each input's Out and Dims. Predict calls it
+// between Spec.Inputs and Spec.Assemble; a pipeline that makes those steps
+// on stages of its own calls it in between.
+func (p *Predictor) RunInputs(ins []Input) error {
 	spec := p.Session.Spec
 	per := max(p.Batch, 1)
 	if spec.Batch > 0 {
