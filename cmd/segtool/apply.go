@@ -12,7 +12,6 @@ import (
 	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/models"
-	"github.com/segtool/segtool/temporal"
 	"github.com/urfave/cli/v2"
 )
 
@@ -144,7 +143,7 @@ func runApply(c *cli.Context) error {
 		Workers: c.Int("workers"), Force: c.Bool("force"), JPEGQuality: c.Int("jpeg-quality"),
 		Sheet: c.String("sheet"), SheetRows: c.Int("sheet-rows"), SheetCell: c.Int("sheet-cell"),
 	}
-	if o.Temporal, err = applyTemporal(c); err != nil {
+	if o.Temporal, err = temporalFlags(c); err != nil {
 		return err
 	}
 	if err := checkApplyFlags(c, o.Blur, o.Refine); err != nil {
@@ -215,28 +214,6 @@ func checkApplyFlags(c *cli.Context, b apply.BlurOptions, r apply.RefineOptions)
 		return usageError("--batch must be at least 1, not %d", c.Int("batch"))
 	}
 	return nil
-}
-
-// applyTemporal reads --temporal, or its alias --temporal-ema D.
-func applyTemporal(c *cli.Context) (temporal.Spec, error) {
-	if c.IsSet("temporal-ema") {
-		if c.IsSet("temporal") {
-			return temporal.Spec{}, usageError("give one of --temporal and --temporal-ema (the same as --temporal ema:D)")
-		}
-		t := temporal.Spec{Kind: temporal.EMA, Param: c.Float64("temporal-ema")}
-		if t.Param == 0 {
-			t.Kind = temporal.None
-		}
-		if err := t.Check(); err != nil {
-			return t, usageError("--temporal-ema: %v", err)
-		}
-		return t, nil
-	}
-	t, err := temporal.Parse(c.String("temporal"))
-	if err != nil {
-		return t, usageError("--temporal: %v", err)
-	}
-	return t, nil
 }
 
 // openPredictor resolves the model spec, opens the session and wraps it

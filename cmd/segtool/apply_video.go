@@ -82,7 +82,7 @@ func videoOptions(c *cli.Context) (jobs.VideoOptions, error) {
 		Codec: c.String("codec"), FPS: c.Float64("fps"), Frames: c.Int("frames"), Duration: c.Duration("duration"), Force: c.Bool("force"),
 		Sheet: c.String("sheet"), SheetFrames: c.Int("sheet-rows"), SheetCell: c.Int("sheet-cell"),
 	}
-	if o.Temporal, err = applyTemporal(c); err != nil {
+	if o.Temporal, err = temporalFlags(c); err != nil {
 		return o, err
 	}
 	if err := checkApplyFlags(c, o.Blur, o.Refine); err != nil {

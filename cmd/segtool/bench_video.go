@@ -91,7 +91,7 @@ func runBenchVideo(c *cli.Context) error {
 	if err != nil {
 		return usageError("--effect: %v", err)
 	}
-	t, err := applyTemporal(c)
+	t, err := temporalFlags(c)
 	if err != nil {
 		return err
 	}

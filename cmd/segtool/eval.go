@@ -150,7 +150,7 @@ func runEval(c *cli.Context) error {
 		return err
 	}
 	cfg.Metrics.Skip = skip
-	if cfg.Temporal, err = evalTemporal(c); err != nil {
+	if cfg.Temporal, err = temporalFlags(c); err != nil {
 		return err
 	}
 	if (cfg.Model == "") == (cfg.Preds == "") {
@@ -212,25 +212,6 @@ func runEval(c *cli.Context) error {
 	}
 	printEvalSummary(c, cfg, res)
 	return nil
-}
-
-// evalTemporal reads --temporal, or its alias --temporal-ema D.
-func evalTemporal(c *cli.Context) (temporal.Spec, error) {
-	if c.IsSet("temporal-ema") {
-		if c.IsSet("temporal") {
-			return temporal.Spec{}, usageError("give --temporal or --temporal-ema, not both")
-		}
-		t := temporal.Spec{Kind: temporal.EMA, Param: c.Float64("temporal-ema")}
-		if err := t.Check(); err != nil {
-			return t, usageError("--temporal-ema: %v", err)
-		}
-		return t, nil
-	}
-	t, err := temporal.Parse(c.String("temporal"))
-	if err != nil {
-		return t, usageError("--temporal: %v", err)
-	}
-	return t, nil
 }
 
 // geometry reads --letterbox and --tile: how an image (or each tile of
