@@ -65,5 +65,15 @@ func TestMatProfileVideo(t *testing.T) {
 			t.Fatal(err)
 		}
 		leaks.Check("staged predictor")
+		o := VideoOptions{In: in, Out: filepath.Join(dir, "calls.avi"), Effects: []apply.Effect{apply.EffectBlur}, Calls: 3}
+		if _, err := Video(ctx, pr, o); err != nil {
+			t.Fatal(err)
+		}
+		leaks.Check("staged predictor, 3 calls at once")
+		o.Force, o.Frames = true, 2
+		if _, err := Video(ctx, pr, o); err != nil {
+			t.Fatal(err)
+		}
+		leaks.Check("staged predictor, 3 calls at once, stopped at 2 frames")
 	}
 }

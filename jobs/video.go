@@ -110,6 +110,26 @@ type VideoOptions struct {
 	Sheet       string
 	SheetFrames int
 	SheetCell   int
+	// Calls is how many model calls run at once, each on its own
+	// consecutive frame (0 or 1: one at a time). Only a whole-image
+	// model without state runs its frames side by side; the frames
+	// still leave inference in order. On a CPU a session of fewer
+	// threads per call keeps more of the cores busy (see VideoCalls).
+	Calls int
+}
+
+// VideoCalls is the number of model calls a video run makes at once by
+// default: two for a file on the CPU (each call on half the cores: see
+// Calls), one for a live source (the newest frame first, its latency
+// lowest) or a GPU. On a CPU one call on every thread leaves cores idle
+// where the model's operators are too small to split and while each
+// call waits for its slowest thread; two calls on two frames fill those
+// gaps.
+func VideoCalls(live, cpu bool, cores int) int {
+	if live || !cpu || cores < 2 {
+		return 1
+	}
+	return 2
 }
 
 // ErrSourceLost is a live source that stopped sending frames before the
@@ -850,30 +870,43 @@ func stageable(m apply.Model) (*models.Predictor, bool) {
 
 // inferStaged is infer with the predictor's three steps, the ones
 // models.Predictor.Predict makes for a whole image in the same order
-// (Spec.Inputs, RunInputs, Spec.Assemble), on three stages: the next
-// frame's input is prepared and the last one's output read back while
-// the session runs, so the session waits on neither. The infer time of a
-// frame is the sum of its three steps.
+// (Spec.Inputs, RunInputs, Spec.Assemble), on stages of their own: the
+// next frame's input is prepared and the last one's output read back
+// while the session runs, so the session waits on neither. With
+// o.Calls > 1 that many model calls run at once on consecutive frames
+// (ONNX Runtime's Run may be called concurrently on one session), and
+// the read-back takes them in order. The infer time of a frame is the
+// sum of its three steps.
 //
-// Each frame has a batch of its own from a pool of three (one per step):
-// the input is preprocessed straight into the batch's tensor and the
-// output read where the session wrote it, where Session.Run allocates
-// and copies both (1.2 MB in, 0.8 MB out for SINet) every call. The
-// values are the same. A model with a fixed batch above one keeps
-// Session.Run's padding.
+// Each frame has a batch of its own from a pool of one per step and
+// call: the input is preprocessed straight into the batch's tensor and
+// the output read where the session wrote it, where Session.Run
+// allocates and copies both (1.2 MB in, 0.8 MB out for SINet) every
+// call. The values are the same. A model with a fixed batch above one
+// keeps Session.Run's padding, one call at a time.
 func (r *videoJob) inferStaged(ctx context.Context, p *models.Predictor, in <-chan vframe, out chan<- vframe) {
 	spec := p.Session.Spec
+	calls := max(r.o.Calls, 1)
 	var pool *models.BatchPool
 	if spec.Batch <= 1 {
-		pool = p.Session.NewBatchPool(3)
+		pool = p.Session.NewBatchPool(2 + calls)
+	} else {
+		calls = 1
 	}
-	prepared := make(chan vframe, 1)
-	ran := make(chan vframe, 1)
+	// A slot is one frame between prepare and read-back; done is closed
+	// when its call has run. order carries the slots in frame order.
+	type slot struct {
+		f    vframe
+		done chan struct{}
+	}
+	prepared := make(chan *slot, calls)
+	order := make(chan *slot, calls+1)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(1 + calls)
 	go func() { // prepare
 		defer wg.Done()
 		defer close(prepared)
+		defer close(order)
 		for f := range in {
 			if ctx.Err() != nil && !r.stopping() {
 				f.close()
@@ -892,27 +925,33 @@ func (r *videoJob) inferStaged(ctx context.Context, p *models.Predictor, in <-ch
 				f.ins, f.err = spec.InputsWith(f.img, p.Fit, image.Point{}, 0, data)
 			}
 			f.inferMS = msSince(t)
-			prepared <- f
+			s := &slot{f: f, done: make(chan struct{})}
+			order <- s
+			prepared <- s
 		}
 	}()
-	go func() { // run
-		defer wg.Done()
-		defer close(ran)
-		for f := range prepared {
-			if f.err == nil && (ctx.Err() == nil || r.stopping()) {
-				t := time.Now()
-				if f.batch != nil {
-					f.err = runBatch(p.Session, f.batch, f.ins)
-				} else {
-					f.err = p.RunInputs(f.ins)
+	for range calls { // run
+		go func() {
+			defer wg.Done()
+			for s := range prepared {
+				f := &s.f
+				if f.err == nil && (ctx.Err() == nil || r.stopping()) {
+					t := time.Now()
+					if f.batch != nil {
+						f.err = runBatch(p.Session, f.batch, f.ins)
+					} else {
+						f.err = p.RunInputs(f.ins)
+					}
+					f.inferMS += msSince(t)
 				}
-				f.inferMS += msSince(t)
+				close(s.done)
 			}
-			ran <- f
-		}
-	}()
+		}()
+	}
 	var last []float32
-	for f := range ran { // read back
+	for s := range order { // read back
+		<-s.done
+		f := s.f
 		if ctx.Err() != nil && !r.stopping() {
 			f.releaseBatch()
 			f.close()

@@ -501,7 +501,9 @@ type applyModelOnly struct{ apply.Model }
 // A stateless whole-image predictor runs on three stages (prepare, run,
 // read back) and gives frame for frame the planes of Predictor.Predict:
 // the oracle ONNX model at 40x30, so frames of 48x32 are resized there and
-// back and the mattes are soft at the edges.
+// back and the mattes are soft at the edges. With three model calls at
+// once the frames still come out in order with the same planes (each
+// frame's person is elsewhere, so a frame out of place differs).
 func TestVideoStagedPredictor(t *testing.T) {
 	testmodel.InitRuntime(t)
 	dir := t.TempDir()
@@ -514,23 +516,29 @@ func TestVideoStagedPredictor(t *testing.T) {
 	}
 	in := filepath.Join(dir, "in.avi")
 	videoWrite(t, in, "MJPG", 48, 32, 7, 10)
-	mattes := func(m apply.Model) [][]byte {
+	mattes := func(m apply.Model, calls int) [][]byte {
 		var got [][]byte
 		_, err := Video(context.Background(), m, VideoOptions{In: in, Effects: []apply.Effect{apply.EffectMatte}, Refine: apply.RefineOptions{Soft: true},
-			Show: func(f gocv.Mat) { got = append(got, f.ToBytes()) }})
+			Show: func(f gocv.Mat) { got = append(got, f.ToBytes()) }, Calls: calls})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return got
 	}
-	staged, whole := mattes(p), mattes(applyModelOnly{p})
-	if len(staged) != 7 || len(whole) != 7 {
-		t.Fatalf("%d and %d frames, want 7", len(staged), len(whole))
+	staged, whole, side := mattes(p, 1), mattes(applyModelOnly{p}, 1), mattes(p, 3)
+	if len(staged) != 7 || len(whole) != 7 || len(side) != 7 {
+		t.Fatalf("%d, %d and %d frames, want 7", len(staged), len(whole), len(side))
 	}
 	soft := 0
 	for k := range staged {
 		if !bytes.Equal(staged[k], whole[k]) {
 			t.Errorf("frame %d: the staged matte differs from Predict's", k)
+		}
+		if !bytes.Equal(side[k], whole[k]) {
+			t.Errorf("frame %d: with 3 calls at once the matte differs from Predict's", k)
+		}
+		if k > 0 && bytes.Equal(whole[k], whole[k-1]) {
+			t.Errorf("frames %d and %d have one matte: order is not tested", k-1, k)
 		}
 		for _, v := range whole[k] {
 			if v > 0 && v < 255 {
@@ -591,5 +599,23 @@ func TestVideoSheet(t *testing.T) {
 	o.Out = filepath.Join(dir, "o2.avi")
 	if _, err := Video(context.Background(), applyRedModel{}, o); !errors.Is(err, dataset.ErrExists) {
 		t.Errorf("existing strip: %v, want ErrExists", err)
+	}
+}
+
+// Two model calls at once only where frames wait for the model (a file)
+// and a CPU has cores to split; a live source's newest frame and a GPU
+// get one call.
+func TestVideoCalls(t *testing.T) {
+	for _, tc := range []struct {
+		live, cpu bool
+		cores     int
+		want      int
+	}{
+		{false, true, 2, 2}, {false, true, 16, 2}, {false, true, 1, 1},
+		{true, true, 16, 1}, {false, false, 16, 1}, {true, false, 2, 1},
+	} {
+		if got := VideoCalls(tc.live, tc.cpu, tc.cores); got != tc.want {
+			t.Errorf("VideoCalls(live %v, cpu %v, %d cores) = %d, want %d", tc.live, tc.cpu, tc.cores, got, tc.want)
+		}
 	}
 }

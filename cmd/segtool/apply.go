@@ -39,6 +39,7 @@ func applyCommand() *cli.Command {
 		&cli.StringFlag{Name: "codec", DefaultText: "avc1, else mp4v, else MJPG (.avi: MJPG first)", Usage: "video: the FourCC to write with first, e.g. mp4v (cheaper to encode than avc1) or MJPG"},
 		&cli.DurationFlag{Name: "duration", Usage: "video: stop after this long, e.g. 30s"},
 		&cli.BoolFlag{Name: "show", Usage: "video: show the first effect in a window as it is made"},
+		&cli.IntFlag{Name: "calls", DefaultText: "2 of half the cores each for a file on the CPU, else 1", Usage: "video: model calls at once, each on its own frame (a whole-frame model without state); with --threads unset each call gets cores/N threads"},
 		&cli.StringFlag{Name: "tile", Usage: "refine at full resolution with tiles of SIZE or WxH image pixels (high-resolution photos; see --tile-mode)"},
 		&cli.IntFlag{Name: "overlap", Value: 32, Usage: "tile overlap in pixels"},
 		&cli.StringFlag{Name: "tile-mode", Value: string(models.TileContext), Usage: "with --tile: context (a whole-image pass, refined by tiles only where it is uncertain) or plain (tiles alone, which see no context: a tile of a shirt is no portrait)"},
@@ -92,6 +93,10 @@ frames that come while the model is busy are dropped and counted;
 --frames, --duration or Ctrl-C stop it and the file is finalised. The
 codec is avc1, else mp4v, else MJPG (MJPG first for .avi; --codec picks one to try first). OpenCV writes
 no audio. The summary gives frames/s and each stage's p50/p95 latency.
+On the CPU a file's frames go through the model two at a time, each call
+on half the cores (--calls, --threads), which keeps the cores busier than
+one call on all of them; a live source has one call on every core, so the
+newest frame waits least.
 
 The model spec comes from --spec, a preset named like the file, or the model
 itself, as for segtool eval; --tile and --overlap run high-resolution photos
@@ -219,6 +224,13 @@ func checkApplyFlags(c *cli.Context, b apply.BlurOptions, r apply.RefineOptions)
 // openPredictor resolves the model spec, opens the session and wraps it
 // in a predictor with the geometry flags. The caller closes the session.
 func openPredictor(c *cli.Context, log *slog.Logger) (*models.Predictor, *models.Session, error) {
+	return openPredictorWith(c, log, nil)
+}
+
+// openPredictorWith is openPredictor with tune, when not nil, called with
+// the resolved spec to adjust the session options before the session
+// opens (video picks its threads per call by the model's kind).
+func openPredictorWith(c *cli.Context, log *slog.Logger, tune func(models.Spec, *models.SessionOptions)) (*models.Predictor, *models.Session, error) {
 	so, err := sessionOptions(c)
 	if err != nil {
 		return nil, nil, err
@@ -227,6 +239,9 @@ func openPredictor(c *cli.Context, log *slog.Logger) (*models.Predictor, *models
 	spec, how, err := resolveSpec(c, model, true)
 	if err != nil {
 		return nil, nil, err
+	}
+	if tune != nil {
+		tune(spec, &so)
 	}
 	fit, tile, err := geometry(c)
 	if err != nil {

@@ -45,7 +45,7 @@ func runApplyVideo(c *cli.Context) error {
 		return err
 	}
 	log := logger(c)
-	p, sess, err := openPredictor(c, log)
+	p, sess, err := openPredictorWith(c, log, videoCalls(c, &o))
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func runApplyVideo(c *cli.Context) error {
 	o.Progress, finish = progress(c, "apply")
 	sum, err := jobs.Video(c.Context, videoModel(p), o)
 	finish()
-	return videoResult(c, o, sess.Provider, sum, err)
+	return videoResult(c, o, sess, sum, err)
 }
 
 // videoModel is what jobs.Video runs: a stream for a model that carries
@@ -65,6 +65,27 @@ func videoModel(p *models.Predictor) apply.Model {
 		return p.NewStream()
 	}
 	return p
+}
+
+// videoCalls returns openPredictorWith's tune for a video run: it sets
+// o.Calls from --calls, else jobs.VideoCalls's default for the source and
+// device, and the session's threads per call from --threads, else the
+// cores shared among the calls. A model with state, or one run in tiles,
+// makes one call at a time on every core.
+func videoCalls(c *cli.Context, o *jobs.VideoOptions) func(models.Spec, *models.SessionOptions) {
+	return func(spec models.Spec, so *models.SessionOptions) {
+		calls := jobs.VideoCalls(jobs.IsLiveSource(o.In), so.Device.Kind != "cuda", runtime.NumCPU())
+		if c.IsSet("calls") {
+			calls = c.Int("calls")
+		}
+		if spec.Stateful() || c.IsSet("tile") {
+			calls = 1
+		}
+		o.Calls = calls
+		if calls > 1 && !c.IsSet("threads") {
+			so.Threads = max(1, runtime.NumCPU()/calls)
+		}
+	}
 }
 
 // videoOptions reads the flags apply shares between images and video.
@@ -84,6 +105,9 @@ func videoOptions(c *cli.Context) (jobs.VideoOptions, error) {
 	}
 	if o.Temporal, err = temporalFlags(c); err != nil {
 		return o, err
+	}
+	if c.IsSet("calls") && (c.Int("calls") < 1 || c.Int("calls") > runtime.NumCPU()) {
+		return o, usageError("--calls: %d: want 1 to %d (the cores)", c.Int("calls"), runtime.NumCPU())
 	}
 	if err := checkApplyFlags(c, o.Blur, o.Refine); err != nil {
 		return o, err
@@ -114,17 +138,17 @@ func showWindow(title string) (func(gocv.Mat), func()) {
 // cannot be opened or an encoder that cannot are failures (exit 1), a lost
 // live source exits 1 saying what was written, and Ctrl-C ends a live run
 // normally (the file is finalised) but interrupts a file's.
-func videoResult(c *cli.Context, o jobs.VideoOptions, provider string, sum jobs.VideoSummary, err error) error {
+func videoResult(c *cli.Context, o jobs.VideoOptions, sess *models.Session, sum jobs.VideoSummary, err error) error {
 	var oe *jobs.VideoOpenError
 	var we *jobs.VideoWriterError
 	switch {
 	case errors.As(err, &oe), errors.As(err, &we):
 		return cli.Exit("apply: "+err.Error(), 1)
 	case errors.Is(err, jobs.ErrSourceLost):
-		printVideoSummary(c, o, provider, sum)
+		printVideoSummary(c, o, sess, sum)
 		return cli.Exit(fmt.Sprintf("apply: %v; %d frames were written to %s", err, sum.Written, strings.Join(sum.Outputs, ", ")), 1)
 	case errors.Is(err, context.Canceled) && sum.Written > 0:
-		printVideoSummary(c, o, provider, sum)
+		printVideoSummary(c, o, sess, sum)
 		if sum.Live {
 			return nil
 		}
@@ -132,11 +156,11 @@ func videoResult(c *cli.Context, o jobs.VideoOptions, provider string, sum jobs.
 	case err != nil:
 		return applyError(err)
 	}
-	printVideoSummary(c, o, provider, sum)
+	printVideoSummary(c, o, sess, sum)
 	return nil
 }
 
-func printVideoSummary(c *cli.Context, o jobs.VideoOptions, provider string, s jobs.VideoSummary) {
+func printVideoSummary(c *cli.Context, o jobs.VideoOptions, sess *models.Session, s jobs.VideoSummary) {
 	var names []string
 	for _, e := range o.Effects {
 		names = append(names, string(e))
@@ -148,8 +172,9 @@ func printVideoSummary(c *cli.Context, o jobs.VideoOptions, provider string, s j
 	st := func(name string, x jobs.StageStats) string {
 		return fmt.Sprintf("%s %.1f/%.1f", name, x.P50MS, x.P95MS)
 	}
-	text := fmt.Sprintf("apply: %d frames written (%s) to %s, %dx%d at %g fps, in %.1f s: %.1f frames/s on %s; per frame p50/p95 ms: %s, %s, %s, %s, %s.",
-		s.Written, strings.Join(names, ", "), strings.Join(outs, ", "), s.Width, s.Height, s.FPS, s.Elapsed.Seconds(), s.FramesPerSecond(), provider,
+	calls := max(o.Calls, 1)
+	text := fmt.Sprintf("apply: %d frames written (%s) to %s, %dx%d at %g fps, in %.1f s: %.1f frames/s on %s (%d model calls at once, %d threads each); per frame p50/p95 ms: %s, %s, %s, %s, %s.",
+		s.Written, strings.Join(names, ", "), strings.Join(outs, ", "), s.Width, s.Height, s.FPS, s.Elapsed.Seconds(), s.FramesPerSecond(), sess.Provider, calls, sess.Threads,
 		st("decode", s.Decode), st("infer", s.Infer), st("temporal", s.Temporal), st("effect", s.Effect), st("encode", s.Encode))
 	if s.Live {
 		text += fmt.Sprintf(" Live: capture to output p50/p95 %.0f/%.0f ms, %d of %d frames dropped while the model was busy.",
@@ -168,7 +193,8 @@ func printVideoSummary(c *cli.Context, o jobs.VideoOptions, provider string, s j
 	summary(c, text, map[string]any{
 		"command": "apply", "source": s.Source, "live": s.Live, "outputs": s.Outputs, "codecs": s.Codecs, "effects": names,
 		"width": s.Width, "height": s.Height, "fps": s.FPS, "decoded": s.Decoded, "written": s.Written, "corrupt": s.Corrupt,
-		"failed": s.Failed, "dropped": s.Dropped, "wall_s": s.Elapsed.Seconds(), "frames_per_s": s.FramesPerSecond(), "provider": provider,
+		"failed": s.Failed, "dropped": s.Dropped, "wall_s": s.Elapsed.Seconds(), "frames_per_s": s.FramesPerSecond(), "provider": sess.Provider,
+		"calls": calls, "threads": sess.Threads,
 		"stages_ms":  map[string]jobs.StageStats{"decode": s.Decode, "infer": s.Infer, "temporal": s.Temporal, "effect": s.Effect, "encode": s.Encode},
 		"latency_ms": s.Latency, "audio": false, "sheet": s.Preview,
 	})

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -19,7 +22,13 @@ func TestApplyVideoCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("apply on an image sequence: exit %d: %s", code, text)
 	}
-	for _, want := range []string{"3 frames written (blur)", "at 10 fps", "frames/s", "decode", "infer", "effect", "encode", "No audio written"} {
+	// An image sequence is a file: on the CPU two model calls at once, of
+	// half the cores each (jobs.VideoCalls).
+	calls := fmt.Sprintf("(%d model calls at once, %d threads each)", min(runtime.NumCPU(), 2), max(runtime.NumCPU()/2, 1))
+	if runtime.NumCPU() < 2 {
+		calls = fmt.Sprintf("(1 model calls at once, %d threads each)", runtime.NumCPU())
+	}
+	for _, want := range []string{"3 frames written (blur)", "at 10 fps", "frames/s", calls, "decode", "infer", "effect", "encode", "No audio written"} {
 		if !strings.Contains(flat(text), want) {
 			t.Errorf("summary lacks %q:\n%s", want, text)
 		}
@@ -59,6 +68,8 @@ func TestApplyVideoCommand(t *testing.T) {
 		{[]string{"--in", clip, "--out", filepath.Join(dir, "t.mp4"), "--effect", "blur,matte"}, 2, "--out"},
 		{[]string{"--in", clip, "--out", filepath.Join(dir, "t.mp4"), "--sheet", "s.gif"}, 2, "--sheet"},
 		{[]string{"--in", clip, "--out", filepath.Join(dir, "t.mp4"), "--sheet", "s.png", "--sheet-rows", "-1"}, 2, "--sheet-rows"},
+		{[]string{"--in", clip, "--out", filepath.Join(dir, "t.mp4"), "--calls", "0"}, 2, "--calls"},
+		{[]string{"--in", clip, "--out", filepath.Join(dir, "t.mp4"), "--calls", strconv.Itoa(runtime.NumCPU() + 1)}, 2, "--calls"},
 	} {
 		code, text := applyRun(t, append([]string{"--model", model, "--size", "64x80"}, tc.args...)...)
 		if code != tc.code || !strings.Contains(flat(text), tc.want) {

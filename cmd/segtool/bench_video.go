@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"image"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -35,6 +40,7 @@ func benchVideoCommand() *cli.Command {
 		&cli.IntFlag{Name: "runs", Aliases: []string{"n"}, Value: 30, Usage: "timed calls of the bare model before and after each video round"},
 		&cli.IntFlag{Name: "rounds", Value: 3, Usage: "video runs, each between two model measurements"},
 		&cli.IntFlag{Name: "warmup", Value: 3, Usage: "untimed calls first"},
+		&cli.IntFlag{Name: "calls", DefaultText: "as apply: 2 on the CPU", Usage: "model calls at once in the video, as for apply"},
 	}
 	flags = append(flags, deviceFlags()...)
 	flags = append(flags, specFlags()...)
@@ -46,10 +52,14 @@ func benchVideoCommand() *cli.Command {
 		Description: `Times the bare model as bench model does (--runs calls on random input)
 and segtool apply on a video (decode, infer, temporal filter, effect,
 encode, as a pipeline) in turn, --rounds times, model first and last, all
-in one process on one session, so the figures share the machine's load.
-Each round's frames/s is set against the model's images/s either side of
-it; it prints the medians of apply's frames/s, the model's images/s and
-the ratio, and each stage's p50/p95 per frame. Without --in it draws a clip
+in one process, so the figures share the machine's load. The bare model
+runs as bench model runs it (one call at a time on --threads, all cores
+by default); the video as apply runs it (on the CPU two calls at once of
+half the cores each, --calls). Each round's frames/s is set against the
+model's images/s either side of it; it prints the medians of apply's
+frames/s, the model's images/s and the ratio, and each stage's p50/p95
+per frame. With two calls it also times the bare model that way (the
+same calls at once on the video's session), the ceiling for the video. Without --in it draws a clip
 of a demo portrait panning across its background. The output video goes
 to a temporary folder and is removed.
 
@@ -106,11 +116,20 @@ func runBenchVideo(c *cli.Context) error {
 	if err := applyError(jobs.CheckVideo(o)); err != nil {
 		return err
 	}
-	p, sess, err := openPredictor(c, logger(c))
+	// The bare model's session is bench model's; the video's is apply's,
+	// which with several calls at once has fewer threads per call.
+	p, vsess, err := openPredictorWith(c, logger(c), videoCalls(c, &o))
 	if err != nil {
 		return err
 	}
-	defer sess.Close()
+	defer vsess.Close()
+	sess := vsess
+	if o.Calls > 1 {
+		if _, sess, err = openPredictor(c, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+			return err
+		}
+		defer sess.Close()
+	}
 	// Rounds alternate the bare model and the video, M V M V … M, and each
 	// video is set against the mean of the model runs either side, so a
 	// load that changes during the run (a shared machine) touches both
@@ -120,6 +139,7 @@ func runBenchVideo(c *cli.Context) error {
 	rounds := c.Int("rounds")
 	var modelRates, videos, ratios []float64
 	var sum jobs.VideoSummary
+	var callRates []float64
 	var videoCPU, modelCPU time.Duration
 	var videoFrames, modelCalls int
 	m, err := models.Bench(c.Context, sess, 1, c.Int("runs"), c.Int("warmup"), 1)
@@ -127,6 +147,11 @@ func runBenchVideo(c *cli.Context) error {
 		return err
 	}
 	modelRates = append(modelRates, m.Throughput)
+	if o.Calls > 1 {
+		if _, err := benchCalls(c.Context, vsess, o.Calls, c.Int("warmup")); err != nil {
+			return err
+		}
+	}
 	for k := range rounds {
 		if k > 0 {
 			o.Force = true
@@ -134,7 +159,7 @@ func runBenchVideo(c *cli.Context) error {
 		t := cpuTime()
 		sum, err = jobs.Video(c.Context, videoModel(p), o)
 		if err != nil {
-			return videoResult(c, o, sess.Provider, sum, err)
+			return videoResult(c, o, vsess, sum, err)
 		}
 		videoCPU += cpuTime() - t
 		videoFrames += sum.Written
@@ -145,6 +170,13 @@ func runBenchVideo(c *cli.Context) error {
 		modelCPU += cpuTime() - t
 		modelCalls += c.Int("runs")
 		modelRates = append(modelRates, m.Throughput)
+		if o.Calls > 1 {
+			rate, err := benchCalls(c.Context, vsess, o.Calls, c.Int("runs"))
+			if err != nil {
+				return err
+			}
+			callRates = append(callRates, rate)
+		}
 		videos = append(videos, sum.FramesPerSecond())
 		ratios = append(ratios, sum.FramesPerSecond()/max((modelRates[k]+modelRates[k+1])/2, 1e-9))
 	}
@@ -154,13 +186,19 @@ func runBenchVideo(c *cli.Context) error {
 	}
 	cpuFrame := float64(videoCPU.Microseconds()) / 1000 / float64(max(videoFrames, 1))
 	cpuCall := float64(modelCPU.Microseconds()) / 1000 / float64(max(modelCalls, 1))
-	summary(c, fmt.Sprintf("bench video: %s on %s, %d frames %dx%d (%s), %d rounds: apply %.1f frames/s, bare model %.1f images/s on %s (%d threads): %.2fx (medians; per round %s); CPU time %.1f ms per frame, %.1f ms per model call (%.2fx); last round per frame p50/p95 ms: %s, %s, %s, %s, %s.",
-		c.String("model"), in, sum.Written, sum.Width, sum.Height, sum.Codecs[0], rounds, fps, model, sess.Provider, sess.Threads, ratio, benchList(ratios),
+	calls := ""
+	if o.Calls > 1 {
+		cr := benchMedian(callRates)
+		calls = fmt.Sprintf("; the bare model %d calls at once of %d threads each, as the video runs it, %.1f images/s (%.2fx)", o.Calls, vsess.Threads, cr, fps/max(cr, 1e-9))
+	}
+	summary(c, fmt.Sprintf("bench video: %s on %s, %d frames %dx%d (%s), %d rounds: apply %.1f frames/s (%d calls at once of %d threads), bare model %.1f images/s on %s (%d threads): %.2fx (medians; per round %s)%s; CPU time %.1f ms per frame, %.1f ms per model call (%.2fx); last round per frame p50/p95 ms: %s, %s, %s, %s, %s.",
+		c.String("model"), in, sum.Written, sum.Width, sum.Height, sum.Codecs[0], rounds, fps, max(o.Calls, 1), vsess.Threads, model, sess.Provider, sess.Threads, ratio, benchList(ratios), calls,
 		cpuFrame, cpuCall, cpuCall/max(cpuFrame, 1e-9),
 		st("decode", sum.Decode), st("infer", sum.Infer), st("temporal", sum.Temporal), st("effect", sum.Effect), st("encode", sum.Encode)),
 		map[string]any{"command": "bench video", "model": c.String("model"), "in": in, "frames": sum.Written, "width": sum.Width, "height": sum.Height,
 			"frames_per_s": fps, "model_images_per_s": model, "ratio": ratio, "rounds_frames_per_s": videos, "rounds_model_images_per_s": modelRates,
 			"rounds_ratio": ratios, "cpu_ms_per_frame": cpuFrame, "cpu_ms_per_model_call": cpuCall, "provider": sess.Provider, "threads": sess.Threads,
+			"video_calls": max(o.Calls, 1), "video_threads": vsess.Threads, "rounds_calls_images_per_s": callRates,
 			"stages_ms": map[string]jobs.StageStats{"decode": sum.Decode, "infer": sum.Infer, "temporal": sum.Temporal, "effect": sum.Effect, "encode": sum.Encode}})
 	return nil
 }
@@ -229,4 +267,25 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// benchCalls times calls goroutines each making runs calls of the bare
+// model at once on one session, and returns the images/s of them all
+// together: calls·runs over the wall time.
+func benchCalls(ctx context.Context, sess *models.Session, calls, runs int) (float64, error) {
+	errs := make([]error, calls)
+	var wg sync.WaitGroup
+	t := time.Now()
+	for i := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = models.Bench(ctx, sess, 1, runs, 0, uint64(i+1))
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	return float64(calls*runs) / max(time.Since(t).Seconds(), 1e-9), nil
 }
