@@ -88,6 +88,14 @@ func videoCalls(c *cli.Context, o *jobs.VideoOptions) func(models.Spec, *models.
 	}
 }
 
+// checkCalls refuses a --calls outside 1 to the number of cores.
+func checkCalls(c *cli.Context) error {
+	if c.IsSet("calls") && (c.Int("calls") < 1 || c.Int("calls") > runtime.NumCPU()) {
+		return usageError("--calls: %d: want 1 to %d (the cores)", c.Int("calls"), runtime.NumCPU())
+	}
+	return nil
+}
+
 // videoOptions reads the flags apply shares between images and video.
 func videoOptions(c *cli.Context) (jobs.VideoOptions, error) {
 	effects, err := apply.ParseEffects(c.String("effect"))
@@ -106,8 +114,8 @@ func videoOptions(c *cli.Context) (jobs.VideoOptions, error) {
 	if o.Temporal, err = temporalFlags(c); err != nil {
 		return o, err
 	}
-	if c.IsSet("calls") && (c.Int("calls") < 1 || c.Int("calls") > runtime.NumCPU()) {
-		return o, usageError("--calls: %d: want 1 to %d (the cores)", c.Int("calls"), runtime.NumCPU())
+	if err := checkCalls(c); err != nil {
+		return o, err
 	}
 	if err := checkApplyFlags(c, o.Blur, o.Refine); err != nil {
 		return o, err

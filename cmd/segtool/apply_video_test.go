@@ -86,9 +86,13 @@ func TestBenchVideo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bench video: exit %d: %s", code, text)
 	}
-	for _, want := range []string{"6 frames 64x48", "2 rounds", "frames/s", "images/s", "per round", "decode", "encode"} {
+	for _, want := range []string{"6 frames 64x48", "2 rounds", "frames/s", "calls at once", "images/s", "per round", "decode", "encode"} {
 		if !strings.Contains(flat(text), want) {
 			t.Errorf("summary lacks %q:\n%s", want, text)
 		}
+	}
+	code, text = run(t, "bench", "video", "--model", oracleModel(t), "--size", "64x48", "--calls", "0")
+	if code != 2 || !strings.Contains(text, "--calls") {
+		t.Errorf("bench video --calls 0: exit %d, %q; want exit 2 naming --calls", code, text)
 	}
 }

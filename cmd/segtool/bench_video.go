@@ -116,6 +116,9 @@ func runBenchVideo(c *cli.Context) error {
 	if err := applyError(jobs.CheckVideo(o)); err != nil {
 		return err
 	}
+	if err := checkCalls(c); err != nil {
+		return err
+	}
 	// The bare model's session is bench model's; the video's is apply's,
 	// which with several calls at once has fewer threads per call.
 	p, vsess, err := openPredictorWith(c, logger(c), videoCalls(c, &o))
