@@ -59,9 +59,9 @@ half the cores each, --calls). Each round's frames/s is set against the
 model's images/s either side of it; it prints the medians of apply's
 frames/s, the model's images/s and the ratio, and each stage's p50/p95
 per frame. With two calls it also times the bare model that way (the
-same calls at once on the video's session), the ceiling for the video. Without --in it draws a clip
-of a demo portrait panning across its background. The output video goes
-to a temporary folder and is removed.
+same calls at once on the video's session), the ceiling for the video.
+Without --in it draws a clip of a demo portrait panning across its
+background. The output video goes to a temporary folder and is removed.
 
 Examples:
 
