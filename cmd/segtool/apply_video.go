@@ -88,6 +88,19 @@ func videoCalls(c *cli.Context, o *jobs.VideoOptions) func(models.Spec, *models.
 	}
 }
 
+// callsText says how the model ran: "1 model call at a time, 2 threads"
+// or "2 model calls at once, 1 thread each".
+func callsText(calls, threads int) string {
+	t := fmt.Sprintf("%d thread", threads)
+	if threads != 1 {
+		t += "s"
+	}
+	if calls == 1 {
+		return "1 model call at a time, " + t
+	}
+	return fmt.Sprintf("%d model calls at once, %s each", calls, t)
+}
+
 // checkCalls refuses a --calls outside 1 to the number of cores.
 func checkCalls(c *cli.Context) error {
 	if c.IsSet("calls") && (c.Int("calls") < 1 || c.Int("calls") > runtime.NumCPU()) {
@@ -181,8 +194,8 @@ func printVideoSummary(c *cli.Context, o jobs.VideoOptions, sess *models.Session
 		return fmt.Sprintf("%s %.1f/%.1f", name, x.P50MS, x.P95MS)
 	}
 	calls := max(o.Calls, 1)
-	text := fmt.Sprintf("apply: %d frames written (%s) to %s, %dx%d at %g fps, in %.1f s: %.1f frames/s on %s (%d model calls at once, %d threads each); per frame p50/p95 ms: %s, %s, %s, %s, %s.",
-		s.Written, strings.Join(names, ", "), strings.Join(outs, ", "), s.Width, s.Height, s.FPS, s.Elapsed.Seconds(), s.FramesPerSecond(), sess.Provider, calls, sess.Threads,
+	text := fmt.Sprintf("apply: %d frames written (%s) to %s, %dx%d at %g fps, in %.1f s: %.1f frames/s on %s (%s); per frame p50/p95 ms: %s, %s, %s, %s, %s.",
+		s.Written, strings.Join(names, ", "), strings.Join(outs, ", "), s.Width, s.Height, s.FPS, s.Elapsed.Seconds(), s.FramesPerSecond(), sess.Provider, callsText(calls, sess.Threads),
 		st("decode", s.Decode), st("infer", s.Infer), st("temporal", s.Temporal), st("effect", s.Effect), st("encode", s.Encode))
 	if s.Live {
 		text += fmt.Sprintf(" Live: capture to output p50/p95 %.0f/%.0f ms, %d of %d frames dropped while the model was busy.",

@@ -24,9 +24,9 @@ func TestApplyVideoCommand(t *testing.T) {
 	}
 	// An image sequence is a file: on the CPU two model calls at once, of
 	// half the cores each (jobs.VideoCalls).
-	calls := fmt.Sprintf("(%d model calls at once, %d threads each)", min(runtime.NumCPU(), 2), max(runtime.NumCPU()/2, 1))
+	calls := fmt.Sprintf("(2 model calls at once, %d thread", runtime.NumCPU()/2)
 	if runtime.NumCPU() < 2 {
-		calls = fmt.Sprintf("(1 model calls at once, %d threads each)", runtime.NumCPU())
+		calls = "(1 model call at a time, 1 thread)"
 	}
 	for _, want := range []string{"3 frames written (blur)", "at 10 fps", "frames/s", calls, "decode", "infer", "effect", "encode", "No audio written"} {
 		if !strings.Contains(flat(text), want) {
@@ -86,7 +86,7 @@ func TestBenchVideo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bench video: exit %d: %s", code, text)
 	}
-	for _, want := range []string{"6 frames 64x48", "2 rounds", "frames/s", "calls at once", "images/s", "per round", "decode", "encode"} {
+	for _, want := range []string{"6 frames 64x48", "2 rounds", "frames/s", "model call", "images/s", "per round", "decode", "encode"} {
 		if !strings.Contains(flat(text), want) {
 			t.Errorf("summary lacks %q:\n%s", want, text)
 		}

@@ -192,10 +192,10 @@ func runBenchVideo(c *cli.Context) error {
 	calls := ""
 	if o.Calls > 1 {
 		cr := benchMedian(callRates)
-		calls = fmt.Sprintf("; the bare model %d calls at once of %d threads each, as the video runs it, %.1f images/s (%.2fx)", o.Calls, vsess.Threads, cr, fps/max(cr, 1e-9))
+		calls = fmt.Sprintf("; the bare model as the video runs it (%s), %.1f images/s (%.2fx)", callsText(o.Calls, vsess.Threads), cr, fps/max(cr, 1e-9))
 	}
-	summary(c, fmt.Sprintf("bench video: %s on %s, %d frames %dx%d (%s), %d rounds: apply %.1f frames/s (%d calls at once of %d threads), bare model %.1f images/s on %s (%d threads): %.2fx (medians; per round %s)%s; CPU time %.1f ms per frame, %.1f ms per model call (%.2fx); last round per frame p50/p95 ms: %s, %s, %s, %s, %s.",
-		c.String("model"), in, sum.Written, sum.Width, sum.Height, sum.Codecs[0], rounds, fps, max(o.Calls, 1), vsess.Threads, model, sess.Provider, sess.Threads, ratio, benchList(ratios), calls,
+	summary(c, fmt.Sprintf("bench video: %s on %s, %d frames %dx%d (%s), %d rounds: apply %.1f frames/s (%s), bare model %.1f images/s on %s (%d threads): %.2fx (medians; per round %s)%s; CPU time %.1f ms per frame, %.1f ms per model call (%.2fx); last round per frame p50/p95 ms: %s, %s, %s, %s, %s.",
+		c.String("model"), in, sum.Written, sum.Width, sum.Height, sum.Codecs[0], rounds, fps, callsText(max(o.Calls, 1), vsess.Threads), model, sess.Provider, sess.Threads, ratio, benchList(ratios), calls,
 		cpuFrame, cpuCall, cpuCall/max(cpuFrame, 1e-9),
 		st("decode", sum.Decode), st("infer", sum.Infer), st("temporal", sum.Temporal), st("effect", sum.Effect), st("encode", sum.Encode)),
 		map[string]any{"command": "bench video", "model": c.String("model"), "in": in, "frames": sum.Written, "width": sum.Width, "height": sum.Height,
