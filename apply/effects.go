@@ -89,31 +89,7 @@ func bgrBytes(m gocv.Mat) []uint8 {
 // Compose writes dst = a·fg + (1 − a)·bg for interleaved 3-channel 8-bit
 // planes: composite.Over with float alpha, taken as is (the caller keeps
 // it in [0, 1]); a = 1 gives fg and a = 0 gives bg exactly.
-//
-// Runs of a = 1 and a = 0 (most of a frame under a hard mask) are copied
-// in bulk, which is what Over gives them, and only the rest is blended.
-func Compose(dst, fg, bg []uint8, alpha []float32) {
-	for i, n := 0, len(alpha); i < n; {
-		j := i + 1
-		switch a := alpha[i]; a {
-		case 1, 0:
-			for j < n && alpha[j] == a {
-				j++
-			}
-			src := fg
-			if a == 0 {
-				src = bg
-			}
-			copy(dst[3*i:3*j], src[3*i:3*j])
-		default:
-			for j < n && alpha[j] != 0 && alpha[j] != 1 {
-				j++
-			}
-			composite.Over(dst[3*i:3*j], fg[3*i:3*j], bg[3*i:3*j], alpha[i:j])
-		}
-		i = j
-	}
-}
+func Compose(dst, fg, bg []uint8, alpha []float32) { composite.Over(dst, fg, bg, alpha) }
 
 // AlphaBytes maps alpha in [0, 1] to 0..255, rounding (NaN to 0).
 func AlphaBytes(alpha []float32) []uint8 {

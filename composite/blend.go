@@ -60,7 +60,42 @@ type Alpha interface{ uint8 | float32 }
 // that quotient is k/255, never closer than 1/510 to a half, far beyond
 // float32 error. f, b and dst hold 3·len(alpha) bytes; dst may be f or b.
 // The layered blend of Composite uses the same formula and rounding.
+//
+// Runs of α = 1 and α = 0 (most of a frame under a hard mask) are copied
+// in bulk, which is what the formula gives them (1·F + 0·B and 0·F + 1·B
+// are exact in float32), and only the rest is blended.
 func Over[A Alpha](dst, f, b []byte, alpha []A) {
+	var one A // α = 1: 255 as a byte, 1 as a float
+	switch p := any(&one).(type) {
+	case *uint8:
+		*p = 255
+	case *float32:
+		*p = 1
+	}
+	for i, n := 0, len(alpha); i < n; {
+		j := i + 1
+		switch a := alpha[i]; a {
+		case one, 0:
+			for j < n && alpha[j] == a {
+				j++
+			}
+			src := f
+			if a == 0 {
+				src = b
+			}
+			copy(dst[3*i:3*j], src[3*i:3*j])
+		default:
+			for j < n && alpha[j] != 0 && alpha[j] != one {
+				j++
+			}
+			blendRun(dst[3*i:3*j], f[3*i:3*j], b[3*i:3*j], alpha[i:j])
+		}
+		i = j
+	}
+}
+
+// blendRun is Over's formula, pixel by pixel.
+func blendRun[A Alpha](dst, f, b []byte, alpha []A) {
 	switch al := any(alpha).(type) {
 	case []uint8:
 		for p, v := range al {

@@ -3,6 +3,8 @@ package composite
 import (
 	"math"
 	"testing"
+
+	"github.com/segtool/segtool/internal/fixture"
 )
 
 // TestOverByteAlpha works a 2x1 blend by hand: α = 51/255 = 0.2 and
@@ -70,4 +72,49 @@ func TestOverByteAlphaIsIntegerRounding(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestOverRunsAreTheFormula checks Over, which copies runs of α = 0 and
+// α = 1, against the formula applied to every pixel, for byte and float
+// alpha mixing runs, single pixels, −0 and NaN.
+func TestOverRunsAreTheFormula(t *testing.T) {
+	const n = 4096
+	f, b := fixture.Pseudo(3*n, 1), fixture.Pseudo(3*n, 2)
+	sel := fixture.Pseudo(n, 3)
+	nan, negZero := float32(math.NaN()), float32(math.Copysign(0, -1))
+	ab, af := make([]uint8, n), make([]float32, n)
+	// Runs of 1 to 8 pixels of one kind.
+	for p := 0; p < n; {
+		kind, run := sel[p]%6, 1+int(sel[p]>>3)%8
+		for end := min(p+run, n); p < end; p++ {
+			switch kind {
+			case 0, 1:
+				ab[p], af[p] = 0, 0
+			case 2:
+				ab[p], af[p] = 0, negZero
+			case 3, 4:
+				ab[p], af[p] = 255, 1
+			default:
+				ab[p], af[p] = f[p], float32(f[p])/255
+				if f[p] == 7 {
+					af[p] = nan
+				}
+			}
+		}
+	}
+	check := func(name string, got []byte, a func(p int) float32) {
+		t.Helper()
+		want := make([]byte, 3*n)
+		for p := range n {
+			over3(want, f, b, 3*p, a(p))
+		}
+		if string(got) != string(want) {
+			t.Fatalf("%s alpha: Over differs from the per-pixel formula", name)
+		}
+	}
+	dst := make([]byte, 3*n)
+	Over(dst, f, b, ab)
+	check("byte", dst, func(p int) float32 { return float32(ab[p]) / 255 })
+	Over(dst, f, b, af)
+	check("float", dst, func(p int) float32 { return af[p] })
 }
