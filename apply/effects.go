@@ -177,13 +177,17 @@ func (o BlurOptions) kernel(w, h int) (float64, int, error) {
 	}
 	k := o.Kernel
 	if k == 0 {
-		k = 2*int(math.Ceil(3*s)) + 1
+		k = gaussSide(s)
 	}
 	if k < 1 || k%2 == 0 {
 		return 0, 0, fmt.Errorf("blur kernel %d: want an odd size >= 1", o.Kernel)
 	}
 	return s, k, nil
 }
+
+// gaussSide is the default kernel side for a Gaussian of sigma s: odd,
+// reaching 3 sigma either side.
+func gaussSide(s float64) int { return 2*int(math.Ceil(3*s)) + 1 }
 
 // Check reports bad options without an image.
 func (o BlurOptions) Check() error {
@@ -218,7 +222,7 @@ func BlurBackground(img gocv.Mat, alpha []float32, o BlurOptions) (gocv.Mat, err
 		// blur mirrors it (a mirror on the reduced grid would sit half a
 		// pixel off), with the padded sides whole multiples of d.
 		s := reducedSigma(sigma, d)
-		sk := 2*int(math.Ceil(3*s)) + 1
+		sk := gaussSide(s)
 		pad := (int(math.Ceil(3*sigma))/d + 2) * d
 		pw, ph := w+2*pad, h+2*pad
 		ex, ey := (d-pw%d)%d, (d-ph%d)%d
