@@ -193,24 +193,34 @@ func pngColorType(b []byte) int {
 	return int(b[25])
 }
 
-// decodeRaw checks the header (CheckHeader) and decodes the file
-// unchanged: no colour conversion, so labels keep their values. A JPEG's
-// EXIF orientation is then applied, as viewers do; orient is that
-// orientation (0 without one).
-func (d Decoder) decodeRaw(path string, b []byte) (m gocv.Mat, kind string, orient int, err error) {
+// decode checks the header (CheckHeader), then decodes b with OpenCV's
+// flags and a JPEG's EXIF orientation (decodeChecked). IMReadUnchanged
+// converts no colour, so labels keep their values.
+func (d Decoder) decode(path string, b []byte, flags gocv.IMReadFlag) (m gocv.Mat, kind string, orient int, err error) {
 	kind, _, err = d.CheckHeader(path, b)
 	if err != nil {
 		return gocv.Mat{}, kind, 0, err
 	}
-	m, err = decodeGuarded(path, kind, b, gocv.IMReadUnchanged)
+	m, orient, err = decodeChecked(path, kind, b, flags)
+	return m, kind, orient, err
+}
+
+// decodeChecked decodes b, whose header CheckHeader passed as kind, with
+// OpenCV's flags and applies a JPEG's EXIF orientation as viewers do, by
+// the same rule for every flag; orient is that orientation (0 without
+// one).
+func decodeChecked(path, kind string, b []byte, flags gocv.IMReadFlag) (gocv.Mat, int, error) {
+	// upright rotates, so OpenCV must not; IMReadUnchanged is -1, which
+	// the OR leaves as it is and which never rotates.
+	m, err := decodeGuarded(path, kind, b, flags|gocv.IMReadIgnoreOrientation)
 	if err != nil {
-		return gocv.Mat{}, kind, 0, err
+		return gocv.Mat{}, 0, err
 	}
 	if kind != kindJPEG {
-		return m, kind, 0, nil
+		return m, 0, nil
 	}
-	orient = Orientation(b)
-	return upright(m, orient), kind, orient, nil
+	orient := Orientation(b)
+	return upright(m, orient), orient, nil
 }
 
 // decodeGuarded decodes b through IMDecode: OpenCV 4.6 catches exceptions
@@ -234,18 +244,8 @@ func decodeGuarded(path, kind string, b []byte, flags gocv.IMReadFlag) (gocv.Mat
 // rule as RGB and Label. It is for readers that want OpenCV's conversions
 // (eval, apply) rather than RGB's refusals.
 func (d Decoder) Decode(path string, b []byte, flags gocv.IMReadFlag) (gocv.Mat, error) {
-	kind, _, err := d.CheckHeader(path, b)
-	if err != nil {
-		return gocv.Mat{}, err
-	}
-	m, err := decodeGuarded(path, kind, b, flags|gocv.IMReadIgnoreOrientation)
-	if err != nil {
-		return gocv.Mat{}, err
-	}
-	if kind != kindJPEG {
-		return m, nil
-	}
-	return upright(m, Orientation(b)), nil
+	m, _, _, err := d.decode(path, b, flags)
+	return m, err
 }
 
 // upright applies EXIF orientation o to m (closing m when it makes a new
@@ -280,7 +280,7 @@ func upright(m gocv.Mat, o int) gocv.Mat {
 // converted, each with a note; RGBA with real transparency is refused,
 // because dropping its alpha would expose colours nobody meant to show.
 func (d Decoder) RGB(path string, b []byte) (m gocv.Mat, kind string, notes []string, err error) {
-	raw, kind, orient, err := d.decodeRaw(path, b)
+	raw, kind, orient, err := d.decode(path, b, gocv.IMReadUnchanged)
 	if err != nil {
 		return gocv.Mat{}, kind, nil, err
 	}
@@ -359,7 +359,7 @@ func (d Decoder) Label(path string, b []byte) (m gocv.Mat, palette bool, notes [
 		}
 		return palettedToMat(p), true, nil, nil
 	}
-	raw, _, orient, err := d.decodeRaw(path, b)
+	raw, orient, err := decodeChecked(path, kind, b, gocv.IMReadUnchanged)
 	if err != nil {
 		return gocv.Mat{}, false, nil, err
 	}
@@ -401,7 +401,7 @@ func (d Decoder) Label(path string, b []byte) (m gocv.Mat, palette bool, notes [
 // AlphaOfRGBA returns the 4th channel of an RGBA image (AISegment's
 // matting PNGs store the matte there).
 func (d Decoder) AlphaOfRGBA(path string, b []byte) (gocv.Mat, error) {
-	raw, _, _, err := d.decodeRaw(path, b)
+	raw, _, _, err := d.decode(path, b, gocv.IMReadUnchanged)
 	if err != nil {
 		return gocv.Mat{}, err
 	}

@@ -204,7 +204,8 @@ func FactsTable(facts []Facts) (header []string, rows [][]string) {
 	for _, f := range facts {
 		ds := filepath.Base(f.Dataset)
 		if f.Samples != "" {
-			ds += " (" + short(f.Samples)[:min(8, len(short(f.Samples)))] + ")"
+			h := short(f.Samples)
+			ds += " (" + h[:min(8, len(h))] + ")"
 		}
 		split := f.Split
 		if f.Selection != "all" {

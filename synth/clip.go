@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -270,13 +269,8 @@ func (o ClipOptions) resolve() (ClipOptions, error) {
 // files this package names there: frames and mp4s of any clip_NNN, and the
 // folders that leaves empty.
 func prepareClips(dir string, force bool) error {
-	for _, top := range []string{VideoMatteDir, VideosDir} {
-		p := filepath.Join(dir, top)
-		if _, err := os.Lstat(p); err == nil && !force {
-			return fmt.Errorf("synth: %s already exists (set Force to overwrite): %w", p, fs.ErrExist)
-		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("synth: %w", err)
-		}
+	if err := refuseExisting(dir, force, VideoMatteDir, VideosDir); err != nil {
+		return err
 	}
 	if !force {
 		return nil

@@ -179,17 +179,26 @@ func layoutDirs() []struct{ dir, pattern string } {
 	}
 }
 
-// prepare checks dir for earlier output, clears our own files from it when
-// forced (so a smaller Count leaves no stale samples behind), and creates
-// the folders.
-func prepare(dir string, force bool) error {
-	for _, top := range []string{FolderDir, PennFudanDir, CutoutsDir} {
+// refuseExisting refuses earlier output: any of the folders tops in dir,
+// unless force.
+func refuseExisting(dir string, force bool, tops ...string) error {
+	for _, top := range tops {
 		p := filepath.Join(dir, top)
 		if _, err := os.Lstat(p); err == nil && !force {
 			return fmt.Errorf("synth: %s already exists (set Force to overwrite): %w", p, fs.ErrExist)
 		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("synth: %w", err)
 		}
+	}
+	return nil
+}
+
+// prepare checks dir for earlier output, clears our own files from it when
+// forced (so a smaller Count leaves no stale samples behind), and creates
+// the folders.
+func prepare(dir string, force bool) error {
+	if err := refuseExisting(dir, force, FolderDir, PennFudanDir, CutoutsDir); err != nil {
+		return err
 	}
 	for _, l := range layoutDirs() {
 		d := filepath.Join(dir, l.dir)

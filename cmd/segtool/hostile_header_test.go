@@ -53,7 +53,7 @@ func writeTestFile(t *testing.T, path string, b []byte) {
 // TestHostileHeaderBombs: PNG and JPEG headers claiming 60000x60000,
 // 30000x30000 and 20000x20000 are per-sample "too-large" rejects in
 // build-dataset, validate, eval and apply, never a crash; --max-pixels
-// lowers the limit.
+// lowers the limit, in build-dataset and validate.
 func TestHostileHeaderBombs(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
@@ -96,6 +96,12 @@ func TestHostileHeaderBombs(t *testing.T) {
 		t.Errorf("validate: exit %d: %s", code, out)
 	}
 	writeTestFile(t, img, good)
+
+	// validate honours --max-pixels: the 32x24 image is over 700 pixels.
+	code, out = run(t, "--max-pixels", "700", "validate", ds)
+	if code != 1 || !strings.Contains(out, "image is 32x24 (768 pixels), over the limit of 700 pixels") {
+		t.Errorf("validate --max-pixels 700: exit %d: %s", code, out)
+	}
 
 	// eval: a bomb prediction is an error row naming too-large.
 	preds := filepath.Join(dir, "preds")

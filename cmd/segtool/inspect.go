@@ -14,12 +14,15 @@ an image-size histogram, fg_fraction quantiles (share of person pixels per
 image), the share of soft alpha pixels (0 < a < 255) over all mattes, and a
 table of reject reasons from rejects.jsonl.
 
-   segtool inspect demo/ds`, runInspect)
+   segtool inspect demo/ds`, openDataset, runInspect)
 }
 
 // datasetCommand is a command over one DATASET argument, which it opens
-// before run.
-func datasetCommand(name, usage, description string, run func(*cli.Context, *dataset.Dataset) error) *cli.Command {
+// with open before run; problems are the rows open reports instead of
+// refusing the dataset.
+func datasetCommand(name, usage, description string,
+	open func(dir string) (*dataset.Dataset, []dataset.Problem, error),
+	run func(c *cli.Context, d *dataset.Dataset, problems []dataset.Problem) error) *cli.Command {
 	return &cli.Command{
 		Name:        name,
 		Usage:       usage,
@@ -29,17 +32,24 @@ func datasetCommand(name, usage, description string, run func(*cli.Context, *dat
 			if c.NArg() != 1 {
 				return usageError("%s takes one DATASET argument", name)
 			}
-			d, err := dataset.Open(c.Args().First())
+			d, problems, err := open(c.Args().First())
 			if err != nil {
 				return err
 			}
 			d.Decoder.MaxPixels = c.Int64("max-pixels")
-			return run(c, d)
+			return run(c, d, problems)
 		},
 	}
 }
 
-func runInspect(c *cli.Context, d *dataset.Dataset) error {
+// openDataset is dataset.Open for datasetCommand: it refuses a dataset
+// with unreadable rows, so it reports no problems.
+func openDataset(dir string) (*dataset.Dataset, []dataset.Problem, error) {
+	d, err := dataset.Open(dir)
+	return d, nil, err
+}
+
+func runInspect(c *cli.Context, d *dataset.Dataset, _ []dataset.Problem) error {
 	st, err := dataset.Inspect(c.Context, d)
 	if err != nil {
 		return err

@@ -8,7 +8,7 @@ import (
 )
 
 func validateCommand() *cli.Command {
-	cmd := datasetCommand("validate", "check every manifest row against its files; exit 1 with a list on any mismatch",
+	return datasetCommand("validate", "check every manifest row against its files; exit 1 with a list on any mismatch",
 		`Checks that each row's files exist, match their sha256 and the row's size,
 that masks are strictly 0/255 with the recorded fg_fraction, that trimaps are
 0/128/255, and that no file in the sample folders is unreferenced; that ids
@@ -18,20 +18,10 @@ are safe file stems (letters, digits, _ - . +, not starting with '.', at most
 counts match the manifest. Exits 0 when all is well, 1 with one line per
 problem otherwise.
 
-   segtool validate demo/ds`, nil)
-	// Rows other commands refuse to open (unsafe ids, paths leaving the
-	// dataset, duplicates) are problems here, and the rest is checked.
-	cmd.Action = func(c *cli.Context) error {
-		if c.NArg() != 1 {
-			return usageError("validate takes one DATASET argument")
-		}
-		d, problems, err := dataset.Load(c.Args().First())
-		if err != nil {
-			return err
-		}
-		return runValidate(c, d, problems)
-	}
-	return cmd
+   segtool validate demo/ds`,
+		// Rows other commands refuse to open (unsafe ids, paths leaving the
+		// dataset, duplicates) are problems here, and the rest is checked.
+		dataset.Load, runValidate)
 }
 
 func runValidate(c *cli.Context, d *dataset.Dataset, refused []dataset.Problem) error {
