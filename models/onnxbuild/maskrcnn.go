@@ -141,7 +141,6 @@ func toyInstancesArch() Arch {
 				g.fail("maskrcnn-toy has no batch dimension (one [3,H,W] image, as torchvision's export)")
 				return
 			}
-			g.Name, g.Doc = "maskrcnn_toy", toyInstancesDoc
 			buildToyInstances(g)
 		},
 	}
