@@ -267,15 +267,7 @@ func TestStreamRVMPreset(t *testing.T) {
 	testmodel.InitRuntime(t)
 	path := rvmLike(t, t.TempDir())
 	size := image.Pt(8, 4)
-	r, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: "rvm", Overrides: models.SpecOverrides{Size: &size}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := models.Open(path, r.Spec, models.SessionOptions{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := testmodel.OpenResolved(t, models.SpecRequest{Model: path, Spec: "rvm", Overrides: models.SpecOverrides{Size: &size}}, models.SessionOptions{Threads: 1})
 	st := models.NewPredictor(s, models.FitResize, image.Point{}, 0).NewStream()
 	for i, want := range []float32{0.25, 0.5, 0.75, 1, 1} {
 		got, err := st.Predict(redFrame(t, 255))

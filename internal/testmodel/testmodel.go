@@ -91,6 +91,22 @@ func Open(tb testing.TB, path string, base models.Spec, o models.SessionOptions)
 	return s
 }
 
+// OpenResolved opens the model req names with the spec ResolveSpec gives
+// for req, as segtool does; the session is closed at cleanup.
+func OpenResolved(tb testing.TB, req models.SpecRequest, o models.SessionOptions) *models.Session {
+	tb.Helper()
+	r, err := models.ResolveSpec(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := models.Open(req.Model, r.Spec, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
 // SINetSession opens ../shared/models/SINet.onnx with the sinet preset;
 // the session is closed at cleanup.
 func SINetSession(tb testing.TB) *models.Session {
