@@ -64,6 +64,16 @@ func Built(tb testing.TB, dir, name string, o onnxbuild.Options) string {
 	return write(tb, filepath.Join(dir, strings.ReplaceAll(name, "-", "_")+".onnx"), m.Data)
 }
 
+// Graph writes g to path and returns path.
+func Graph(tb testing.TB, path string, g *onnxbuild.Graph) string {
+	tb.Helper()
+	data, err := g.Marshal()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return write(tb, path, data)
+}
+
 // Detect resolves base against the model file at path, as segtool eval
 // does.
 func Detect(tb testing.TB, path string, base models.Spec) models.Spec {
