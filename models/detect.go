@@ -77,18 +77,8 @@ func DetectModel(base Spec, info ModelInfo) (Spec, error) {
 	if layout == NHWC {
 		hi, wi = 1, 2
 	}
-	for _, f := range []struct {
-		name string
-		dim  int64
-		v    *int
-	}{{"height", d[hi], &s.Height}, {"width", d[wi], &s.Width}} {
-		if f.dim <= 0 {
-			continue
-		}
-		if *f.v != 0 && int64(*f.v) != f.dim {
-			return fail("%s %d asked for, but the input %q has a fixed %s of %d", f.name, *f.v, in.Name, f.name, f.dim)
-		}
-		*f.v = int(f.dim)
+	if err := fillSize(&s, in.Name, d[hi], d[wi]); err != nil {
+		return fail("%v", err)
 	}
 	s.Batch = 0
 	if d[0] > 0 {
@@ -292,4 +282,24 @@ func outputLayout(od []int64, s Spec) Layout {
 		}
 	}
 	return s.Layout
+}
+
+// fillSize takes s's height and width from the input's fixed dimensions
+// hdim and wdim (a dynamic one, <= 0, leaves the spec's), refusing a size
+// asked for that differs.
+func fillSize(s *Spec, inName string, hdim, wdim int64) error {
+	for _, f := range []struct {
+		name string
+		dim  int64
+		v    *int
+	}{{"height", hdim, &s.Height}, {"width", wdim, &s.Width}} {
+		if f.dim <= 0 {
+			continue
+		}
+		if *f.v != 0 && int64(*f.v) != f.dim {
+			return fmt.Errorf("%s %d asked for, but the input %q has a fixed %s of %d", f.name, *f.v, inName, f.name, f.dim)
+		}
+		*f.v = int(f.dim)
+	}
+	return nil
 }

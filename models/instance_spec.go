@@ -197,18 +197,8 @@ func detectInstances(base Spec, info ModelInfo) (Spec, error) {
 	if layout == NCHW {
 		s.Batch = 1
 	}
-	for _, f := range []struct {
-		name string
-		dim  int64
-		v    *int
-	}{{"height", d[1], &s.Height}, {"width", d[2], &s.Width}} {
-		if f.dim <= 0 {
-			continue
-		}
-		if *f.v != 0 && int64(*f.v) != f.dim {
-			return fail("%s %d asked for, but the input %q has a fixed %s of %d", f.name, *f.v, in.Name, f.name, f.dim)
-		}
-		*f.v = int(f.dim)
+	if err := fillSize(&s, in.Name, d[1], d[2]); err != nil {
+		return fail("%v", err)
 	}
 	outs, err := instanceOutputs(base.Instance, info.Outputs)
 	if err != nil {

@@ -141,7 +141,9 @@ func (p *InstancePredictor) Predict(img gocv.Mat) ([]Instance, error) {
 
 func clamp(v, lo, hi float64) float64 { return min(max(v, lo), hi) }
 
-// instanceOutputs holds the four outputs of one run, copied to Go memory.
+// rawInstances holds the four outputs of one run. ONNX Runtime's outputs
+// were copied into Go memory, which outlives the tensors, so it keeps
+// their data as is.
 type rawInstances struct {
 	n      int
 	boxes  []float32
@@ -151,7 +153,7 @@ type rawInstances struct {
 	mw, mh int
 }
 
-// readInstanceOutputs copies the boxes, labels, scores and masks values and
+// readInstanceOutputs reads the boxes, labels, scores and masks values and
 // checks that their shapes agree on the detection count.
 func readInstanceOutputs(is InstanceSpec, outs []ort.Value) (rawInstances, error) {
 	var r rawInstances
@@ -169,7 +171,7 @@ func readInstanceOutputs(is InstanceSpec, outs []ort.Value) (rawInstances, error
 	}
 	switch t := outs[1].(type) {
 	case *ort.Tensor[int64]:
-		r.labels = slices.Clone(t.GetData())
+		r.labels = t.GetData()
 	case *ort.Tensor[int32]:
 		for _, v := range t.GetData() {
 			r.labels = append(r.labels, int64(v))
@@ -205,7 +207,7 @@ func floatData(name string, v ort.Value) ([]float32, error) {
 	if !ok {
 		return nil, fmt.Errorf("output %q holds %T; segtool reads float32 boxes, scores and masks", name, v)
 	}
-	return slices.Clone(t.GetData()), nil
+	return t.GetData(), nil
 }
 
 // pasteMask pastes an mw x mh mask grid into box (x1, y1, x2, y2 in image

@@ -23,16 +23,7 @@ func toySession(t *testing.T) *models.Session {
 	t.Helper()
 	testmodel.InitRuntime(t)
 	path := testmodel.Built(t, t.TempDir(), "maskrcnn-toy", onnxbuild.Options{})
-	r, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: "maskrcnn-toy"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := models.Open(path, r.Spec, models.SessionOptions{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return testmodel.OpenResolved(t, models.SpecRequest{Model: path, Spec: "maskrcnn-toy"}, models.SessionOptions{Threads: 1})
 }
 
 // toyImage draws an 8x6 BGR image for the toy model: green 255 on x 0..1,
@@ -181,15 +172,7 @@ func TestInstancePredictorBoxMasks(t *testing.T) {
 	path := testmodel.Built(t, t.TempDir(), "maskrcnn-toy", onnxbuild.Options{})
 	spec := models.Presets()["maskrcnn-toy"]
 	spec.Instance.MaskFormat = models.MaskBox
-	r, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: writeSpec(t, spec)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := models.Open(path, r.Spec, models.SessionOptions{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := testmodel.OpenResolved(t, models.SpecRequest{Model: path, Spec: writeSpec(t, spec)}, models.SessionOptions{Threads: 1})
 	img := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 200, 0), 4, 4, gocv.MatTypeCV8UC3)
 	defer img.Close()
 	p := models.NewInstancePredictor(s, image.Point{})

@@ -142,11 +142,7 @@ func (s Spec) checkStream() []error {
 			continue
 		}
 		positive(l, c.Shape)
-		n := int64(1)
-		for _, d := range c.shape() {
-			n *= d
-		}
-		if n != int64(len(c.Value)) {
+		if n := ort.Shape(c.shape()).FlattenedSize(); n != int64(len(c.Value)) {
 			errs = append(errs, fmt.Errorf("%s: %d values do not fill shape %v", l, len(c.Value), c.shape()))
 		}
 	}

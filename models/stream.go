@@ -55,6 +55,7 @@ func (s *Stream) Reset() {
 		return
 	}
 	for _, st := range s.p.Session.Spec.states() {
+		// Not FlattenedSize: a rank-0 state holds one value, not none.
 		n := int64(1)
 		for _, d := range st.Shape {
 			n *= d
@@ -165,8 +166,8 @@ func (s *Stream) Predict(img gocv.Mat) ([]float32, error) {
 			return nil, fmt.Errorf("inference: state output %q is a %T, want a float32 tensor", st.Output, outs[1+i])
 		}
 		// ONNX Runtime's output was copied into Go memory, which outlives
-		// the tensor.
-		s.states[i], s.shapes[i] = t.GetData(), slices.Clone([]int64(t.GetShape()))
+		// the tensor; GetShape returns a copy.
+		s.states[i], s.shapes[i] = t.GetData(), []int64(t.GetShape())
 	}
 	if spec.PriorMask {
 		s.prior = plane

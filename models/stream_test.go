@@ -159,15 +159,7 @@ func mismatchModel(t *testing.T, dir string) string {
 	y := g.Conv(x, g.Constant("w", []int64{1, 3, 1, 1}, []float32{1, 0, 0}), "", onnxbuild.ConvAttrs{})
 	g.Output("alpha", g.Sigmoid(y))
 	g.Output("state_out", g.Conv(s, g.Constant("ws", []int64{1, 2, 1, 1}, []float32{1, 1}), "", onnxbuild.ConvAttrs{}))
-	data, err := g.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "mismatch.onnx")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testmodel.Graph(t, filepath.Join(dir, "mismatch.onnx"), g)
 }
 
 // A state pair whose tensors are missing or disagree in shape is a spec
@@ -248,15 +240,7 @@ func rvmLike(t *testing.T, dir string) string {
 	for k, o := range outs {
 		g.Output("r"+string(rune('1'+k))+"o", o, d("b", 1), d("c", 3), d("y", 1), d("x", 1))
 	}
-	data, err := g.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "rvm_like.onnx")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testmodel.Graph(t, filepath.Join(dir, "rvm_like.onnx"), g)
 }
 
 // The rvm preset resolves against a graph with RVM's interface and feeds
@@ -267,15 +251,7 @@ func TestStreamRVMPreset(t *testing.T) {
 	testmodel.InitRuntime(t)
 	path := rvmLike(t, t.TempDir())
 	size := image.Pt(8, 4)
-	r, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: "rvm", Overrides: models.SpecOverrides{Size: &size}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := models.Open(path, r.Spec, models.SessionOptions{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := testmodel.OpenResolved(t, models.SpecRequest{Model: path, Spec: "rvm", Overrides: models.SpecOverrides{Size: &size}}, models.SessionOptions{Threads: 1})
 	st := models.NewPredictor(s, models.FitResize, image.Point{}, 0).NewStream()
 	for i, want := range []float32{0.25, 0.5, 0.75, 1, 1} {
 		got, err := st.Predict(redFrame(t, 255))

@@ -87,15 +87,7 @@ func TestTorchvisionMaskRCNN(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "maskrcnn.onnx")
-	r, err := models.ResolveSpec(models.SpecRequest{Model: path, Spec: "torchvision-maskrcnn"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := models.Open(path, r.Spec, models.SessionOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := testmodel.OpenResolved(t, models.SpecRequest{Model: path, Spec: "torchvision-maskrcnn"}, models.SessionOptions{})
 	got, err := models.NewInstancePredictor(s, image.Point{}).Predict(img)
 	if err != nil {
 		t.Fatal(err)

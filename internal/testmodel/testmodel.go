@@ -64,6 +64,16 @@ func Built(tb testing.TB, dir, name string, o onnxbuild.Options) string {
 	return write(tb, filepath.Join(dir, strings.ReplaceAll(name, "-", "_")+".onnx"), m.Data)
 }
 
+// Graph writes g to path and returns path.
+func Graph(tb testing.TB, path string, g *onnxbuild.Graph) string {
+	tb.Helper()
+	data, err := g.Marshal()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return write(tb, path, data)
+}
+
 // Detect resolves base against the model file at path, as segtool eval
 // does.
 func Detect(tb testing.TB, path string, base models.Spec) models.Spec {
@@ -84,6 +94,22 @@ func Detect(tb testing.TB, path string, base models.Spec) models.Spec {
 func Open(tb testing.TB, path string, base models.Spec, o models.SessionOptions) *models.Session {
 	tb.Helper()
 	s, err := models.Open(path, Detect(tb, path, base), o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// OpenResolved opens the model req names with the spec ResolveSpec gives
+// for req, as segtool does; the session is closed at cleanup.
+func OpenResolved(tb testing.TB, req models.SpecRequest, o models.SessionOptions) *models.Session {
+	tb.Helper()
+	r, err := models.ResolveSpec(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := models.Open(req.Model, r.Spec, o)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -149,6 +149,16 @@ func (a Arch) Build(o Options) (Model, error) {
 	return Model{Arch: a, Width: w, Height: h, Data: data, FLOPs: flops, Params: g.Params()}, nil
 }
 
+// fp32Only fails g, for the toy arch, unless it is built in fp32 (the
+// default), and reports whether the build may go on.
+func fp32Only(g *Graph, arch string) bool {
+	if g.Precision == "" || g.Precision == FP32 {
+		return true
+	}
+	g.fail("%s is built in fp32 only", arch)
+	return false
+}
+
 // nhwcIn declares an NHWC float input and transposes it to NCHW, as tf2onnx
 // does for Keras models (ONNX Runtime's transpose optimizer then moves or
 // fuses the transposes, as it would in a real export).

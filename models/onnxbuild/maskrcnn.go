@@ -133,15 +133,13 @@ func toyInstancesArch() Arch {
 		Scale: 1.0 / 255, Mean: [3]float32{0, 0, 0}, Std: [3]float32{1, 1, 1},
 		Kind: "instances",
 		build: func(g *Graph, _ *net, _, _ int, batch Dim) {
-			if g.Precision != "" && g.Precision != FP32 {
-				g.fail("maskrcnn-toy is built in fp32 only")
+			if !fp32Only(g, "maskrcnn-toy") {
 				return
 			}
 			if batch.Param == "" {
 				g.fail("maskrcnn-toy has no batch dimension (one [3,H,W] image, as torchvision's export)")
 				return
 			}
-			g.Name, g.Doc = "maskrcnn_toy", toyInstancesDoc
 			buildToyInstances(g)
 		},
 	}

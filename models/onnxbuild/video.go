@@ -24,8 +24,7 @@ const (
 // [1,1,1,1] zeros. With raw red values and power-of-two pixel counts and
 // gain the sums are exact in float32.
 func buildStateSum(g *Graph, batch Dim) {
-	if g.Precision != FP32 && g.Precision != "" {
-		g.fail("state-sum is built in fp32 only")
+	if !fp32Only(g, "state-sum") {
 		return
 	}
 	x := g.Input(StateSumInput, batch, Fixed(3), Dynamic("H", 1), Dynamic("W", 1))
@@ -59,8 +58,7 @@ func stateSumArch() Arch {
 // prior channel is seen to be the previous prediction. The weights are
 // powers of two, so the mix is exact.
 func buildPriorMix(g *Graph, batch Dim) {
-	if g.Precision != FP32 && g.Precision != "" {
-		g.fail("prior-mix is built in fp32 only")
+	if !fp32Only(g, "prior-mix") {
 		return
 	}
 	x := g.Input(PriorMixInput, batch, Fixed(4), Dynamic("H", 1), Dynamic("W", 1))
