@@ -311,16 +311,7 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 	}
 	r.stageMS[0] = append(r.stageMS[0], msSince(t))
 	captured := time.Now()
-	if first.Channels() != 3 {
-		conv := gocv.NewMat()
-		if first.Channels() == 1 {
-			gocv.CvtColor(first, &conv, gocv.ColorGrayToBGR)
-		} else {
-			gocv.CvtColor(first, &conv, gocv.ColorBGRAToBGR)
-		}
-		first.Close()
-		first = conv
-	}
+	toBGR(&first)
 	r.sum.Width, r.sum.Height = first.Cols(), first.Rows()
 	r.srcFPS = r.cap.Get(gocv.VideoCaptureFPS)
 	r.sum.FPS = o.FPS
@@ -657,6 +648,21 @@ func (r *videoJob) openBackground() error {
 	return nil
 }
 
+// toBGR replaces a grey or BGRA frame with its BGR.
+func toBGR(m *gocv.Mat) {
+	if m.Channels() == 3 {
+		return
+	}
+	conv := gocv.NewMat()
+	if m.Channels() == 1 {
+		gocv.CvtColor(*m, &conv, gocv.ColorGrayToBGR)
+	} else {
+		gocv.CvtColor(*m, &conv, gocv.ColorBGRAToBGR)
+	}
+	m.Close()
+	*m = conv
+}
+
 // fail keeps the first fatal error and stops the pipeline.
 func (r *videoJob) fail(err error, cancel context.CancelFunc) {
 	r.mu.Lock()
@@ -795,16 +801,7 @@ func (r *videoJob) decode(ctx context.Context, first vframe, out chan<- vframe) 
 			f.lost = lost
 			r.sum.Corrupt += lost
 		}
-		if f.img.Channels() != 3 {
-			conv := gocv.NewMat()
-			if f.img.Channels() == 1 {
-				gocv.CvtColor(f.img, &conv, gocv.ColorGrayToBGR)
-			} else {
-				gocv.CvtColor(f.img, &conv, gocv.ColorBGRAToBGR)
-			}
-			f.img.Close()
-			f.img = conv
-		}
+		toBGR(&f.img)
 		if f.img.Cols() != r.sum.Width || f.img.Rows() != r.sum.Height {
 			// A frame of another size (a stream that changed): fit it.
 			fit := gocv.NewMat()
