@@ -164,7 +164,7 @@ func Apply(ctx context.Context, m apply.Model, o ApplyOptions) (ApplySummary, er
 	if r.quality == 0 {
 		r.quality = 95
 	}
-	if o.Temporal.Kind != "" && o.Temporal.Kind != temporal.None {
+	if !o.Temporal.Off() {
 		r.filter = o.Temporal.New()
 		r.turn = make([]chan struct{}, len(r.inputs))
 		r.final = make([]chan []float32, len(r.inputs))

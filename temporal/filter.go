@@ -63,6 +63,9 @@ func (t Spec) Check() error {
 	return nil
 }
 
+// Off reports whether t filters nothing: none, or the zero Spec.
+func (t Spec) Off() bool { return t.Kind == "" || t.Kind == None }
+
 // String is the form Parse reads.
 func (t Spec) String() string {
 	switch t.Kind {
