@@ -997,9 +997,13 @@ func runBatch(s *models.Session, b *models.Batch, ins []models.Input) error {
 }
 
 // filter runs the temporal filter; frames it holds back wait in a queue
-// and leave in order when it releases their planes.
+// and leave in order when it releases their planes. With none, each plane
+// goes on as it is, uncopied: Refine, its only reader, does not change it.
 func (r *videoJob) filter(ctx context.Context, cancel context.CancelFunc, in <-chan vframe, out chan<- vframe) {
-	flt := r.o.Temporal.New()
+	var flt temporal.Filter
+	if !r.o.Temporal.Off() {
+		flt = r.o.Temporal.New()
+	}
 	var queue []vframe
 	emit := func(planes [][]float32) {
 		for _, p := range planes {
@@ -1020,11 +1024,16 @@ func (r *videoJob) filter(ctx context.Context, cancel context.CancelFunc, in <-c
 		}
 		t := time.Now()
 		queue = append(queue, f)
-		planes := flt.Push(f.prob, r.sum.Width, r.sum.Height)
+		planes := [][]float32{f.prob}
+		if flt != nil {
+			planes = flt.Push(f.prob, r.sum.Width, r.sum.Height)
+		}
 		r.record(2, msSince(t))
 		emit(planes)
 	}
-	emit(flt.Flush())
+	if flt != nil {
+		emit(flt.Flush())
+	}
 	for _, f := range queue { // not reached with a correct filter
 		f.close()
 	}
