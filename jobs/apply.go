@@ -208,15 +208,7 @@ func Apply(ctx context.Context, m apply.Model, o ApplyOptions) (ApplySummary, er
 		sum.EffectS += it.EffectMS / 1000
 	}
 	if err == nil && r.sheet != nil && r.sheet.Rows() > 0 {
-		ext := gocv.PNGFileExt
-		if e := strings.ToLower(filepath.Ext(o.Sheet)); e == ".jpg" || e == ".jpeg" {
-			ext = gocv.JPEGFileExt
-		}
-		b, serr := r.sheet.Encode(ext)
-		if serr == nil {
-			serr = dataset.WriteFileAtomic(o.Sheet, b)
-		}
-		if serr != nil {
+		if serr := r.sheet.WriteFile(o.Sheet); serr != nil {
 			err = fmt.Errorf("contact sheet: %w", serr)
 		} else {
 			sum.Preview = o.Sheet

@@ -1157,18 +1157,7 @@ func (r *videoJob) writeSheet() error {
 	if r.sheet == nil || r.sheet.Rows() == 0 {
 		return nil
 	}
-	ext := gocv.PNGFileExt
-	if e := strings.ToLower(filepath.Ext(r.o.Sheet)); e == ".jpg" || e == ".jpeg" {
-		ext = gocv.JPEGFileExt
-	}
-	b, err := r.sheet.Encode(ext)
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(r.o.Sheet), 0o755)
-	}
-	if err == nil {
-		err = dataset.WriteFileAtomic(r.o.Sheet, b)
-	}
-	if err != nil {
+	if err := r.sheet.WriteFile(r.o.Sheet); err != nil {
 		return fmt.Errorf("strip %s: %w", r.o.Sheet, err)
 	}
 	r.sum.Preview = r.o.Sheet
