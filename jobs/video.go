@@ -36,8 +36,7 @@ func IsVideoFile(path string) bool {
 // sequence pattern (frame_%04d.png), a URL (rtsp://…) or a GStreamer
 // pipeline (elements joined by " ! ").
 func IsVideoSource(in string) bool {
-	_, isCam := cameraIndex(in)
-	return IsVideoFile(in) || isCam || isPipeline(in) || strings.Contains(in, "://") || isSequence(in)
+	return IsVideoFile(in) || IsLiveSource(in) || isSequence(in)
 }
 
 // IsLiveSource reports whether in is a live source (a camera, a GStreamer
@@ -442,7 +441,7 @@ func (r *videoJob) plan() error {
 			return optErr("Background", "%s is a folder: a video takes one background image", o.Background)
 		}
 	}
-	if !r.live && !strings.Contains(o.In, "%") && !strings.Contains(o.In, "://") {
+	if !r.live && !strings.Contains(o.In, "%") {
 		if st, err := os.Stat(o.In); err != nil {
 			return optErr("In", "%v", err)
 		} else if st.IsDir() {
