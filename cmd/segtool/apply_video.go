@@ -70,15 +70,15 @@ func videoModel(p *models.Predictor) apply.Model {
 // videoCalls returns openPredictorWith's tune for a video run: it sets
 // o.Calls from --calls, else jobs.VideoCalls's default for the source and
 // device, and the session's threads per call from --threads, else the
-// cores shared among the calls. A model with state, or one run in tiles,
-// makes one call at a time on every core.
+// cores shared among the calls. A model with state makes one call at a
+// time on every core (a video is never run in tiles: apply refuses --tile).
 func videoCalls(c *cli.Context, o *jobs.VideoOptions) func(models.Spec, *models.SessionOptions) {
 	return func(spec models.Spec, so *models.SessionOptions) {
 		calls := jobs.VideoCalls(jobs.IsLiveSource(o.In), so.Device.Kind != "cuda", runtime.NumCPU())
 		if c.IsSet("calls") {
 			calls = c.Int("calls")
 		}
-		if spec.Stateful() || c.IsSet("tile") {
+		if spec.Stateful() {
 			calls = 1
 		}
 		o.Calls = calls
