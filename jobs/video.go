@@ -580,9 +580,25 @@ func videoCodecs(path string) []string {
 	return []string{"avc1", "mp4v", "MJPG"}
 }
 
+// OpenVideoWriter opens path for frames of w x h BGR at fps with the
+// first of codecs (FourCCs) that OpenCV opens, and returns it and that
+// codec: VideoWriterFile does not fail on a codec it cannot open, so
+// IsOpened decides. When none opens the error is a *VideoWriterError.
+func OpenVideoWriter(path string, codecs []string, fps float64, w, h int) (*gocv.VideoWriter, string, error) {
+	for _, c := range codecs {
+		vw, err := gocv.VideoWriterFile(path, c, fps, w, h, true)
+		if err == nil && vw.IsOpened() {
+			return vw, c, nil
+		}
+		if vw != nil {
+			vw.Close()
+		}
+	}
+	return nil, "", &VideoWriterError{Path: path, Codecs: codecs}
+}
+
 // openWriters opens one writer per output under a temporary name beside
-// it, trying each codec in turn: VideoWriterFile does not fail on a
-// codec it cannot open, so IsOpened decides.
+// it (OpenVideoWriter).
 func (r *videoJob) openWriters() error {
 	for _, p := range r.outs {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -593,22 +609,11 @@ func (r *videoJob) openWriters() error {
 		if r.o.Codec != "" {
 			codecs = append([]string{r.o.Codec}, slices.DeleteFunc(codecs, func(c string) bool { return c == r.o.Codec })...)
 		}
-		var w *gocv.VideoWriter
-		used := ""
-		for _, c := range codecs {
-			vw, err := gocv.VideoWriterFile(tmp, c, r.sum.FPS, r.sum.Width, r.sum.Height, true)
-			if err == nil && vw.IsOpened() {
-				w, used = vw, c
-				break
-			}
-			if vw != nil {
-				vw.Close()
-			}
-		}
-		if w == nil {
+		w, used, err := OpenVideoWriter(tmp, codecs, r.sum.FPS, r.sum.Width, r.sum.Height)
+		if err != nil {
 			os.Remove(tmp)
 			r.closeWriters()
-			return &VideoWriterError{Path: p, Codecs: codecs}
+			return &VideoWriterError{Path: p, Codecs: codecs} // the output's name, not the temporary one
 		}
 		r.writers = append(r.writers, w)
 		r.tmps = append(r.tmps, tmp)

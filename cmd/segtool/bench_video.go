@@ -16,8 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"gocv.io/x/gocv"
-
 	"github.com/segtool/segtool/apply"
 	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/models"
@@ -215,17 +213,8 @@ func benchClip(path string, w, h, n int, fps float64) error {
 		return err
 	}
 	defer s.Close()
-	var vw *gocv.VideoWriter
-	for _, codec := range []string{"avc1", "mp4v"} {
-		if vw, err = gocv.VideoWriterFile(path, codec, fps, w, h, true); err == nil && vw.IsOpened() {
-			break
-		}
-		if vw != nil {
-			vw.Close()
-			vw = nil
-		}
-	}
-	if vw == nil {
+	vw, _, err := jobs.OpenVideoWriter(path, []string{"avc1", "mp4v"}, fps, w, h)
+	if err != nil {
 		return fmt.Errorf("cannot write the bench clip %s: no avc1 or mp4v encoder", path)
 	}
 	defer vw.Close()
