@@ -164,7 +164,7 @@ func Apply(ctx context.Context, m apply.Model, o ApplyOptions) (ApplySummary, er
 	if r.quality == 0 {
 		r.quality = 95
 	}
-	if o.Temporal.Kind != "" && o.Temporal.Kind != temporal.None {
+	if !o.Temporal.Off() {
 		r.filter = o.Temporal.New()
 		r.turn = make([]chan struct{}, len(r.inputs))
 		r.final = make([]chan []float32, len(r.inputs))
@@ -208,15 +208,7 @@ func Apply(ctx context.Context, m apply.Model, o ApplyOptions) (ApplySummary, er
 		sum.EffectS += it.EffectMS / 1000
 	}
 	if err == nil && r.sheet != nil && r.sheet.Rows() > 0 {
-		ext := gocv.PNGFileExt
-		if e := strings.ToLower(filepath.Ext(o.Sheet)); e == ".jpg" || e == ".jpeg" {
-			ext = gocv.JPEGFileExt
-		}
-		b, serr := r.sheet.Encode(ext)
-		if serr == nil {
-			serr = dataset.WriteFileAtomic(o.Sheet, b)
-		}
-		if serr != nil {
+		if serr := r.sheet.WriteFile(o.Sheet); serr != nil {
 			err = fmt.Errorf("contact sheet: %w", serr)
 		} else {
 			sum.Preview = o.Sheet

@@ -36,8 +36,7 @@ func IsVideoFile(path string) bool {
 // sequence pattern (frame_%04d.png), a URL (rtsp://…) or a GStreamer
 // pipeline (elements joined by " ! ").
 func IsVideoSource(in string) bool {
-	_, isCam := cameraIndex(in)
-	return IsVideoFile(in) || isCam || isPipeline(in) || strings.Contains(in, "://") || isSequence(in)
+	return IsVideoFile(in) || IsLiveSource(in) || isSequence(in)
 }
 
 // IsLiveSource reports whether in is a live source (a camera, a GStreamer
@@ -311,16 +310,7 @@ func Video(ctx context.Context, m apply.Model, o VideoOptions) (VideoSummary, er
 	}
 	r.stageMS[0] = append(r.stageMS[0], msSince(t))
 	captured := time.Now()
-	if first.Channels() != 3 {
-		conv := gocv.NewMat()
-		if first.Channels() == 1 {
-			gocv.CvtColor(first, &conv, gocv.ColorGrayToBGR)
-		} else {
-			gocv.CvtColor(first, &conv, gocv.ColorBGRAToBGR)
-		}
-		first.Close()
-		first = conv
-	}
+	toBGR(&first)
 	r.sum.Width, r.sum.Height = first.Cols(), first.Rows()
 	r.srcFPS = r.cap.Get(gocv.VideoCaptureFPS)
 	r.sum.FPS = o.FPS
@@ -451,7 +441,7 @@ func (r *videoJob) plan() error {
 			return optErr("Background", "%s is a folder: a video takes one background image", o.Background)
 		}
 	}
-	if !r.live && !strings.Contains(o.In, "%") && !strings.Contains(o.In, "://") {
+	if !r.live && !strings.Contains(o.In, "%") {
 		if st, err := os.Stat(o.In); err != nil {
 			return optErr("In", "%v", err)
 		} else if st.IsDir() {
@@ -590,9 +580,25 @@ func videoCodecs(path string) []string {
 	return []string{"avc1", "mp4v", "MJPG"}
 }
 
+// OpenVideoWriter opens path for frames of w x h BGR at fps with the
+// first of codecs (FourCCs) that OpenCV opens, and returns it and that
+// codec: VideoWriterFile does not fail on a codec it cannot open, so
+// IsOpened decides. When none opens the error is a *VideoWriterError.
+func OpenVideoWriter(path string, codecs []string, fps float64, w, h int) (*gocv.VideoWriter, string, error) {
+	for _, c := range codecs {
+		vw, err := gocv.VideoWriterFile(path, c, fps, w, h, true)
+		if err == nil && vw.IsOpened() {
+			return vw, c, nil
+		}
+		if vw != nil {
+			vw.Close()
+		}
+	}
+	return nil, "", &VideoWriterError{Path: path, Codecs: codecs}
+}
+
 // openWriters opens one writer per output under a temporary name beside
-// it, trying each codec in turn: VideoWriterFile does not fail on a
-// codec it cannot open, so IsOpened decides.
+// it (OpenVideoWriter).
 func (r *videoJob) openWriters() error {
 	for _, p := range r.outs {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -603,22 +609,11 @@ func (r *videoJob) openWriters() error {
 		if r.o.Codec != "" {
 			codecs = append([]string{r.o.Codec}, slices.DeleteFunc(codecs, func(c string) bool { return c == r.o.Codec })...)
 		}
-		var w *gocv.VideoWriter
-		used := ""
-		for _, c := range codecs {
-			vw, err := gocv.VideoWriterFile(tmp, c, r.sum.FPS, r.sum.Width, r.sum.Height, true)
-			if err == nil && vw.IsOpened() {
-				w, used = vw, c
-				break
-			}
-			if vw != nil {
-				vw.Close()
-			}
-		}
-		if w == nil {
+		w, used, err := OpenVideoWriter(tmp, codecs, r.sum.FPS, r.sum.Width, r.sum.Height)
+		if err != nil {
 			os.Remove(tmp)
 			r.closeWriters()
-			return &VideoWriterError{Path: p, Codecs: codecs}
+			return &VideoWriterError{Path: p, Codecs: codecs} // the output's name, not the temporary one
 		}
 		r.writers = append(r.writers, w)
 		r.tmps = append(r.tmps, tmp)
@@ -655,6 +650,21 @@ func (r *videoJob) openBackground() error {
 	}
 	r.bg = fit
 	return nil
+}
+
+// toBGR replaces a grey or BGRA frame with its BGR.
+func toBGR(m *gocv.Mat) {
+	if m.Channels() == 3 {
+		return
+	}
+	conv := gocv.NewMat()
+	if m.Channels() == 1 {
+		gocv.CvtColor(*m, &conv, gocv.ColorGrayToBGR)
+	} else {
+		gocv.CvtColor(*m, &conv, gocv.ColorBGRAToBGR)
+	}
+	m.Close()
+	*m = conv
 }
 
 // fail keeps the first fatal error and stops the pipeline.
@@ -795,16 +805,7 @@ func (r *videoJob) decode(ctx context.Context, first vframe, out chan<- vframe) 
 			f.lost = lost
 			r.sum.Corrupt += lost
 		}
-		if f.img.Channels() != 3 {
-			conv := gocv.NewMat()
-			if f.img.Channels() == 1 {
-				gocv.CvtColor(f.img, &conv, gocv.ColorGrayToBGR)
-			} else {
-				gocv.CvtColor(f.img, &conv, gocv.ColorBGRAToBGR)
-			}
-			f.img.Close()
-			f.img = conv
-		}
+		toBGR(&f.img)
 		if f.img.Cols() != r.sum.Width || f.img.Rows() != r.sum.Height {
 			// A frame of another size (a stream that changed): fit it.
 			fit := gocv.NewMat()
@@ -1000,9 +1001,13 @@ func runBatch(s *models.Session, b *models.Batch, ins []models.Input) error {
 }
 
 // filter runs the temporal filter; frames it holds back wait in a queue
-// and leave in order when it releases their planes.
+// and leave in order when it releases their planes. With none, each plane
+// goes on as it is, uncopied: Refine, its only reader, does not change it.
 func (r *videoJob) filter(ctx context.Context, cancel context.CancelFunc, in <-chan vframe, out chan<- vframe) {
-	flt := r.o.Temporal.New()
+	var flt temporal.Filter
+	if !r.o.Temporal.Off() {
+		flt = r.o.Temporal.New()
+	}
 	var queue []vframe
 	emit := func(planes [][]float32) {
 		for _, p := range planes {
@@ -1023,11 +1028,16 @@ func (r *videoJob) filter(ctx context.Context, cancel context.CancelFunc, in <-c
 		}
 		t := time.Now()
 		queue = append(queue, f)
-		planes := flt.Push(f.prob, r.sum.Width, r.sum.Height)
+		planes := [][]float32{f.prob}
+		if flt != nil {
+			planes = flt.Push(f.prob, r.sum.Width, r.sum.Height)
+		}
 		r.record(2, msSince(t))
 		emit(planes)
 	}
-	emit(flt.Flush())
+	if flt != nil {
+		emit(flt.Flush())
+	}
 	for _, f := range queue { // not reached with a correct filter
 		f.close()
 	}
@@ -1151,18 +1161,7 @@ func (r *videoJob) writeSheet() error {
 	if r.sheet == nil || r.sheet.Rows() == 0 {
 		return nil
 	}
-	ext := gocv.PNGFileExt
-	if e := strings.ToLower(filepath.Ext(r.o.Sheet)); e == ".jpg" || e == ".jpeg" {
-		ext = gocv.JPEGFileExt
-	}
-	b, err := r.sheet.Encode(ext)
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(r.o.Sheet), 0o755)
-	}
-	if err == nil {
-		err = dataset.WriteFileAtomic(r.o.Sheet, b)
-	}
-	if err != nil {
+	if err := r.sheet.WriteFile(r.o.Sheet); err != nil {
 		return fmt.Errorf("strip %s: %w", r.o.Sheet, err)
 	}
 	r.sum.Preview = r.o.Sheet

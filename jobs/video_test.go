@@ -56,8 +56,26 @@ func videoWrite(t testing.TB, path, codec string, w, h, n int, fps float64) {
 	vw.Close()
 }
 
-// videoProbe decodes every frame of path: the count, the size, the fps
-// and the first frame's pixel at (x, y), grey.
+// videoEach decodes every frame of path in order, calling fn with frame
+// k (valid only during the call), and returns the fps the file reports.
+func videoEach(t testing.TB, path string, fn func(k int, m gocv.Mat)) float64 {
+	t.Helper()
+	c, err := gocv.VideoCaptureFile(path)
+	if err != nil || !c.IsOpened() {
+		t.Fatalf("cannot read back %s: %v", path, err)
+	}
+	defer c.Close()
+	fps := c.Get(gocv.VideoCaptureFPS)
+	m := gocv.NewMat()
+	defer m.Close()
+	for k := 0; c.Read(&m) && !m.Empty(); k++ {
+		fn(k, m)
+	}
+	return fps
+}
+
+// videoProbe decodes every frame of path: the count, the last frame's
+// size and the fps.
 type videoFacts struct {
 	frames, w, h int
 	fps          float64
@@ -65,18 +83,11 @@ type videoFacts struct {
 
 func videoProbe(t testing.TB, path string) videoFacts {
 	t.Helper()
-	c, err := gocv.VideoCaptureFile(path)
-	if err != nil || !c.IsOpened() {
-		t.Fatalf("cannot read back %s: %v", path, err)
-	}
-	defer c.Close()
-	f := videoFacts{fps: c.Get(gocv.VideoCaptureFPS)}
-	m := gocv.NewMat()
-	defer m.Close()
-	for c.Read(&m) && !m.Empty() {
+	var f videoFacts
+	f.fps = videoEach(t, path, func(_ int, m gocv.Mat) {
 		f.frames++
 		f.w, f.h = m.Cols(), m.Rows()
-	}
+	})
 	return f
 }
 
@@ -135,14 +146,7 @@ func TestVideoMatteValues(t *testing.T) {
 	if _, err := Video(context.Background(), applyRedModel{}, VideoOptions{In: in, Out: out, Effects: []apply.Effect{apply.EffectMatte}}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := gocv.VideoCaptureFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	m := gocv.NewMat()
-	defer m.Close()
-	for k := 0; c.Read(&m); k++ {
+	videoEach(t, out, func(k int, m gocv.Mat) {
 		g := gocv.NewMat()
 		gocv.CvtColor(m, &g, gocv.ColorBGRToGray)
 		inside, outside := g.GetUCharAt(h-4, 8+2*k+w/6), g.GetUCharAt(4, 2)
@@ -150,7 +154,7 @@ func TestVideoMatteValues(t *testing.T) {
 		if inside < 225 || outside > 30 {
 			t.Errorf("frame %d: matte %d inside the person, %d outside; want 255 and 0", k, inside, outside)
 		}
-	}
+	})
 }
 
 // An existing output is refused without Force (before any work) and
@@ -271,18 +275,11 @@ func TestVideoCorruptFrame(t *testing.T) {
 	}
 	// Output frame 5 is frame 4's matte again: its person starts at x = 16,
 	// frame 5's own at 18.
-	c, err := gocv.VideoCaptureFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	m := gocv.NewMat()
-	defer m.Close()
-	for k := 0; k <= 5 && c.Read(&m); k++ {
-		if v := m.GetVecbAt(28, 16)[1]; k >= 4 && v < 200 {
+	videoEach(t, out, func(k int, m gocv.Mat) {
+		if v := m.GetVecbAt(28, 16)[1]; k >= 4 && k <= 5 && v < 200 {
 			t.Errorf("output frame %d at x=16: %d, want 255 (frame 4's matte)", k, v)
 		}
-	}
+	})
 }
 
 // Frames stops a file early; the output holds those frames.
@@ -411,19 +408,13 @@ func TestVideoTemporalOFD(t *testing.T) {
 	if sum.Written != 5 {
 		t.Errorf("%d frames written, want 5", sum.Written)
 	}
-	c, err := gocv.VideoCaptureFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	m := gocv.NewMat()
-	defer m.Close()
-	k := 0
-	for ; c.Read(&m); k++ {
+	k := 0 // frames read back
+	videoEach(t, out, func(i int, m gocv.Mat) {
 		if v := m.GetVecbAt(h/2, w/2)[0]; v > 8 { // MJPG: within 8 of 0
-			t.Errorf("frame %d: matte %d, want 0", k, v)
+			t.Errorf("frame %d: matte %d, want 0", i, v)
 		}
-	}
+		k++
+	})
 	if k != 5 {
 		t.Errorf("read back %d frames, want 5", k)
 	}

@@ -63,6 +63,9 @@ func (t Spec) Check() error {
 	return nil
 }
 
+// Off reports whether t filters nothing: none, or the zero Spec.
+func (t Spec) Off() bool { return t.Kind == "" || t.Kind == None }
+
 // String is the form Parse reads.
 func (t Spec) String() string {
 	switch t.Kind {
@@ -110,31 +113,50 @@ func (passFilter) Flush() [][]float32 { return nil }
 func (passFilter) Reset()             {}
 func (passFilter) Delay() int         { return 0 }
 
+// history is the last output of a filter that feeds it back, for the
+// frames of one size: a frame of another size restarts it.
+type history struct {
+	s    []float32
+	w, h int
+}
+
+// restart starts the history at p, reporting true, when there is none or
+// p is of another size.
+func (f *history) restart(p []float32, w, h int) bool {
+	if len(f.s) != 0 && f.w == w && f.h == h && len(f.s) == len(p) {
+		return false
+	}
+	f.s = append(f.s[:0], p...)
+	f.w, f.h = w, h
+	return true
+}
+
+// out is the history as Push returns it: a new slice.
+func (f *history) out() [][]float32 { return [][]float32{append([]float32(nil), f.s...)} }
+
+func (f *history) Flush() [][]float32 { f.Reset(); return nil }
+func (f *history) Reset()             { f.s = f.s[:0] }
+func (f *history) Delay() int         { return 0 }
+
 // emaFilter is s_t = (1 − d)·p_t + d·s_(t−1), s_0 = p_0; a frame of
 // another size restarts it, and a pixel whose history is NaN restarts at
 // p_t (else one NaN frame would poison the pixel for the rest of the clip).
 type emaFilter struct {
+	history
 	decay float32
-	state []float32
-	w, h  int
 }
 
 func (f *emaFilter) Push(p []float32, w, h int) [][]float32 {
-	if len(f.state) == 0 || f.w != w || f.h != h || len(f.state) != len(p) {
-		f.state = append(f.state[:0], p...)
-		f.w, f.h = w, h
-		return [][]float32{append([]float32(nil), p...)}
+	if f.restart(p, w, h) {
+		return f.out()
 	}
 	d, k := f.decay, 1-f.decay
 	for i, v := range p {
-		if s := f.state[i]; s == s { // a NaN history restarts at the new value
-			f.state[i] = k*v + d*s
+		if s := f.s[i]; s == s { // a NaN history restarts at the new value
+			f.s[i] = k*v + d*s
 		} else {
-			f.state[i] = v
+			f.s[i] = v
 		}
 	}
-	return [][]float32{append([]float32(nil), f.state...)}
+	return f.out()
 }
-func (f *emaFilter) Flush() [][]float32 { f.Reset(); return nil }
-func (f *emaFilter) Reset()             { f.state = f.state[:0] }
-func (f *emaFilter) Delay() int         { return 0 }

@@ -20,9 +20,8 @@ import "math"
 // pixel whose history is NaN, which would otherwise stay NaN for the rest
 // of the clip.
 type uncertaintyFilter struct {
+	history
 	ratio float32
-	prev  []float32
-	w, h  int
 }
 
 // entropyUncertainty is u(p) = H(p)², H in bits; p is clamped to [0, 1].
@@ -36,20 +35,15 @@ func entropyUncertainty(p float32) float32 {
 }
 
 func (f *uncertaintyFilter) Push(p []float32, w, h int) [][]float32 {
-	if len(f.prev) == 0 || f.w != w || f.h != h || len(f.prev) != len(p) {
-		f.prev = append(f.prev[:0], p...)
-		f.w, f.h = w, h
-		return [][]float32{append([]float32(nil), p...)}
+	if f.restart(p, w, h) {
+		return f.out()
 	}
 	for i, v := range p {
-		if prev := f.prev[i]; prev == prev { // a NaN history restarts at the new value
-			f.prev[i] = v + (prev-v)*entropyUncertainty(v)*f.ratio
+		if prev := f.s[i]; prev == prev { // a NaN history restarts at the new value
+			f.s[i] = v + (prev-v)*entropyUncertainty(v)*f.ratio
 		} else {
-			f.prev[i] = v
+			f.s[i] = v
 		}
 	}
-	return [][]float32{append([]float32(nil), f.prev...)}
+	return f.out()
 }
-func (f *uncertaintyFilter) Flush() [][]float32 { f.Reset(); return nil }
-func (f *uncertaintyFilter) Reset()             { f.prev = f.prev[:0] }
-func (f *uncertaintyFilter) Delay() int         { return 0 }

@@ -70,15 +70,15 @@ func videoModel(p *models.Predictor) apply.Model {
 // videoCalls returns openPredictorWith's tune for a video run: it sets
 // o.Calls from --calls, else jobs.VideoCalls's default for the source and
 // device, and the session's threads per call from --threads, else the
-// cores shared among the calls. A model with state, or one run in tiles,
-// makes one call at a time on every core.
+// cores shared among the calls. A model with state makes one call at a
+// time on every core (a video is never run in tiles: apply refuses --tile).
 func videoCalls(c *cli.Context, o *jobs.VideoOptions) func(models.Spec, *models.SessionOptions) {
 	return func(spec models.Spec, so *models.SessionOptions) {
 		calls := jobs.VideoCalls(jobs.IsLiveSource(o.In), so.Device.Kind != "cuda", runtime.NumCPU())
 		if c.IsSet("calls") {
 			calls = c.Int("calls")
 		}
-		if spec.Stateful() || c.IsSet("tile") {
+		if spec.Stateful() {
 			calls = 1
 		}
 		o.Calls = calls
@@ -190,13 +190,11 @@ func printVideoSummary(c *cli.Context, o jobs.VideoOptions, sess *models.Session
 	for k, p := range s.Outputs {
 		outs = append(outs, fmt.Sprintf("%s [%s]", filepath.Clean(p), s.Codecs[k]))
 	}
-	st := func(name string, x jobs.StageStats) string {
-		return fmt.Sprintf("%s %.1f/%.1f", name, x.P50MS, x.P95MS)
-	}
+	stages, stagesMS := videoStages(s)
 	calls := max(o.Calls, 1)
-	text := fmt.Sprintf("apply: %d frames written (%s) to %s, %dx%d at %g fps, in %.1f s: %.1f frames/s on %s (%s); per frame p50/p95 ms: %s, %s, %s, %s, %s.",
+	text := fmt.Sprintf("apply: %d frames written (%s) to %s, %dx%d at %g fps, in %.1f s: %.1f frames/s on %s (%s); per frame p50/p95 ms: %s.",
 		s.Written, strings.Join(names, ", "), strings.Join(outs, ", "), s.Width, s.Height, s.FPS, s.Elapsed.Seconds(), s.FramesPerSecond(), sess.Provider, callsText(calls, sess.Threads),
-		st("decode", s.Decode), st("infer", s.Infer), st("temporal", s.Temporal), st("effect", s.Effect), st("encode", s.Encode))
+		stages)
 	if s.Live {
 		text += fmt.Sprintf(" Live: capture to output p50/p95 %.0f/%.0f ms, %d of %d frames dropped while the model was busy.",
 			s.Latency.P50MS, s.Latency.P95MS, s.Dropped, s.Decoded)
@@ -216,7 +214,21 @@ func printVideoSummary(c *cli.Context, o jobs.VideoOptions, sess *models.Session
 		"width": s.Width, "height": s.Height, "fps": s.FPS, "decoded": s.Decoded, "written": s.Written, "corrupt": s.Corrupt,
 		"failed": s.Failed, "dropped": s.Dropped, "wall_s": s.Elapsed.Seconds(), "frames_per_s": s.FramesPerSecond(), "provider": sess.Provider,
 		"calls": calls, "threads": sess.Threads,
-		"stages_ms":  map[string]jobs.StageStats{"decode": s.Decode, "infer": s.Infer, "temporal": s.Temporal, "effect": s.Effect, "encode": s.Encode},
+		"stages_ms":  stagesMS,
 		"latency_ms": s.Latency, "audio": false, "sheet": s.Preview,
 	})
+}
+
+// videoStages is each stage's per-frame p50/p95 in ms, as the summary's
+// text says it and as its JSON's stages_ms.
+func videoStages(s jobs.VideoSummary) (string, map[string]jobs.StageStats) {
+	names := []string{"decode", "infer", "temporal", "effect", "encode"}
+	stats := []jobs.StageStats{s.Decode, s.Infer, s.Temporal, s.Effect, s.Encode}
+	parts := make([]string, len(names))
+	byName := make(map[string]jobs.StageStats, len(names))
+	for k, n := range names {
+		parts[k] = fmt.Sprintf("%s %.1f/%.1f", n, stats[k].P50MS, stats[k].P95MS)
+		byName[n] = stats[k]
+	}
+	return strings.Join(parts, ", "), byName
 }

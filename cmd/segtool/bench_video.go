@@ -16,8 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"gocv.io/x/gocv"
-
 	"github.com/segtool/segtool/apply"
 	"github.com/segtool/segtool/jobs"
 	"github.com/segtool/segtool/models"
@@ -184,9 +182,7 @@ func runBenchVideo(c *cli.Context) error {
 		ratios = append(ratios, sum.FramesPerSecond()/max((modelRates[k]+modelRates[k+1])/2, 1e-9))
 	}
 	fps, model, ratio := benchMedian(videos), benchMedian(modelRates), benchMedian(ratios)
-	st := func(name string, x jobs.StageStats) string {
-		return fmt.Sprintf("%s %.1f/%.1f", name, x.P50MS, x.P95MS)
-	}
+	stages, stagesMS := videoStages(sum)
 	cpuFrame := float64(videoCPU.Microseconds()) / 1000 / float64(max(videoFrames, 1))
 	cpuCall := float64(modelCPU.Microseconds()) / 1000 / float64(max(modelCalls, 1))
 	calls := ""
@@ -194,15 +190,14 @@ func runBenchVideo(c *cli.Context) error {
 		cr := benchMedian(callRates)
 		calls = fmt.Sprintf("; the bare model as the video runs it (%s), %.1f images/s (%.2fx)", callsText(o.Calls, vsess.Threads), cr, fps/max(cr, 1e-9))
 	}
-	summary(c, fmt.Sprintf("bench video: %s on %s, %d frames %dx%d (%s), %d rounds: apply %.1f frames/s (%s), bare model %.1f images/s on %s (%d threads): %.2fx (medians; per round %s)%s; CPU time %.1f ms per frame, %.1f ms per model call (%.2fx); last round per frame p50/p95 ms: %s, %s, %s, %s, %s.",
+	summary(c, fmt.Sprintf("bench video: %s on %s, %d frames %dx%d (%s), %d rounds: apply %.1f frames/s (%s), bare model %.1f images/s on %s (%d threads): %.2fx (medians; per round %s)%s; CPU time %.1f ms per frame, %.1f ms per model call (%.2fx); last round per frame p50/p95 ms: %s.",
 		c.String("model"), in, sum.Written, sum.Width, sum.Height, sum.Codecs[0], rounds, fps, callsText(max(o.Calls, 1), vsess.Threads), model, sess.Provider, sess.Threads, ratio, benchList(ratios), calls,
-		cpuFrame, cpuCall, cpuCall/max(cpuFrame, 1e-9),
-		st("decode", sum.Decode), st("infer", sum.Infer), st("temporal", sum.Temporal), st("effect", sum.Effect), st("encode", sum.Encode)),
+		cpuFrame, cpuCall, cpuCall/max(cpuFrame, 1e-9), stages),
 		map[string]any{"command": "bench video", "model": c.String("model"), "in": in, "frames": sum.Written, "width": sum.Width, "height": sum.Height,
 			"frames_per_s": fps, "model_images_per_s": model, "ratio": ratio, "rounds_frames_per_s": videos, "rounds_model_images_per_s": modelRates,
 			"rounds_ratio": ratios, "cpu_ms_per_frame": cpuFrame, "cpu_ms_per_model_call": cpuCall, "provider": sess.Provider, "threads": sess.Threads,
 			"video_calls": max(o.Calls, 1), "video_threads": vsess.Threads, "rounds_calls_images_per_s": callRates,
-			"stages_ms": map[string]jobs.StageStats{"decode": sum.Decode, "infer": sum.Infer, "temporal": sum.Temporal, "effect": sum.Effect, "encode": sum.Encode}})
+			"stages_ms": stagesMS})
 	return nil
 }
 
@@ -218,17 +213,8 @@ func benchClip(path string, w, h, n int, fps float64) error {
 		return err
 	}
 	defer s.Close()
-	var vw *gocv.VideoWriter
-	for _, codec := range []string{"avc1", "mp4v"} {
-		if vw, err = gocv.VideoWriterFile(path, codec, fps, w, h, true); err == nil && vw.IsOpened() {
-			break
-		}
-		if vw != nil {
-			vw.Close()
-			vw = nil
-		}
-	}
-	if vw == nil {
+	vw, _, err := jobs.OpenVideoWriter(path, []string{"avc1", "mp4v"}, fps, w, h)
+	if err != nil {
 		return fmt.Errorf("cannot write the bench clip %s: no avc1 or mp4v encoder", path)
 	}
 	defer vw.Close()
