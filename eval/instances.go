@@ -391,14 +391,14 @@ func (ir *instanceRun) score(s dataset.Sample, sc *Scorer) (row Row) {
 					prob[i] = min(max(v, 0), 1)
 				}
 			}
-			rle := coco.Encode(bin, w, h)
+			seg := coco.Encode(bin, w, h).ToFile()
 			b := in.Box
 			box := [4]float64{b[0], b[1], b[2] - b[0], b[3] - b[1]}
 			// detections.json has boxes, so pycocotools' loadRes gives
 			// each its box's area in both IoU types.
 			rec.Dets = append(rec.Dets, InstanceObject{
 				Score: float64(in.Score), BBox: box, Area: box[2] * box[3],
-				Segmentation: &coco.FileRLE{Size: [2]int{h, w}, Counts: rle.String()},
+				Segmentation: &seg,
 			})
 		}
 		row.MS.Postprocess = ms(time.Since(t))
@@ -406,7 +406,8 @@ func (ir *instanceRun) score(s dataset.Sample, sc *Scorer) (row Row) {
 		for _, d := range ir.dets[id] {
 			o := InstanceObject{Score: d.Score, BBox: d.BBox, Area: d.Area}
 			if d.Mask != nil {
-				o.Segmentation = &coco.FileRLE{Size: [2]int{d.Mask.H, d.Mask.W}, Counts: d.Mask.String()}
+				seg := d.Mask.ToFile()
+				o.Segmentation = &seg
 				if d.Score >= float64(thr) && d.Mask.H == h && d.Mask.W == w {
 					for i, v := range d.Mask.Decode() {
 						if v != 0 {
@@ -516,7 +517,8 @@ func truthObjects(tr truth, w, h int) []InstanceObject {
 	out := make([]InstanceObject, len(planes))
 	for i, pl := range planes {
 		r := coco.Encode(pl, w, h)
-		out[i] = InstanceObject{BBox: r.BBox(), Area: float64(r.Area()), Segmentation: &coco.FileRLE{Size: [2]int{h, w}, Counts: r.String()}}
+		seg := r.ToFile()
+		out[i] = InstanceObject{BBox: r.BBox(), Area: float64(r.Area()), Segmentation: &seg}
 	}
 	return out
 }
@@ -575,7 +577,7 @@ func (o InstanceObject) mask() (*coco.RLE, error) {
 	if o.Segmentation == nil {
 		return nil, nil
 	}
-	r, err := coco.ParseCounts(o.Segmentation.Counts, o.Segmentation.Size[0], o.Segmentation.Size[1])
+	r, err := o.Segmentation.RLE()
 	if err != nil {
 		return nil, err
 	}
