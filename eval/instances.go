@@ -639,33 +639,20 @@ func instanceResults(rows []Row, sum *InstanceSummary) ([]MetricSummary, error) 
 
 func (m *MatchCounts) add(o MatchCounts) { m.TP += o.TP; m.FP += o.FP; m.FN += o.FN }
 
-// resultEntry is one detection of a COCO results file.
-type resultEntry struct {
-	ImageID      int           `json:"image_id"`
-	CategoryID   int           `json:"category_id"`
-	Score        float64       `json:"score"`
-	BBox         [4]float64    `json:"bbox"`
-	Segmentation *coco.FileRLE `json:"segmentation,omitempty"`
-}
-
 // DetectionsJSON is the rows' detections as a COCO results file, in row
 // order: image_id, category_id, score, bbox [x, y, w, h] and segmentation
 // as compressed RLE, as pycocotools' loadRes reads it.
 func DetectionsJSON(rows []Row) ([]byte, error) {
-	out := []resultEntry{}
+	out := []coco.ResultEntry{}
 	for _, r := range rows {
 		if r.Instances == nil {
 			continue
 		}
 		for _, d := range r.Instances.Dets {
-			out = append(out, resultEntry{ImageID: r.Instances.ImageID, CategoryID: coco.PersonID, Score: d.Score, BBox: d.BBox, Segmentation: d.Segmentation})
+			out = append(out, coco.ResultEntry{ImageID: r.Instances.ImageID, CategoryID: coco.PersonID, Score: d.Score, BBox: d.BBox, Segmentation: d.Segmentation})
 		}
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
+	return coco.MarshalResults(out)
 }
 
 // rebuildInstances appends the COCO metrics to res.Metrics and refills
