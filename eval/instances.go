@@ -487,22 +487,9 @@ func readTruth(cfg *Config, s dataset.Sample) (truth, string, error) {
 // mask as one object for a sample without instances (as export does). An
 // empty mask has no object.
 func truthObjects(tr truth, w, h int) []InstanceObject {
-	var planes [][]uint8
+	var rs []coco.RLE
 	if tr.instances != nil {
-		var seen [256]bool
-		for _, v := range tr.instances {
-			seen[v] = true
-		}
-		for id := 1; id < 256; id++ {
-			if !seen[id] {
-				continue
-			}
-			pl := make([]uint8, w*h)
-			for i, v := range tr.instances {
-				pl[i] = b2u(int(v) == id)
-			}
-			planes = append(planes, pl)
-		}
+		rs = coco.InstanceMasks(tr.instances, w, h)
 	} else {
 		pl := make([]uint8, w*h)
 		any := false
@@ -511,12 +498,11 @@ func truthObjects(tr truth, w, h int) []InstanceObject {
 			any = any || v >= 128
 		}
 		if any {
-			planes = append(planes, pl)
+			rs = append(rs, coco.Encode(pl, w, h))
 		}
 	}
-	out := make([]InstanceObject, len(planes))
-	for i, pl := range planes {
-		r := coco.Encode(pl, w, h)
+	out := make([]InstanceObject, len(rs))
+	for i, r := range rs {
 		seg := r.ToFile()
 		out[i] = InstanceObject{BBox: r.BBox(), Area: float64(r.Area()), Segmentation: &seg}
 	}
