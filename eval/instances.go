@@ -246,7 +246,6 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 	}
 	if cfg.Model != "" {
 		res.Model = &ModelRef{Path: cfg.Model, SHA256: key.ModelSHA256, Spec: cfg.Spec}
-		res.Preds = ""
 		rt, _ := models.InitRuntime()
 		res.Environment.ONNXRuntime = rt.Version
 		res.Environment.Device = cfg.Session.Device.String()
