@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,21 +113,11 @@ func clipGroups(samples []dataset.Sample, idx []int) [][]int {
 			if d := samples[a].FrameIndex() - samples[b].FrameIndex(); d != 0 {
 				return d
 			}
-			return cmpString(samples[a].ID, samples[b].ID)
+			return strings.Compare(samples[a].ID, samples[b].ID)
 		})
 		groups = append(groups, g)
 	}
 	return groups
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // runClips is run for clip datasets: the samples idx, clip by clip.
