@@ -1,14 +1,5 @@
 package coco
 
-import (
-	"errors"
-	"fmt"
-)
-
-// ErrNotImplemented was the contract's placeholder; nothing returns it
-// now, it stays for code written against the contract.
-var ErrNotImplemented = errors.New("coco: not implemented yet")
-
 // File is a COCO dataset file as segtool exports it.
 type File struct {
 	Images      []Image          `json:"images"`
@@ -39,18 +30,3 @@ func (r RLE) ToFile() FileRLE { return FileRLE{Size: [2]int{r.H, r.W}, Counts: r
 
 // RLE parses the counts string.
 func (f FileRLE) RLE() (RLE, error) { return ParseCounts(f.Counts, f.Size[0], f.Size[1]) }
-
-// GroundTruth is the file's annotations with their masks decoded, for
-// Evaluate.
-func (f *File) GroundTruth() ([]Annotation, error) {
-	out := make([]Annotation, len(f.Annotations))
-	for i, a := range f.Annotations {
-		m, err := a.Segmentation.RLE()
-		if err != nil {
-			return nil, fmt.Errorf("annotation %d (image %d): %w", a.ID, a.ImageID, err)
-		}
-		out[i] = Annotation{ID: a.ID, ImageID: a.ImageID, CategoryID: a.CategoryID, BBox: a.BBox,
-			Area: a.Area, IsCrowd: a.IsCrowd != 0, Mask: &m}
-	}
-	return out, nil
-}

@@ -257,8 +257,8 @@ func quoteNonFinite(b []byte) []byte {
 	return out.Bytes()
 }
 
-// resultJSON is one detection as a results file holds it.
-type resultJSON struct {
+// ResultEntry is one detection as a results file holds it.
+type ResultEntry struct {
 	ImageID      int        `json:"image_id"`
 	CategoryID   int        `json:"category_id"`
 	Score        float64    `json:"score"`
@@ -273,21 +273,31 @@ type resultJSON struct {
 // as Detectron2 makes pycocotools do by dropping bbox from mask results.
 // So to compare mask AP with pycocotools, give it the file without bbox.
 func WriteResults(w io.Writer, dets []Detection) error {
-	out := make([]resultJSON, len(dets))
+	out := make([]ResultEntry, len(dets))
 	for i, d := range dets {
 		if math.IsNaN(d.Score) || math.IsInf(d.Score, 0) {
 			return fmt.Errorf("detection %d: %w: %v", i, ErrBadScore, d.Score)
 		}
-		out[i] = resultJSON{ImageID: d.ImageID, CategoryID: d.CategoryID, Score: d.Score, BBox: d.BBox}
+		out[i] = ResultEntry{ImageID: d.ImageID, CategoryID: d.CategoryID, Score: d.Score, BBox: d.BBox}
 		if d.Mask != nil {
 			f := d.Mask.ToFile()
 			out[i].Segmentation = &f
 		}
 	}
-	b, err := json.Marshal(out)
+	b, err := MarshalResults(out)
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(b, '\n'))
+	_, err = w.Write(b)
 	return err
+}
+
+// MarshalResults is entries as a COCO results file: one JSON list, in
+// the order given, and a newline.
+func MarshalResults(entries []ResultEntry) ([]byte, error) {
+	b, err := json.Marshal(entries)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }

@@ -29,6 +29,30 @@ func Encode(mask []uint8, w, h int) RLE {
 	return r
 }
 
+// InstanceMasks splits a row-major plane of instance ids (0 background)
+// into one RLE per id present, in id order.
+func InstanceMasks(plane []uint8, w, h int) []RLE {
+	var present [256]bool
+	for _, v := range plane {
+		present[v] = true
+	}
+	var out []RLE
+	one := make([]uint8, len(plane))
+	for id := 1; id < 256; id++ {
+		if !present[id] {
+			continue
+		}
+		for i, v := range plane {
+			one[i] = 0
+			if v == uint8(id) {
+				one[i] = 1
+			}
+		}
+		out = append(out, Encode(one, w, h))
+	}
+	return out
+}
+
 // Decode returns the row-major 0/1 plane, W·H bytes. Counts that sum past
 // W·H are cut at the end of the plane.
 func (r RLE) Decode() []uint8 {

@@ -7,6 +7,16 @@ import (
 	"testing"
 )
 
+// InstanceMasks on a hand-made 3x2 plane: ids 2 and 5, column-major runs.
+func TestInstanceMasks(t *testing.T) {
+	// row-major, w=3 h=2:  2 0 5
+	//                      2 5 5
+	ms := InstanceMasks([]uint8{2, 0, 5, 2, 5, 5}, 3, 2)
+	if len(ms) != 2 || !slices.Equal(ms[0].Counts, []uint32{0, 2, 4}) || !slices.Equal(ms[1].Counts, []uint32{3, 3}) {
+		t.Fatalf("%v", ms)
+	}
+}
+
 // A 3x3 mask with its centre set: column-major index 4, so runs 4,1,4,
 // each one 5-bit group ('0'+4, '0'+1, '0'+4).
 func TestEncodeHandWorked(t *testing.T) {

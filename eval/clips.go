@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,21 +113,11 @@ func clipGroups(samples []dataset.Sample, idx []int) [][]int {
 			if d := samples[a].FrameIndex() - samples[b].FrameIndex(); d != 0 {
 				return d
 			}
-			return cmpString(samples[a].ID, samples[b].ID)
+			return strings.Compare(samples[a].ID, samples[b].ID)
 		})
 		groups = append(groups, g)
 	}
 	return groups
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // runClips is run for clip datasets: the samples idx, clip by clip.
@@ -159,23 +150,26 @@ func (st *stages) runClips(ctx context.Context, samples []dataset.Sample, idx []
 			defer wg.Done()
 			sc := NewScorer()
 			defer sc.Close()
+			// One filter and stream serve the worker's clips: a clip's
+			// run ends with endSegment, which starts both over.
+			c := &clipRun{st: st, scorer: sc, filter: st.cfg.Temporal.New(),
+				send: func(r Row) error {
+					select {
+					case rows <- r:
+						return nil
+					case <-ctx.Done():
+						return context.Cause(ctx)
+					}
+				},
+				timed: func(d float64) { mu.Lock(); calls = append(calls, d); mu.Unlock() },
+			}
+			if pred != nil {
+				c.stream = pred.NewStream()
+			}
 			for g := range feed {
-				c := &clipRun{st: st, scorer: sc, filter: st.cfg.Temporal.New(),
-					send: func(r Row) error {
-						select {
-						case rows <- r:
-							return nil
-						case <-ctx.Done():
-							return context.Cause(ctx)
-						}
-					},
-					timed: func(d float64) { mu.Lock(); calls = append(calls, d); mu.Unlock() },
-				}
-				if pred != nil {
-					c.stream = pred.NewStream()
-				}
 				if err := c.run(ctx, samples, g); err != nil {
 					cancel(err)
+					return // the failed clip may be left in c; the run is over
 				}
 			}
 		}()
@@ -218,7 +212,7 @@ func warmupStream(st *stages, n int) error {
 	return nil
 }
 
-// clipRun runs one clip's frames.
+// clipRun runs clips' frames, one clip at a time.
 type clipRun struct {
 	st      *stages
 	stream  *models.Stream // nil for saved predictions

@@ -246,7 +246,6 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 	}
 	if cfg.Model != "" {
 		res.Model = &ModelRef{Path: cfg.Model, SHA256: key.ModelSHA256, Spec: cfg.Spec}
-		res.Preds = ""
 		rt, _ := models.InitRuntime()
 		res.Environment.ONNXRuntime = rt.Version
 		res.Environment.Device = cfg.Session.Device.String()
@@ -391,14 +390,14 @@ func (ir *instanceRun) score(s dataset.Sample, sc *Scorer) (row Row) {
 					prob[i] = min(max(v, 0), 1)
 				}
 			}
-			rle := coco.Encode(bin, w, h)
+			seg := coco.Encode(bin, w, h).ToFile()
 			b := in.Box
 			box := [4]float64{b[0], b[1], b[2] - b[0], b[3] - b[1]}
 			// detections.json has boxes, so pycocotools' loadRes gives
 			// each its box's area in both IoU types.
 			rec.Dets = append(rec.Dets, InstanceObject{
 				Score: float64(in.Score), BBox: box, Area: box[2] * box[3],
-				Segmentation: &coco.FileRLE{Size: [2]int{h, w}, Counts: rle.String()},
+				Segmentation: &seg,
 			})
 		}
 		row.MS.Postprocess = ms(time.Since(t))
@@ -406,7 +405,8 @@ func (ir *instanceRun) score(s dataset.Sample, sc *Scorer) (row Row) {
 		for _, d := range ir.dets[id] {
 			o := InstanceObject{Score: d.Score, BBox: d.BBox, Area: d.Area}
 			if d.Mask != nil {
-				o.Segmentation = &coco.FileRLE{Size: [2]int{d.Mask.H, d.Mask.W}, Counts: d.Mask.String()}
+				seg := d.Mask.ToFile()
+				o.Segmentation = &seg
 				if d.Score >= float64(thr) && d.Mask.H == h && d.Mask.W == w {
 					for i, v := range d.Mask.Decode() {
 						if v != 0 {
@@ -486,22 +486,9 @@ func readTruth(cfg *Config, s dataset.Sample) (truth, string, error) {
 // mask as one object for a sample without instances (as export does). An
 // empty mask has no object.
 func truthObjects(tr truth, w, h int) []InstanceObject {
-	var planes [][]uint8
+	var rs []coco.RLE
 	if tr.instances != nil {
-		var seen [256]bool
-		for _, v := range tr.instances {
-			seen[v] = true
-		}
-		for id := 1; id < 256; id++ {
-			if !seen[id] {
-				continue
-			}
-			pl := make([]uint8, w*h)
-			for i, v := range tr.instances {
-				pl[i] = b2u(int(v) == id)
-			}
-			planes = append(planes, pl)
-		}
+		rs = coco.InstanceMasks(tr.instances, w, h)
 	} else {
 		pl := make([]uint8, w*h)
 		any := false
@@ -510,13 +497,13 @@ func truthObjects(tr truth, w, h int) []InstanceObject {
 			any = any || v >= 128
 		}
 		if any {
-			planes = append(planes, pl)
+			rs = append(rs, coco.Encode(pl, w, h))
 		}
 	}
-	out := make([]InstanceObject, len(planes))
-	for i, pl := range planes {
-		r := coco.Encode(pl, w, h)
-		out[i] = InstanceObject{BBox: r.BBox(), Area: float64(r.Area()), Segmentation: &coco.FileRLE{Size: [2]int{h, w}, Counts: r.String()}}
+	out := make([]InstanceObject, len(rs))
+	for i, r := range rs {
+		seg := r.ToFile()
+		out[i] = InstanceObject{BBox: r.BBox(), Area: float64(r.Area()), Segmentation: &seg}
 	}
 	return out
 }
@@ -575,7 +562,7 @@ func (o InstanceObject) mask() (*coco.RLE, error) {
 	if o.Segmentation == nil {
 		return nil, nil
 	}
-	r, err := coco.ParseCounts(o.Segmentation.Counts, o.Segmentation.Size[0], o.Segmentation.Size[1])
+	r, err := o.Segmentation.RLE()
 	if err != nil {
 		return nil, err
 	}
@@ -637,33 +624,20 @@ func instanceResults(rows []Row, sum *InstanceSummary) ([]MetricSummary, error) 
 
 func (m *MatchCounts) add(o MatchCounts) { m.TP += o.TP; m.FP += o.FP; m.FN += o.FN }
 
-// resultEntry is one detection of a COCO results file.
-type resultEntry struct {
-	ImageID      int           `json:"image_id"`
-	CategoryID   int           `json:"category_id"`
-	Score        float64       `json:"score"`
-	BBox         [4]float64    `json:"bbox"`
-	Segmentation *coco.FileRLE `json:"segmentation,omitempty"`
-}
-
 // DetectionsJSON is the rows' detections as a COCO results file, in row
 // order: image_id, category_id, score, bbox [x, y, w, h] and segmentation
 // as compressed RLE, as pycocotools' loadRes reads it.
 func DetectionsJSON(rows []Row) ([]byte, error) {
-	out := []resultEntry{}
+	out := []coco.ResultEntry{}
 	for _, r := range rows {
 		if r.Instances == nil {
 			continue
 		}
 		for _, d := range r.Instances.Dets {
-			out = append(out, resultEntry{ImageID: r.Instances.ImageID, CategoryID: coco.PersonID, Score: d.Score, BBox: d.BBox, Segmentation: d.Segmentation})
+			out = append(out, coco.ResultEntry{ImageID: r.Instances.ImageID, CategoryID: coco.PersonID, Score: d.Score, BBox: d.BBox, Segmentation: d.Segmentation})
 		}
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
+	return coco.MarshalResults(out)
 }
 
 // rebuildInstances appends the COCO metrics to res.Metrics and refills

@@ -200,29 +200,5 @@ func exportMasks(d *dataset.Dataset, s *dataset.Sample) (masks []coco.RLE, fromM
 		}
 		return masks, true, nil
 	}
-	return InstanceMasks(plane, w, h), false, nil
-}
-
-// InstanceMasks splits a row-major plane of instance ids (0 background)
-// into one RLE per id present, in id order.
-func InstanceMasks(plane []uint8, w, h int) []coco.RLE {
-	var present [256]bool
-	for _, v := range plane {
-		present[v] = true
-	}
-	var out []coco.RLE
-	one := make([]uint8, len(plane))
-	for id := 1; id < 256; id++ {
-		if !present[id] {
-			continue
-		}
-		for i, v := range plane {
-			one[i] = 0
-			if v == uint8(id) {
-				one[i] = 1
-			}
-		}
-		out = append(out, coco.Encode(one, w, h))
-	}
-	return out
+	return coco.InstanceMasks(plane, w, h), false, nil
 }

@@ -170,16 +170,6 @@ func TestExportMasksAndOptions(t *testing.T) {
 	}
 }
 
-// InstanceMasks on a hand-made 3x2 plane: ids 2 and 5, column-major runs.
-func TestInstanceMasks(t *testing.T) {
-	// row-major, w=3 h=2:  2 0 5
-	//                      2 5 5
-	ms := InstanceMasks([]uint8{2, 0, 5, 2, 5, 5}, 3, 2)
-	if len(ms) != 2 || !slices.Equal(ms[0].Counts, []uint32{0, 2, 4}) || !slices.Equal(ms[1].Counts, []uint32{3, 3}) {
-		t.Fatalf("%v", ms)
-	}
-}
-
 // exportDamaged is a Penn-Fudan dataset whose second row's instances plane
 // is corrupt and third row's is 5x5.
 func exportDamaged(t *testing.T) (dir string, rows []dataset.Sample) {
