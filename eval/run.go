@@ -84,7 +84,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, fmt.Errorf("%w: split %s of %s is empty", ErrNoSamples, strings.Join(cfg.Splits, ","), cfg.Dataset)
 	}
 	clipped := samplesHaveClips(samples)
-	if !clipped && cfg.Temporal.Kind != "" && cfg.Temporal.Kind != temporal.None {
+	if !clipped && !cfg.Temporal.Off() {
 		return nil, &OptionError{Field: "Temporal", Err: fmt.Errorf("%s filters a clip's frames, and %s has no clips (rows with clip and frame)", cfg.Temporal, cfg.Dataset)}
 	}
 	// Clips, and any image for a video model (a clip of one frame), run
