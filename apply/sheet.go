@@ -6,16 +6,12 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 
 	"gocv.io/x/gocv"
 
 	"github.com/segtool/segtool/composite"
-	"github.com/segtool/segtool/dataset"
 	"github.com/segtool/segtool/sheet"
 )
 
@@ -209,21 +205,4 @@ func (s *Sheet) Encode(ext gocv.FileExt) ([]byte, error) {
 	}
 	defer buf.Close()
 	return bytes.Clone(buf.GetBytes()), nil
-}
-
-// WriteFile encodes the sheet as JPEG for a .jpg or .jpeg path, else PNG,
-// and writes it to path atomically, making its folder first.
-func (s *Sheet) WriteFile(path string) error {
-	ext := gocv.PNGFileExt
-	if e := strings.ToLower(filepath.Ext(path)); e == ".jpg" || e == ".jpeg" {
-		ext = gocv.JPEGFileExt
-	}
-	b, err := s.Encode(ext)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return dataset.WriteFileAtomic(path, b)
 }

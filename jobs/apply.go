@@ -208,7 +208,7 @@ func Apply(ctx context.Context, m apply.Model, o ApplyOptions) (ApplySummary, er
 		sum.EffectS += it.EffectMS / 1000
 	}
 	if err == nil && r.sheet != nil && r.sheet.Rows() > 0 {
-		if serr := r.sheet.WriteFile(o.Sheet); serr != nil {
+		if serr := writeSheet(r.sheet, o.Sheet); serr != nil {
 			err = fmt.Errorf("contact sheet: %w", serr)
 		} else {
 			sum.Preview = o.Sheet
@@ -783,3 +783,21 @@ func applyEncode(path string, m gocv.Mat, quality int) ([]byte, error) {
 
 // dec is the guarded decoder of the job's inputs.
 func (r *applyJob) dec() dataset.Decoder { return dataset.Decoder{MaxPixels: r.o.MaxPixels} }
+
+// writeSheet encodes a contact sheet as JPEG for a .jpg or .jpeg path,
+// else PNG, and writes it to path atomically, making its folder first.
+// Apply and Video write their sheets through it.
+func writeSheet(s *apply.Sheet, path string) error {
+	ext := gocv.PNGFileExt
+	if e := strings.ToLower(filepath.Ext(path)); e == ".jpg" || e == ".jpeg" {
+		ext = gocv.JPEGFileExt
+	}
+	b, err := s.Encode(ext)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return dataset.WriteFileAtomic(path, b)
+}

@@ -1161,7 +1161,7 @@ func (r *videoJob) writeSheet() error {
 	if r.sheet == nil || r.sheet.Rows() == 0 {
 		return nil
 	}
-	if err := r.sheet.WriteFile(r.o.Sheet); err != nil {
+	if err := writeSheet(r.sheet, r.o.Sheet); err != nil {
 		return fmt.Errorf("strip %s: %w", r.o.Sheet, err)
 	}
 	r.sum.Preview = r.o.Sheet
