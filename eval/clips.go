@@ -122,6 +122,7 @@ func clipGroups(samples []dataset.Sample, idx []int) [][]int {
 
 // runClips is run for clip datasets: the samples idx, clip by clip.
 func (st *stages) runClips(ctx context.Context, samples []dataset.Sample, idx []int, emit func(Row) error) error {
+	caller := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	groups := clipGroups(samples, idx)
@@ -154,12 +155,11 @@ func (st *stages) runClips(ctx context.Context, samples []dataset.Sample, idx []
 			// run ends with endSegment, which starts both over.
 			c := &clipRun{st: st, scorer: sc, filter: st.cfg.Temporal.New(),
 				send: func(r Row) error {
-					select {
-					case rows <- r:
-						return nil
-					case <-ctx.Done():
-						return context.Cause(ctx)
+					if ctx.Err() != nil {
+						return context.Cause(ctx) // the clip stops here
 					}
+					rows <- r // collect drains rows to the end
+					return nil
 				},
 				timed: func(d float64) { mu.Lock(); calls = append(calls, d); mu.Unlock() },
 			}
@@ -175,14 +175,7 @@ func (st *stages) runClips(ctx context.Context, samples []dataset.Sample, idx []
 		}()
 	}
 	go func() { wg.Wait(); close(rows) }()
-	for r := range rows {
-		if ctx.Err() != nil {
-			continue // drain
-		}
-		if err := emit(r); err != nil {
-			cancel(err)
-		}
-	}
+	collect(caller, rows, emit, cancel)
 	st.callMS = append(st.callMS, calls...)
 	st.items += len(calls)
 	return context.Cause(ctx)

@@ -192,6 +192,7 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 	resumed, todo := sc.resumed, sc.todo
 	emit := sc.emitter(cfg)
 
+	caller := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	feed := make(chan int)
@@ -214,24 +215,13 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 			scorer := NewScorer() // reuses its buffers image to image
 			defer scorer.Close()
 			for i := range feed {
-				r := ir.score(samples[i], scorer)
-				select {
-				case out <- r:
-				case <-ctx.Done():
-				}
+				out <- ir.score(samples[i], scorer) // collect drains out to the end
 			}
 		}()
 	}
 	go func() { wg.Wait(); close(out) }()
 	start := time.Now()
-	for r := range out {
-		if ctx.Err() != nil {
-			continue // drain
-		}
-		if err := emit(r); err != nil {
-			cancel(err)
-		}
-	}
+	collect(caller, out, emit, cancel)
 	wall := time.Since(start)
 	if err := context.Cause(ctx); err != nil {
 		return nil, err

@@ -23,7 +23,8 @@ import (
 //	prepare (Workers goroutines): read the image and ground truth, preprocess
 //	infer (one goroutine): gather Batch items, one session call
 //	finish (Workers goroutines): probabilities, resize back, metrics, saves
-//	collect (the caller): journal, progress
+//	collect (the caller): journal, progress; rows finished around a failure
+//	are journalled too, so a resume does not redo them
 //
 // The channels hold a couple of batches, so inference always has its next
 // batch ready while the CPU-side stages work, and memory stays bounded.
@@ -71,6 +72,7 @@ type stages struct {
 }
 
 func (st *stages) run(ctx context.Context, samples []dataset.Sample, idx []int, emit func(Row) error) error {
+	caller := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	w := st.cfg.Workers
@@ -129,23 +131,13 @@ func (st *stages) run(ctx context.Context, samples []dataset.Sample, idx []int, 
 					cancel(err) // the row is not emitted: a resume redoes it
 					continue
 				}
-				select {
-				case rows <- j.row:
-				case <-ctx.Done():
-				}
+				rows <- j.row // collect drains rows to the end
 			}
 		}()
 	}
 	go func() { fin.Wait(); close(rows) }()
 
-	for r := range rows {
-		if ctx.Err() != nil {
-			continue // drain
-		}
-		if err := emit(r); err != nil {
-			cancel(err)
-		}
-	}
+	collect(caller, rows, emit, cancel)
 	<-inferDone
 	return context.Cause(ctx)
 }

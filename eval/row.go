@@ -3,6 +3,7 @@ package eval
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -166,6 +167,25 @@ func (sc *schedule) emitter(cfg *Config) func(Row) error {
 			return fmt.Errorf("%w: %s (%s): %s", dataset.ErrFailFast, r.ID, r.Path, r.Reason)
 		}
 		return nil
+	}
+}
+
+// collect hands each row from rows to emit until rows is closed. A
+// failure inside the run (a failed write of another image's output) stops
+// new work but not the journal: the rows finished around it were scored
+// and written, so they are journalled and a resume skips them. The
+// caller's cancel stops the journal at once, as a kill would; so does a
+// failed emit (the journal itself, or FailFast). The rest are drained.
+func collect(caller context.Context, rows <-chan Row, emit func(Row) error, cancel context.CancelCauseFunc) {
+	stopped := false
+	for r := range rows {
+		if stopped || caller.Err() != nil {
+			continue
+		}
+		if err := emit(r); err != nil {
+			stopped = true
+			cancel(err)
+		}
 	}
 }
 

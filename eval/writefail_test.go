@@ -55,8 +55,9 @@ func predsConfig(t *testing.T, n int) eval.Config {
 
 // TestWriteErrorStopsTheRun: a failed write of a prediction or an overlay
 // (here ENOSPC from the third file on) stops the run with the error; no
-// row records it, so --resume scores every image and its metrics equal an
-// uninterrupted run's.
+// row records it, but the rows finished before it are all journalled, so
+// --resume scores every other image and its metrics equal an uninterrupted
+// run's.
 func TestWriteErrorStopsTheRun(t *testing.T) {
 	for _, dir := range []string{eval.PredsDir, eval.OverlaysDir} {
 		t.Run(dir, func(t *testing.T) {
@@ -98,8 +99,11 @@ func TestWriteErrorStopsTheRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Counts.Scored != 6 || got.Counts.Errors != 0 || got.Counts.Resumed == 0 || got.Counts.Resumed == 6 {
-				t.Errorf("resumed counts %+v, want all 6 scored, some resumed, none errors", got.Counts)
+			// One worker finishes the images in order: the first two were
+			// written before the third failed, so both are journalled,
+			// however late the journal reads them.
+			if got.Counts.Scored != 6 || got.Counts.Errors != 0 || got.Counts.Resumed != 2 {
+				t.Errorf("resumed counts %+v, want all 6 scored, 2 of them resumed, none errors", got.Counts)
 			}
 			if !reflect.DeepEqual(got.Metrics, want.Metrics) || !reflect.DeepEqual(got.Totals, want.Totals) {
 				t.Error("resumed metrics differ from an uninterrupted run's")
