@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/segtool/segtool/dataset"
 )
@@ -26,7 +25,8 @@ func Workers(n int) int {
 // skipped, the ctx passed to running calls is cancelled, and Pool returns
 // that error. A cancelled parent ctx stops it the same way and Pool
 // returns the parent's error. progress, if set, is called after each
-// finished call.
+// finished call, one call at a time and with done counting up, so it
+// needs no lock of its own.
 //
 // Callers keep results by index, so what they write does not depend on
 // which worker ran which item.
@@ -35,7 +35,8 @@ func Pool(ctx context.Context, n, workers int, do func(ctx context.Context, i in
 	defer cancel(nil)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	var done atomic.Int64
+	var mu sync.Mutex // serialises progress
+	done := 0
 	for range Workers(workers) {
 		wg.Add(1)
 		go func() {
@@ -48,7 +49,10 @@ func Pool(ctx context.Context, n, workers int, do func(ctx context.Context, i in
 					cancel(err) // only the first cause is kept
 				}
 				if progress != nil {
-					progress(int(done.Add(1)), n)
+					mu.Lock()
+					done++
+					progress(done, n)
+					mu.Unlock()
 				}
 			}
 		}()

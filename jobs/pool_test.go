@@ -11,11 +11,16 @@ import (
 
 func TestPool(t *testing.T) {
 	var seen [100]atomic.Int32
-	calls := 0
+	var dones []int // progress takes no lock: Pool calls it one at a time
 	err := Pool(context.Background(), 100, 3, func(_ context.Context, i int) error {
 		seen[i].Add(1)
 		return nil
-	}, func(done, total int) { calls++ })
+	}, func(done, total int) {
+		if total != 100 {
+			t.Errorf("progress total %d, want 100", total)
+		}
+		dones = append(dones, done)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,6 +28,14 @@ func TestPool(t *testing.T) {
 		if n := seen[i].Load(); n != 1 {
 			t.Fatalf("item %d ran %d times", i, n)
 		}
+	}
+	for i, d := range dones {
+		if d != i+1 {
+			t.Fatalf("progress reported %v, want 1 to 100 in order", dones)
+		}
+	}
+	if len(dones) != 100 {
+		t.Errorf("progress called %d times, want 100", len(dones))
 	}
 
 	boom := errors.New("boom")
