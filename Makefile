@@ -85,13 +85,15 @@ lint: opencv
 	@[ -x $(STATICCHECK) ] || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(STATICCHECK) ./...
 
+# -timeout: cmd/segtool alone takes about 2 minutes; beside the other
+# packages on a loaded 2-core machine go test's 10-minute default is too close.
 unit: deps
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 # gocv's matprofile tag counts live Mats: these tests prove long runs
 # close every Mat they open.
 matprofile: deps
-	$(GO) test -count=1 -tags matprofile -run MatProfile ./...
+	$(GO) test -count=1 -timeout 30m -tags matprofile -run MatProfile ./...
 
 test: deps check lint unit matprofile gate
 

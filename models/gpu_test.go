@@ -225,12 +225,19 @@ func TestGPUMonitorMock(t *testing.T) {
 // The polling goroutine runs (go test -race checks its hand-off to Stop),
 // and Stop from several goroutines at once returns one result.
 func TestGPUMonitorPolls(t *testing.T) {
-	lib := fakeNVML(fakeDevice("H100", []float64{1, 2, 4, 3}, [][]nvml.ProcessInfo{nil}, []uint32{0, 100}))
+	dev := fakeDevice("H100", []float64{1, 2, 4, 3}, [][]nvml.ProcessInfo{nil}, []uint32{0, 100})
+	lib := fakeNVML(dev)
 	m, err := startGPUMonitor(lib, 0, "", time.Millisecond, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Wait for the start's reading and two polls (the 4 GiB peak), however
+	// slowly a loaded machine schedules the goroutine.
+	for deadline := time.Now().Add(time.Minute); len(dev.GetMemoryInfoCalls()) < 3; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the monitor polled %d times in a minute", len(dev.GetMemoryInfoCalls()))
+		}
+	}
 	results := make(chan GPUStats, 3)
 	for range 3 {
 		go func() { results <- m.Stop() }()
