@@ -241,13 +241,7 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 		res.Environment.Device = cfg.Session.Device.String()
 		res.Environment.Provider, res.Environment.Fallback, res.Environment.Threads = sess.Provider, sess.Fallback, sess.Threads
 		res.Timing.SessionMS = ms(sess.Created)
-		var inf []float64
-		for _, r := range all {
-			if r.Status == StatusOK {
-				inf = append(inf, r.MS.Inference)
-			}
-		}
-		res.Timing.Inference = latency(inf)
+		res.Timing.Inference = rowsInference(all) // as Rebuild, so report merge agrees
 	}
 	if cfg.SavePreds {
 		b, err := DetectionsJSON(all)

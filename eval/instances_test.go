@@ -207,6 +207,17 @@ func TestInstanceModelToy(t *testing.T) {
 		}
 	}
 	check(res, "model")
+	rows, err := eval.ReadRows(filepath.Join(cfg.Out, eval.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged := *res
+	if err := eval.Rebuild(&merged, rows); err != nil {
+		t.Fatal(err)
+	}
+	if merged.Timing.Inference != res.Timing.Inference {
+		t.Errorf("report merge's inference latency %+v, the run's %+v", merged.Timing.Inference, res.Timing.Inference)
+	}
 	if _, err := os.Stat(filepath.Join(cfg.Out, eval.PredsDir)); err == nil {
 		t.Errorf("an instance run made %s/", eval.PredsDir)
 	}
@@ -283,5 +294,25 @@ func TestInstanceClipped(t *testing.T) {
 		if m.Name == "box_ap" && (m.Accumulated == nil || math.Abs(*m.Accumulated-45.0/101) > 1e-12) {
 			t.Errorf("box_ap %s, want 45/101", text(m.Accumulated))
 		}
+	}
+}
+
+// The inference latency counts the rows that made a model call, the
+// scored ones and the NaN ones, whether Run or Rebuild (report merge)
+// computes it: 10 and 30 ms give mean 20, p50 10 (nearest rank ceil(0.5·2)
+// = 1), p90 and p99 30; the error and skipped rows made no call.
+func TestRebuildInferenceLatency(t *testing.T) {
+	rows := []eval.Row{
+		{ID: "a", Status: eval.StatusOK, MS: eval.Times{Inference: 10}},
+		{ID: "b", Status: eval.StatusNonFinite, MS: eval.Times{Inference: 30}},
+		{ID: "c", Status: eval.StatusError, MS: eval.Times{Inference: 99}},
+		{ID: "d", Status: eval.StatusSkipped},
+	}
+	res := eval.Results{Model: &eval.ModelRef{Path: "m.onnx"}}
+	if err := eval.Rebuild(&res, rows); err != nil {
+		t.Fatal(err)
+	}
+	if want := (eval.Latency{Mean: 20, P50: 10, P90: 30, P99: 30}); res.Timing.Inference != want {
+		t.Errorf("inference latency %+v, want %+v", res.Timing.Inference, want)
 	}
 }

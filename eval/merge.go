@@ -84,15 +84,21 @@ func Rebuild(res *Results, rows []Row) error {
 	res.Timing.EndToEnd, res.Timing.Stages = t.EndToEnd, t.Stages
 	res.Timing.Inference = Latency{}
 	if res.Model != nil {
-		var inf []float64
-		for _, r := range rows {
-			if r.Status == StatusOK || r.Status == StatusNonFinite {
-				inf = append(inf, r.MS.Inference)
-			}
-		}
-		res.Timing.Inference = latency(inf)
+		res.Timing.Inference = rowsInference(rows)
 	}
 	return nil
+}
+
+// rowsInference is the latency of the model's calls over the rows that
+// made one: the scored ones and those whose output was NaN or Inf.
+func rowsInference(rows []Row) Latency {
+	var inf []float64
+	for _, r := range rows {
+		if r.Status == StatusOK || r.Status == StatusNonFinite {
+			inf = append(inf, r.MS.Inference)
+		}
+	}
+	return latency(inf)
 }
 
 // WriteRun writes a run folder from rows and their results: per_image.jsonl
