@@ -130,17 +130,7 @@ func (st *stages) runClips(ctx context.Context, samples []dataset.Sample, idx []
 	if st.sess != nil {
 		pred = st.predictor()
 	}
-	feed := make(chan []int)
-	go func() {
-		defer close(feed)
-		for _, g := range groups {
-			select {
-			case feed <- g:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	next := feed(ctx, groups)
 	rows := make(chan Row, 2*st.cfg.Workers)
 	var mu sync.Mutex
 	var calls []float64 // per-frame Stream.Predict times
@@ -166,7 +156,7 @@ func (st *stages) runClips(ctx context.Context, samples []dataset.Sample, idx []
 			if pred != nil {
 				c.stream = pred.NewStream()
 			}
-			for g := range feed {
+			for g := range next {
 				if err := c.run(ctx, samples, g); err != nil {
 					cancel(err)
 					return // the failed clip may be left in c; the run is over

@@ -195,18 +195,8 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 	caller := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	feed := make(chan int)
+	next := feed(ctx, todo)
 	out := make(chan Row)
-	go func() {
-		defer close(feed)
-		for _, i := range todo {
-			select {
-			case feed <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	var wg sync.WaitGroup
 	for range cfg.Workers {
 		wg.Add(1)
@@ -214,7 +204,7 @@ func runInstances(ctx context.Context, cfg *Config, key runKey, ds *dataset.Data
 			defer wg.Done()
 			scorer := NewScorer() // reuses its buffers image to image
 			defer scorer.Close()
-			for i := range feed {
+			for i := range next {
 				out <- ir.score(samples[i], scorer) // collect drains out to the end
 			}
 		}()

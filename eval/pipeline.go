@@ -76,28 +76,18 @@ func (st *stages) run(ctx context.Context, samples []dataset.Sample, idx []int, 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	w := st.cfg.Workers
-	feed := make(chan *job)
+	next := feed(ctx, idx)
 	ready := make(chan *job, 2*st.cfg.Batch)
 	scored := make(chan *job, 2*st.cfg.Batch)
 	rows := make(chan Row, 2*st.cfg.Batch)
-
-	go func() {
-		defer close(feed)
-		for _, i := range idx {
-			select {
-			case feed <- &job{idx: i, s: samples[i]}:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 
 	var prep sync.WaitGroup
 	for range w {
 		prep.Add(1)
 		go func() {
 			defer prep.Done()
-			for j := range feed {
+			for i := range next {
+				j := &job{idx: i, s: samples[i]}
 				st.prepare(j)
 				select {
 				case ready <- j:

@@ -170,6 +170,23 @@ func (sc *schedule) emitter(cfg *Config) func(Row) error {
 	}
 }
 
+// feed sends items in order on the channel it returns, and closes it when
+// they run out or ctx is done: the first stage of eval's pipelines.
+func feed[T any](ctx context.Context, items []T) <-chan T {
+	ch := make(chan T)
+	go func() {
+		defer close(ch)
+		for _, it := range items {
+			select {
+			case ch <- it:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch
+}
+
 // collect hands each row from rows to emit until rows is closed. A
 // failure inside the run (a failed write of another image's output) stops
 // new work but not the journal: the rows finished around it were scored
