@@ -14,15 +14,19 @@ import (
 	"github.com/segtool/segtool/eval"
 )
 
-// interrupt runs cfg until its first image is done, as a kill would stop
-// it.
-func interrupt(t *testing.T, cfg eval.Config) {
+// interrupt runs cfg on one worker until its first image is done, as a
+// kill would stop it.
+func interrupt(t *testing.T, cfg eval.Config) { interruptAfter(t, cfg, 1) }
+
+// interruptAfter runs cfg on one worker until n rows are journalled and
+// cancels it there.
+func interruptAfter(t *testing.T, cfg eval.Config, n int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg.Workers = 1
 	cfg.Progress = func(done, _ int) {
-		if done == 1 {
+		if done == n {
 			cancel()
 		}
 	}

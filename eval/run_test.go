@@ -292,15 +292,7 @@ func TestResume(t *testing.T) {
 
 	cut := cfg
 	cut.Out = filepath.Join(t.TempDir(), "run")
-	ctx, cancel := context.WithCancel(context.Background())
-	cut.Progress = func(done, total int) {
-		if done == 1 {
-			cancel()
-		}
-	}
-	if _, err := eval.Run(ctx, cut); !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled run: %v, want context.Canceled", err)
-	}
+	interrupt(t, cut)
 	journal := filepath.Join(cut.Out, eval.JournalFile)
 	b, err := os.ReadFile(journal)
 	if err != nil {
@@ -317,7 +309,6 @@ func TestResume(t *testing.T) {
 	f.WriteString(`{"id":"exact","split":"te`)
 	f.Close()
 
-	cut.Progress = nil
 	if _, err := eval.Run(context.Background(), cut); !errors.Is(err, eval.ErrExists) {
 		t.Errorf("rerun without --resume: %v, want ErrExists", err)
 	}
