@@ -34,10 +34,7 @@ func instanceRun(t *testing.T, dets []map[string]any, edit func(*eval.Config)) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := eval.ReadRows(filepath.Join(cfg.Out, eval.JournalFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := journalRows(t, cfg.Out)
 	return res, rows, cfg.Out
 }
 
@@ -207,10 +204,7 @@ func TestInstanceModelToy(t *testing.T) {
 		}
 	}
 	check(res, "model")
-	rows, err := eval.ReadRows(filepath.Join(cfg.Out, eval.JournalFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := journalRows(t, cfg.Out)
 	merged := *res
 	if err := eval.Rebuild(&merged, rows); err != nil {
 		t.Fatal(err)

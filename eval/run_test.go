@@ -169,6 +169,16 @@ func oracleConfig(t *testing.T) eval.Config {
 	}
 }
 
+// journalRows reads the rows a run journalled in its folder out.
+func journalRows(t *testing.T, out string) []eval.Row {
+	t.Helper()
+	rows, err := eval.ReadRows(filepath.Join(out, eval.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
 func metricMap(r *eval.Results) map[string]eval.MetricSummary {
 	m := map[string]eval.MetricSummary{}
 	for _, s := range r.Metrics {
@@ -574,10 +584,7 @@ func TestSkipGroups(t *testing.T) {
 	if !strings.Contains(head, ",dice,") || strings.Contains(head, "boundary_iou") || strings.Contains(head, "grad") {
 		t.Errorf("per_image.csv header %q: want the segmentation columns only", head)
 	}
-	rows, err := eval.ReadRows(filepath.Join(cfg.Out, eval.JournalFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := journalRows(t, cfg.Out)
 	bf, _ := eval.DefaultRegistry().Lookup("boundary_f")
 	for _, r := range rows {
 		if r.Score == nil {

@@ -42,10 +42,7 @@ func TestTorchvisionMaskRCNN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := eval.ReadRows(filepath.Join(cfg.Out, eval.JournalFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := journalRows(t, cfg.Out)
 	if n := agreeWithPycocotools(t, res, rows, filepath.Join(cfg.Out, eval.DetectionsFile)); n == 0 {
 		t.Error("the export detected nothing: the comparison would not tell")
 	}
