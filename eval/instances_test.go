@@ -172,12 +172,11 @@ func TestSemanticRunHasNoInstanceMetrics(t *testing.T) {
 	}
 }
 
-// The toy Mask R-CNN (onnxbuild.ToyInstances) reads the case's detections
-// from its images (see internal/fixture), the dog on b left out, so it
-// gets the hand-worked figures of TestInstanceAPHandWorked; its
-// detections.json, scored as a results file, gives them again.
-func TestInstanceModelToy(t *testing.T) {
-	needORT(t)
+// toyInstanceConfig writes the instance case's dataset and the toy Mask
+// R-CNN in a temporary folder and returns a run of the model over it, to
+// folder run beside them, saving its detections.
+func toyInstanceConfig(t *testing.T) eval.Config {
+	t.Helper()
 	dir := t.TempDir()
 	ds := filepath.Join(dir, "ds")
 	fixture.WriteInstanceDataset(t, ds)
@@ -186,8 +185,18 @@ func TestInstanceModelToy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := eval.Config{Dataset: ds, Model: path, Spec: r.Spec, Session: models.SessionOptions{Threads: 1},
+	return eval.Config{Dataset: ds, Model: path, Spec: r.Spec, Session: models.SessionOptions{Threads: 1},
 		Out: filepath.Join(dir, "run"), Metrics: eval.DefaultOptions(), Batch: 1, Workers: 2, SavePreds: true}
+}
+
+// The toy Mask R-CNN (onnxbuild.ToyInstances) reads the case's detections
+// from its images (see internal/fixture), the dog on b left out, so it
+// gets the hand-worked figures of TestInstanceAPHandWorked; its
+// detections.json, scored as a results file, gives them again.
+func TestInstanceModelToy(t *testing.T) {
+	needORT(t)
+	cfg := toyInstanceConfig(t)
+	ds, dir := cfg.Dataset, filepath.Dir(cfg.Out)
 	res, err := eval.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
